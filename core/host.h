@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * host.h - the host services the OS-neutral core may use.
+ *
+ * Theory.  Everything in core/, svm/ and vmx/ is written against this header
+ * and the KVM ABI header <linux/kvm.h>, and nothing else: no host OS header is
+ * ever included there.  Each host supplies the functions declared here in its
+ * own folder: host/linux/ for the Linux kernel module, host/user/ for the
+ * user-space build that runs the core's unit tests and fuzzers (and, later,
+ * host/illumos/).  This follows OpenZFS's zfs_context.h idea, except that the
+ * host's own types never leak in: every host object is opaque here.
+ *
+ * Conventions.
+ *  - Errors are negative errno values (-EINVAL...), with the numbers of the
+ *    Linux ABI, because that is the ABI the ioctls speak.  A host whose own
+ *    numbers differ translates at its boundary.
+ *  - "May sleep" functions must not be called with preemption or interrupts
+ *    disabled, or with a host_spin held.
+ *  - Host physical addresses are u64 ("hpa"), guest physical are u64 ("gpa").
+ */
+#ifndef XKVM_HOST_H
+#define XKVM_HOST_H
+
+#include <linux/kvm.h> /* the ABI; also gives __u8 ... __u64 */
+
+/*
+ * Basic types.  The Linux kernel's <linux/types.h> (pulled in by linux/kvm.h
+ * when building the module) already defines these names with the same
+ * underlying types; user space gets them from the compiler here.
+ */
+#ifndef __KERNEL__
+#include <stdbool.h> /* compiler-provided, freestanding */
+#include <stddef.h>  /* compiler-provided, freestanding */
+typedef __u8 u8;
+typedef __u16 u16;
+typedef __u32 u32;
+typedef __u64 u64;
+typedef __s8 s8;
+typedef __s16 s16;
+typedef __s32 s32;
+typedef __s64 s64;
+typedef __UINTPTR_TYPE__ uintptr_t;
+#endif
+
+#ifndef NULL
+#define NULL ((void *)0)
+#endif
+
+/* errno values of the Linux ABI (user space headers are not ours to include) */
+#ifndef EPERM
+#define EPERM 1
+#define ENOENT 2
+#define EINTR 4
+#define EIO 5
+#define ENXIO 6
+#define E2BIG 7
+#define EBADF 9
+#define EAGAIN 11
+#define ENOMEM 12
+#define EFAULT 14
+#define EBUSY 16
+#define EEXIST 17
+#define ENODEV 19
+#define EINVAL 22
+#define ENOSPC 28
+#define ERANGE 34
+#define ENOSYS 38
+#define ENOTTY 25
+#define EOPNOTSUPP 95
+#endif
+
+#define XK_PAGE_SHIFT 12
+#define XK_PAGE_SIZE (1ULL << XK_PAGE_SHIFT)
+#define XK_PAGE_MASK (~(XK_PAGE_SIZE - 1))
+
+#define XK_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define XK_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define XK_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define XK_BIT(n) (1ULL << (n))
+#define xk_offsetof(t, m) __builtin_offsetof(t, m)
+#define xk_container_of(p, t, m) ((t *)((char *)(p)-xk_offsetof(t, m)))
+#define xk_likely(x) __builtin_expect(!!(x), 1)
+#define xk_unlikely(x) __builtin_expect(!!(x), 0)
+
+/* plain memory helpers; the compiler lowers these to the host's own */
+#define xk_memcpy(d, s, n) __builtin_memcpy((d), (s), (n))
+#define xk_memset(d, c, n) __builtin_memset((d), (c), (n))
+#define xk_memcmp(a, b, n) __builtin_memcmp((a), (b), (n))
+
+#define XK_READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
+#define XK_WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
+
+/* ---------------------------------------------------------------------
+ * Logging.  Levels follow syslog: 3 error, 4 warning, 6 info, 7 debug.
+ * Messages are prefixed with "xkvm: " by the host.
+ */
+#define HOST_LOG_ERR 3
+#define HOST_LOG_WARN 4
+#define HOST_LOG_INFO 6
+#define HOST_LOG_DEBUG 7
+void host_log(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * An internal invariant failed.  Never used for anything a guest or a user
+ * can cause; those end the VM or return an errno instead.  The host logs the
+ * location and a backtrace (WARN on Linux) but does not stop.
+ */
+void host_bug(const char *file, int line, const char *cond);
+#define XK_WARN_ON(c)                                                  \
+	({                                                             \
+		bool __c = !!(c);                                      \
+		if (xk_unlikely(__c))                                  \
+			host_bug(__FILE__, __LINE__, #c);              \
+		__c;                                                   \
+	})
+
+/* ---------------------------------------------------------------------
+ * Memory.  All allocations are counted by the host so tests can check that
+ * everything is given back (see host_held()).
+ */
+void *host_zalloc(size_t size); /* may sleep; zeroed; NULL on failure */
+void host_free(void *p, size_t size);
+
+/* Zeroed, physically contiguous, naturally aligned 2^order pages. */
+void *host_pages_alloc(unsigned int order, u64 *hpa); /* may sleep */
+void host_pages_free(void *va, unsigned int order);
+u64 host_va_to_pa(const void *va); /* for memory from host_pages_alloc */
+
+/*
+ * Guest memory: a range of the VMM's address space, pinned for as long as a
+ * memory slot refers to it.  npages pages starting at page-aligned uaddr.
+ */
+struct host_pin;
+int host_pin_user(u64 uaddr, u64 npages, bool writable, struct host_pin **out);
+void host_unpin_user(struct host_pin *pin); /* may sleep */
+u64 host_pin_hpa(const struct host_pin *pin, u64 idx);
+void *host_pin_va(const struct host_pin *pin, u64 idx);
+
+/* Counters of what the driver holds, for leak checks. */
+struct host_held {
+	s64 objects; /* host_zalloc'ed objects */
+	s64 pages;   /* pages from host_pages_alloc */
+	s64 pinned;  /* guest pages pinned */
+};
+void host_held(struct host_held *out);
+
+/* Copies to and from the calling process; 0 or -EFAULT.  May sleep. */
+int host_copy_from_user(void *dst, u64 usrc, size_t len);
+int host_copy_to_user(u64 udst, const void *src, size_t len);
+
+/* ---------------------------------------------------------------------
+ * Locks.  A mutex may be held across sleeping calls; a spin lock may not.
+ */
+struct host_mutex;
+struct host_mutex *host_mutex_create(void); /* may sleep; NULL on failure */
+void host_mutex_destroy(struct host_mutex *m);
+void host_mutex_lock(struct host_mutex *m);
+void host_mutex_unlock(struct host_mutex *m);
+bool host_mutex_trylock(struct host_mutex *m);
+
+struct host_spin;
+struct host_spin *host_spin_create(void);
+void host_spin_destroy(struct host_spin *s);
+void host_spin_lock(struct host_spin *s);
+void host_spin_unlock(struct host_spin *s);
+
+/* ---------------------------------------------------------------------
+ * CPUs, preemption and the current thread.
+ */
+unsigned int host_ncpus(void);     /* number of possible CPU ids */
+unsigned int host_cpu_id(void);    /* caller has preemption disabled */
+void host_preempt_disable(void);
+void host_preempt_enable(void);
+bool host_signal_pending(void);    /* for the current thread */
+bool host_need_resched(void);
+void host_cond_resched(void);      /* may sleep */
+void host_kick_cpu(unsigned int cpu); /* IPI: make that CPU leave the guest */
+void host_mb(void);                /* full memory barrier */
+int host_current_pid(void);
+
+/*
+ * Run fn(arg) on every online CPU and wait.  Used for cross-CPU work such as
+ * TLB flush broadcasts; fn runs with interrupts disabled.
+ */
+void host_on_each_cpu(void (*fn)(void *), void *arg);
+
+/*
+ * The host's floating-point state.  Between host_fpu_begin() and
+ * host_fpu_end() the caller may load any FPU/SSE/AVX state (the guest's);
+ * the host saves its own first and restores it before returning to the
+ * user.  Preemption is disabled in between.
+ */
+void host_fpu_begin(void);
+void host_fpu_end(void);
+
+/* Time: monotonic nanoseconds. */
+u64 host_time_ns(void);
+
+#endif /* XKVM_HOST_H */
