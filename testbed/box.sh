@@ -1,0 +1,204 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# testbed/box.sh - boot one test box and watch it from outside.
+#
+#   testbed/box.sh MODE [LOG]        MODE is test, refuse or demo (see init)
+#
+# Boots Debian's kernel (build/testbed/kernel/vmlinuz) with the initramfs
+# (build/testbed/initramfs.cpio.gz; run deps.sh and mkinitramfs.sh first) in
+# QEMU TCG: -cpu EPYC (AMD SVM + NPT), or qemu64,-svm (no SVM; plain qemu64
+# has SVM under TCG) for MODE=refuse.
+# The serial console goes to LOG (default build/testbed/MODE.log) and is
+# streamed to stdout as it arrives.  A watchdog kills QEMU when the console
+# has been silent for XKVM_SILENCE_TIMEOUT seconds (the box can freeze under
+# multi-threaded TCG) or the whole boot exceeds XKVM_BOX_TIMEOUT.
+#
+# Exit status: 0  the box reached its end marker ("=== testbed: end ===")
+#              2  hang: console silent too long, QEMU killed
+#              3  overall timeout, QEMU killed
+#              4  QEMU ended before the end marker (panic, crash, bad setup)
+#              1  usage or setup error
+# The last line of LOG.status holds the same verdict in words.
+#
+# Environment (all optional):
+#   XKVM_CPU              CPU model (EPYC; qemu64,-svm for refuse)
+#   XKVM_SMP, XKVM_MEM    vCPUs (2) and MiB of memory (2048)
+#   XKVM_TCG_THREAD       multi or single (multi)
+#   XKVM_SILENCE_TIMEOUT  seconds of console silence that mean a hang (180)
+#   XKVM_BOX_TIMEOUT      seconds for the whole boot (900)
+#   XKVM_TEST_TIMEOUT     per-guest-test timeout inside the box (120)
+#   XKVM_LOGLEVEL         kernel console loglevel (7: up to KERN_INFO)
+#   XKVM_APPEND           extra kernel command line
+#   XKVM_QEMU_ARGS        extra QEMU arguments
+#   XKVM_STREAM           what to stream: all (default), marks (=== lines
+#                         and results), phases (=== testbed: lines), none
+#   XKVM_SHELL=1          interactive: a shell on the console at the end, no
+#                         watchdog (type `exit` to power off)
+#   XKVM_BOX_LOCK         lock file serialising boxes on this machine, since
+#                         two TCG boxes slow each other 4-8x
+#                         (/tmp/xkvm-testbed.lock; empty: no lock)
+
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+TB=$BUILD/testbed
+KERNEL=$TB/kernel/vmlinuz
+INITRD=$TB/initramfs.cpio.gz
+
+END_MARKER='=== testbed: end ==='
+
+SILENCE_TIMEOUT=${XKVM_SILENCE_TIMEOUT:-180}
+BOX_TIMEOUT=${XKVM_BOX_TIMEOUT:-900}
+LOCK=${XKVM_BOX_LOCK-/tmp/xkvm-testbed.lock}
+LOCK_WAIT=1800
+
+usage() { echo "usage: $0 test|refuse|demo [LOG]" >&2; exit 1; }
+die() { echo "box: error: $*" >&2; exit 1; }
+
+MODE=${1:-}
+case $MODE in test|refuse|demo) ;; *) usage ;; esac
+LOG=${2:-$TB/$MODE.log}
+
+qemu_cmd() {
+	local cpu append
+	# QEMU's qemu64 model has SVM under TCG: take it away explicitly.
+	if [ "$MODE" = refuse ]; then cpu=${XKVM_CPU:-qemu64,-svm}; else cpu=${XKVM_CPU:-EPYC}; fi
+	append="console=ttyS0 panic=-1 loglevel=${XKVM_LOGLEVEL:-7}"
+	append+=" xkvm.mode=$MODE xkvm.timeout=${XKVM_TEST_TIMEOUT:-120}"
+	[ "${XKVM_SHELL:-0}" = 1 ] && append+=" xkvm.shell=1"
+	append+=${XKVM_APPEND:+ $XKVM_APPEND}
+	QEMU=(qemu-system-x86_64
+		-accel "tcg,thread=${XKVM_TCG_THREAD:-multi}"
+		-cpu "$cpu" -smp "${XKVM_SMP:-2}" -m "${XKVM_MEM:-2048}"
+		-nographic -no-reboot -nic none
+		-kernel "$KERNEL" -initrd "$INITRD" -append "$append")
+	# shellcheck disable=SC2206 # word splitting of extra args is intended
+	[ -n "${XKVM_QEMU_ARGS:-}" ] && QEMU+=($XKVM_QEMU_ARGS)
+	return 0
+}
+
+# Print the console as it grows, filtered by XKVM_STREAM, until QEMU is gone.
+# Carriage returns and terminal escapes (from the firmware) are dropped.
+stream() {
+	local qpid=$1 keep
+	case ${XKVM_STREAM:-all} in
+	none) return 0 ;;
+	marks) keep='^(=== |(PASS|FAIL|SKIP) )' ;;
+	phases) keep='^=== testbed: ' ;;
+	*) keep='' ;;
+	esac
+	tail -n +1 -F --pid="$qpid" "$LOG" 2>/dev/null |
+		sed -u -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' |
+		grep --line-buffered -E "$keep" || true
+}
+
+QPID= SPID=
+cleanup() {
+	[ -n "$QPID" ] && kill "$QPID" 2>/dev/null || true
+	[ -n "$SPID" ] && kill "$SPID" 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Stop QEMU: TERM first, KILL if it lingers.
+stop_qemu() {
+	local i
+	kill "$QPID" 2>/dev/null || return 0
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		kill -0 "$QPID" 2>/dev/null || return 0
+		sleep 0.5
+	done
+	kill -9 "$QPID" 2>/dev/null || true
+}
+
+# Watch QEMU until it exits or the console stalls; print the verdict code.
+watch_box() {
+	local start now last_size=-1 size last_change verdict=
+	start=$(date +%s)
+	last_change=$start
+	while kill -0 "$QPID" 2>/dev/null; do
+		sleep 2
+		now=$(date +%s)
+		size=$(stat -c %s "$LOG" 2>/dev/null || echo 0)
+		if [ "$size" != "$last_size" ]; then
+			last_size=$size
+			last_change=$now
+		fi
+		if [ $((now - last_change)) -ge "$SILENCE_TIMEOUT" ]; then
+			verdict=2
+			echo "box: no console output for $SILENCE_TIMEOUT s: hang, killing QEMU" >&2
+			stop_qemu
+			break
+		fi
+		if [ $((now - start)) -ge "$BOX_TIMEOUT" ]; then
+			verdict=3
+			echo "box: still running after $BOX_TIMEOUT s: killing QEMU" >&2
+			stop_qemu
+			break
+		fi
+	done
+	echo "${verdict:-0}"
+}
+
+run_interactive() {
+	echo "box: interactive $MODE box; the console is yours (Ctrl-A x quits QEMU)"
+	"${QEMU[@]}" 2>&1 | tee "$LOG"
+}
+
+main() {
+	local verdict rc=0 elapsed t0 qrc=0
+	[ -f "$KERNEL" ] || die "no $KERNEL: run testbed/deps.sh"
+	[ -f "$INITRD" ] || die "no $INITRD: run testbed/mkinitramfs.sh"
+	command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run testbed/deps.sh"
+	mkdir -p "$(dirname "$LOG")"
+	qemu_cmd
+
+	if [ "${XKVM_SHELL:-0}" = 1 ]; then
+		run_interactive
+		return 0
+	fi
+
+	# Serialise boxes on this machine (unless the caller already holds it).
+	if [ -n "$LOCK" ] && [ -z "${XKVM_LOCK_HELD:-}" ]; then
+		exec 9>>"$LOCK"
+		if ! flock -n 9; then
+			echo "box: another test box is running; waiting for it (lock $LOCK)"
+			flock -w "$LOCK_WAIT" 9 ||
+				echo "box: warning: lock still held after $LOCK_WAIT s; going on"
+		fi
+	fi
+
+	echo "box: $MODE box: ${QEMU[*]}" >"$LOG.status"
+	: >"$LOG"
+	t0=$(date +%s)
+	"${QEMU[@]}" </dev/null >"$LOG" 2>&1 &
+	QPID=$!
+	stream "$QPID" &
+	SPID=$!
+
+	verdict=$(watch_box)
+	wait "$QPID" || qrc=$?
+	QPID=
+	wait "$SPID" 2>/dev/null || true
+	SPID=
+	elapsed=$(( $(date +%s) - t0 ))
+
+	if [ "$verdict" != 0 ]; then
+		rc=$verdict
+	elif tr -d '\r' <"$LOG" | grep -qxF "$END_MARKER"; then
+		rc=0
+	else
+		rc=4
+	fi
+	case $rc in
+	0) echo "box: $MODE box finished in $elapsed s" ;;
+	2) echo "box: $MODE box HUNG (console silent ${SILENCE_TIMEOUT} s), killed after $elapsed s" ;;
+	3) echo "box: $MODE box TIMED OUT after $elapsed s" ;;
+	4) echo "box: $MODE box ended after $elapsed s without its end marker (QEMU status $qrc)" ;;
+	esac | tee -a "$LOG.status"
+	return "$rc"
+}
+
+main "$@"
