@@ -172,6 +172,8 @@ unsigned int host_ncpus(void);     /* number of possible CPU ids */
 unsigned int host_cpu_id(void);    /* caller has preemption disabled */
 void host_preempt_disable(void);
 void host_preempt_enable(void);
+void host_irq_disable(void);       /* local interrupts off */
+void host_irq_enable(void);
 bool host_signal_pending(void);    /* for the current thread */
 bool host_need_resched(void);
 void host_cond_resched(void);      /* may sleep */

@@ -1,0 +1,668 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * emulate.c - what the core does for an intercepted instruction: port I/O
+ * (plain, string and REP forms), MMIO, CPUID, RDMSR/WRMSR, HLT, and the
+ * next-RIP computation when the CPU does not report it.
+ *
+ * Theory.
+ *
+ * Port I/O.  The exit hands the VMM one batch: kvm_run->io with the data in
+ * the page after kvm_run.  As in Linux, RIP (and for string forms RSI/RDI
+ * and RCX) move only when the VMM calls KVM_RUN again, so a VMM that reads
+ * the registers at the exit sees the instruction not yet executed; if the
+ * VMM changed RIP meanwhile the completion is dropped.  A REP string
+ * instruction is cut into batches that neither overflow the data page nor
+ * cross a guest page; until RCX reaches zero the instruction restarts and
+ * exits again.  Linux's quirk is kept: an OUT to port 0x7e advances RIP
+ * before the exit.
+ *
+ * MMIO.  A guest access to a physical address outside every slot (or a write
+ * to a read-only slot) is decoded by core/decode.c from the bytes at CS:RIP,
+ * fetched through the guest's page tables (core/gwalk.c).  A write exits
+ * with the data and RIP already past the instruction; a read exits and is
+ * completed by the next KVM_RUN.  Anything the small emulator does not know
+ * ends in KVM_EXIT_INTERNAL_ERROR with the instruction bytes: the VM stops,
+ * the host does not.
+ */
+#include "xkvm.h"
+#include "decode.h"
+#include "gwalk.h"
+
+void xk_queue_exception(struct xk_vcpu *v, u8 vector, bool has_error,
+			u32 error)
+{
+	v->exception.pending = true;
+	v->exception.vector = vector;
+	v->exception.has_error = has_error;
+	v->exception.error = error;
+}
+
+void xk_skip_to(struct xk_vcpu *v, u64 next_rip)
+{
+	v->rip = next_rip;
+	v->skipped = true;
+	v->stats.insn_emulation++;
+}
+
+int xk_internal_error(struct xk_vcpu *v, u32 suberror, u64 code, u64 info1,
+		      u64 info2)
+{
+	struct kvm_run *run = v->run;
+
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = suberror;
+	run->internal.ndata = 4;
+	run->internal.data[0] = code;
+	run->internal.data[1] = (u64)(s64)v->cpu;
+	run->internal.data[2] = info1;
+	run->internal.data[3] = info2;
+	return 0;
+}
+
+/* ---- guest memory by linear address -------------------------------- */
+
+static int gmem_read(void *opaque, u64 gpa, void *buf, u32 len)
+{
+	return xk_gpa_read(opaque, gpa, buf, len);
+}
+
+static int gmem_write(void *opaque, u64 gpa, const void *buf, u32 len)
+{
+	return xk_gpa_write(opaque, gpa, buf, len);
+}
+
+struct xk_guest_view {
+	struct kvm_sregs s;
+	struct xk_paging pg;
+	struct xk_gmem mem;
+	unsigned int cpl;
+	enum xk_cpu_mode mode;
+};
+
+static void view_init(struct xk_vcpu *v, struct xk_guest_view *g)
+{
+	xk_ops->get_sregs(v, &g->s);
+	g->pg.cr0 = g->s.cr0;
+	g->pg.cr3 = g->s.cr3;
+	g->pg.cr4 = g->s.cr4;
+	g->pg.efer = g->s.efer;
+	g->pg.maxphyaddr = XK_MAXPHYADDR;
+	g->mem.read = gmem_read;
+	g->mem.write = gmem_write;
+	g->mem.opaque = v->vm;
+	g->cpl = g->s.ss.dpl;
+	if (!(g->s.cr0 & XK_CR0_PE))
+		g->mode = XK_MODE_REAL;
+	else if (v->rflags & XK_RFLAGS_VM)
+		g->mode = XK_MODE_VM86;
+	else if ((g->s.efer & XK_EFER_LMA) && g->s.cs.l)
+		g->mode = XK_MODE_LONG64;
+	else
+		g->mode = g->s.cs.db ? XK_MODE_PROT32 : XK_MODE_PROT16;
+	if (g->mode == XK_MODE_REAL)
+		g->cpl = 0;
+}
+
+/*
+ * Copy len bytes at guest linear address la.  Returns 0, or 1 after queueing
+ * a #PF for the guest, or -EFAULT when the page tables point outside memory.
+ */
+static int linear_copy(struct xk_vcpu *v, struct xk_guest_view *g, u64 la,
+		       void *buf, u32 len, unsigned int acc)
+{
+	while (len) {
+		u32 n = XK_MIN(len, (u32)(XK_PAGE_SIZE - (la & ~XK_PAGE_MASK)));
+		u32 pfec = 0;
+		u64 gpa;
+		int r;
+
+		if (g->cpl == 3)
+			acc |= XK_ACC_USER;
+		r = xk_gva_to_gpa(&g->pg, &g->mem, la, acc, &gpa, &pfec);
+		if (r == XK_WALK_FAULT) {
+			xk_queue_exception(v, XK_EXC_PF, true, pfec);
+			v->exception.cr2 = la;
+			v->stats.pf_guest++;
+			return 1;
+		}
+		if (r)
+			return -EFAULT;
+		if (acc & XK_ACC_WRITE)
+			r = xk_gpa_write(v->vm, gpa, buf, n);
+		else
+			r = xk_gpa_read(v->vm, gpa, buf, n);
+		if (r)
+			return r;
+		la += n;
+		buf = (u8 *)buf + n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Fetch and decode the instruction at CS:RIP. 0, 1 (#PF queued), <0. */
+static int fetch_insn(struct xk_vcpu *v, struct xk_guest_view *g,
+		      struct xk_insn *insn, u8 *bytes, u32 *nbytes)
+{
+	u64 la = g->s.cs.base + v->rip;
+	u32 first, n = 15;
+	int r;
+
+	if (g->mode != XK_MODE_LONG64)
+		la &= 0xffffffffULL;
+	first = (u32)(XK_PAGE_SIZE - (la & ~XK_PAGE_MASK));
+	if (first < n) {
+		/* the instruction may end in this page: try both pages */
+		r = linear_copy(v, g, la, bytes, n, XK_ACC_FETCH);
+		if (r == 1) {
+			v->exception.pending = false;
+			n = first;
+			r = linear_copy(v, g, la, bytes, n, XK_ACC_FETCH);
+		}
+	} else {
+		r = linear_copy(v, g, la, bytes, n, XK_ACC_FETCH);
+	}
+	if (r)
+		return r;
+	*nbytes = n;
+	if (xk_decode(bytes, n, g->mode, insn)) {
+		if (n < 15) {
+			/* it does need the next page: fault on it */
+			return linear_copy(v, g, la + n, bytes + n, 1,
+					   XK_ACC_FETCH);
+		}
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int xk_emulation_failed(struct xk_vcpu *v)
+{
+	struct kvm_run *run = v->run;
+
+	v->stats.insn_emulation_fail++;
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
+	run->internal.ndata = 0;
+	return 0;
+}
+
+static int emulation_failed_bytes(struct xk_vcpu *v, const u8 *bytes, u32 n)
+{
+	struct kvm_run *run = v->run;
+
+	xk_emulation_failed(v);
+	/* data[0..1] hold up to 16 instruction bytes, as Linux reports */
+	run->internal.ndata = 3;
+	run->internal.data[0] = n;
+	run->internal.data[1] = 0;
+	run->internal.data[2] = 0;
+	xk_memcpy(&run->internal.data[1], bytes, XK_MIN(n, 15u));
+	return 0;
+}
+
+int xk_next_rip(struct xk_vcpu *v, u64 *next)
+{
+	struct xk_guest_view g;
+	struct xk_insn insn;
+	u8 bytes[16];
+	u32 n = 0;
+	int r;
+
+	view_init(v, &g);
+	r = fetch_insn(v, &g, &insn, bytes, &n);
+	if (r)
+		return r;
+	*next = v->rip + insn.len;
+	if (g.mode != XK_MODE_LONG64)
+		*next &= g.mode == XK_MODE_PROT32 ? 0xffffffffULL : 0xffffULL;
+	return 0;
+}
+
+/* ---- port I/O ------------------------------------------------------- */
+
+static u64 addr_mask(u8 addr_size)
+{
+	return addr_size == 8 ? ~0ULL : (1ULL << (8 * addr_size)) - 1;
+}
+
+/* Write a register the way an instruction with that address size does. */
+static void set_reg_sized(struct xk_vcpu *v, int reg, u64 val, u8 size)
+{
+	if (size == 8)
+		v->gpr[reg] = val;
+	else if (size == 4)
+		v->gpr[reg] = val & 0xffffffffULL;
+	else
+		v->gpr[reg] = (v->gpr[reg] & ~0xffffULL) | (val & 0xffff);
+}
+
+static void pio_exit(struct xk_vcpu *v, const struct xk_pio *p)
+{
+	struct kvm_run *run = v->run;
+
+	run->exit_reason = KVM_EXIT_IO;
+	run->io.direction = p->in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
+	run->io.size = p->size;
+	run->io.port = p->port;
+	run->io.count = p->count;
+	run->io.data_offset = XK_PIO_OFFSET;
+	v->stats.io_exits++;
+}
+
+/* Segment, base address and element step of this string instruction. */
+static int string_setup(struct xk_vcpu *v, struct xk_guest_view *g,
+			struct xk_pio *p, u64 *la, s64 *step)
+{
+	const struct kvm_segment *seg = p->in ? &g->s.es : &g->s.ds;
+	u64 off = v->gpr[p->in ? XK_RDI : XK_RSI] & addr_mask(p->addr_size);
+
+	if (!p->in) {
+		struct xk_insn insn;
+		u8 bytes[16];
+		u32 n;
+		int r = fetch_insn(v, g, &insn, bytes, &n);
+
+		if (r)
+			return r;
+		switch (insn.seg) {
+		case XK_ES: seg = &g->s.es; break;
+		case XK_CS: seg = &g->s.cs; break;
+		case XK_SS: seg = &g->s.ss; break;
+		case XK_FS: seg = &g->s.fs; break;
+		case XK_GS: seg = &g->s.gs; break;
+		default: break;
+		}
+	}
+	if (g->mode == XK_MODE_LONG64 && seg != &g->s.fs && seg != &g->s.gs)
+		*la = off;
+	else
+		*la = seg->base + off;
+	if (g->mode != XK_MODE_LONG64)
+		*la &= 0xffffffffULL;
+	*step = (v->rflags & XK_RFLAGS_DF) ? -(s64)p->size : p->size;
+	return 0;
+}
+
+/* How many elements of this batch fit the data page and one guest page. */
+static u32 string_batch(u64 la, s64 step, u8 size, u64 count)
+{
+	u64 in_page = step > 0 ? XK_PAGE_SIZE - (la & ~XK_PAGE_MASK)
+			       : (la & ~XK_PAGE_MASK) + size;
+	u64 n = XK_MIN(count, XK_PAGE_SIZE / size);
+
+	n = XK_MIN(n, in_page / size);
+	return n ? (u32)n : 1;
+}
+
+static int string_copy(struct xk_vcpu *v, struct xk_guest_view *g, u64 la,
+		       s64 step, struct xk_pio *p, bool to_guest)
+{
+	u32 i;
+	int r;
+
+	for (i = 0; i < p->count; i++) {
+		u8 *d = (u8 *)v->pio_data + i * p->size;
+
+		r = linear_copy(v, g, la + (u64)(step * (s64)i), d, p->size,
+				to_guest ? XK_ACC_WRITE : 0);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int xk_handle_pio(struct xk_vcpu *v, u16 port, u8 size, bool in, bool string,
+		  bool rep, u8 addr_size, u64 next_rip)
+{
+	struct xk_pio *p = &v->pio;
+	struct xk_guest_view g;
+	u64 la, count;
+	s64 step;
+	int r;
+
+	xk_memset(p, 0, sizeof(*p));
+	p->in = in;
+	p->size = size;
+	p->port = port;
+	p->string = string;
+	p->rep = rep;
+	p->addr_size = addr_size;
+	p->next_rip = next_rip;
+	p->count = 1;
+	if (!string) {
+		if (!in) {
+			u64 val = v->gpr[XK_RAX];
+
+			xk_memcpy(v->pio_data, &val, size);
+		}
+		if (!in && port == 0x7e) {
+			/* Linux's KVM_X86_QUIRK_OUT_7E_INC_RIP */
+			xk_skip_to(v, next_rip);
+		} else {
+			p->pending = true;
+			p->rip = v->rip;
+		}
+		pio_exit(v, p);
+		return 0;
+	}
+
+	count = rep ? v->gpr[XK_RCX] & addr_mask(addr_size) : 1;
+	if (count == 0) {
+		xk_skip_to(v, next_rip);
+		return 1;
+	}
+	view_init(v, &g);
+	r = string_setup(v, &g, p, &la, &step);
+	if (r)
+		return r < 0 ? xk_emulation_failed(v) : 1;
+	p->count = string_batch(la, step, size, count);
+	if (!in) {
+		r = string_copy(v, &g, la, step, p, false);
+		if (r)
+			return r < 0 ? xk_emulation_failed(v) : 1;
+	}
+	p->pending = true;
+	p->rip = v->rip;
+	pio_exit(v, p);
+	return 0;
+}
+
+/* The VMM is done with a string batch: move the registers on. */
+int xk_pio_string_complete(struct xk_vcpu *v)
+{
+	struct xk_pio *p = &v->pio;
+	int ptr = p->in ? XK_RDI : XK_RSI;
+	struct xk_guest_view g;
+	u64 la, left;
+	s64 step;
+	int r;
+
+	if (v->rip != p->rip)
+		return 1; /* the VMM moved the vCPU elsewhere */
+	view_init(v, &g);
+	r = string_setup(v, &g, p, &la, &step);
+	if (r)
+		return r < 0 ? xk_emulation_failed(v) : 1;
+	if (p->in) {
+		r = string_copy(v, &g, la, step, p, true);
+		if (r)
+			return r < 0 ? xk_emulation_failed(v) : 1;
+	}
+	set_reg_sized(v, ptr, v->gpr[ptr] + (u64)(step * (s64)p->count),
+		      p->addr_size);
+	left = 0;
+	if (p->rep) {
+		left = (v->gpr[XK_RCX] & addr_mask(p->addr_size)) - p->count;
+		set_reg_sized(v, XK_RCX, left, p->addr_size);
+	}
+	if (left == 0)
+		xk_skip_to(v, p->next_rip);
+	return 1;
+}
+
+/* ---- MMIO ------------------------------------------------------------ */
+
+/* Register number of a ModRM reg field for an 8-bit operand. */
+static u8 reg8(const struct xk_insn *insn, u8 r)
+{
+	if (!insn->rex && insn->vex_kind == XK_VEX_NONE && r >= 4 && r < 8)
+		return 16 + (r - 4); /* AH, CH, DH, BH */
+	return r;
+}
+
+static u64 reg_value(struct xk_vcpu *v, u8 reg)
+{
+	if (reg >= 16)
+		return (v->gpr[reg - 16] >> 8) & 0xff;
+	return v->gpr[reg];
+}
+
+int xk_handle_mmio(struct xk_vcpu *v, u64 gpa, bool write_fault)
+{
+	struct kvm_run *run = v->run;
+	struct xk_mmio *m = &v->mmio;
+	struct xk_guest_view g;
+	struct xk_insn insn;
+	u8 bytes[16], reg;
+	u32 n = 0;
+	bool write;
+	u64 val = 0;
+	int r;
+
+	(void)write_fault;
+	view_init(v, &g);
+	r = fetch_insn(v, &g, &insn, bytes, &n);
+	if (r)
+		return r < 0 ? xk_emulation_failed(v) : 1;
+	if (insn.has_modrm && (insn.modrm >> 6) == 3)
+		return emulation_failed_bytes(v, bytes, insn.len);
+	reg = insn.reg;
+	xk_memset(m, 0, sizeof(*m));
+	m->next_rip = v->rip + insn.len;
+	if (g.mode != XK_MODE_LONG64)
+		m->next_rip &= g.mode == XK_MODE_PROT32 ? 0xffffffffULL
+							: 0xffffULL;
+	m->len = insn.opsize;
+	m->dst_size = insn.opsize;
+	m->reg = reg;
+
+	if (insn.map == 0) {
+		switch (insn.opcode) {
+		case 0x88: /* MOV r/m8, r8 */
+			write = true;
+			m->len = 1;
+			val = reg_value(v, reg8(&insn, reg));
+			break;
+		case 0x89: /* MOV r/m, r */
+			write = true;
+			val = v->gpr[reg];
+			break;
+		case 0x8a: /* MOV r8, r/m8 */
+			write = false;
+			m->len = m->dst_size = 1;
+			m->reg = reg8(&insn, reg);
+			break;
+		case 0x8b: /* MOV r, r/m */
+			write = false;
+			break;
+		case 0xa0: /* MOV AL, moffs */
+		case 0xa1: /* MOV eAX, moffs */
+			write = false;
+			m->reg = XK_RAX;
+			if (insn.opcode == 0xa0)
+				m->len = m->dst_size = 1;
+			break;
+		case 0xa2: /* MOV moffs, AL */
+		case 0xa3: /* MOV moffs, eAX */
+			write = true;
+			val = v->gpr[XK_RAX];
+			if (insn.opcode == 0xa2)
+				m->len = 1;
+			break;
+		case 0xc6: /* MOV r/m8, imm8 */
+		case 0xc7: /* MOV r/m, imm */
+			if ((insn.modrm >> 3) & 7)
+				return emulation_failed_bytes(v, bytes,
+							      insn.len);
+			write = true;
+			val = (u64)xk_insn_simm(&insn);
+			if (insn.opcode == 0xc6)
+				m->len = 1;
+			break;
+		default:
+			return emulation_failed_bytes(v, bytes, insn.len);
+		}
+	} else if (insn.map == 1 && (insn.opcode == 0xb6 ||
+				     insn.opcode == 0xb7 ||
+				     insn.opcode == 0xbe ||
+				     insn.opcode == 0xbf)) {
+		/* MOVZX / MOVSX r, r/m8 or r/m16 */
+		write = false;
+		m->len = (insn.opcode & 1) ? 2 : 1;
+		m->sign = insn.opcode >= 0xbe;
+	} else {
+		return emulation_failed_bytes(v, bytes, insn.len);
+	}
+
+	run->exit_reason = KVM_EXIT_MMIO;
+	run->mmio.phys_addr = gpa;
+	run->mmio.len = m->len;
+	run->mmio.is_write = write;
+	xk_memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	if (write) {
+		xk_memcpy(run->mmio.data, &val, m->len);
+		xk_skip_to(v, m->next_rip);
+	} else {
+		m->pending = true;
+	}
+	v->stats.mmio_exits++;
+	return 0;
+}
+
+/* ---- CPUID ------------------------------------------------------------ */
+
+static const struct kvm_cpuid_entry2 *cpuid_find(struct xk_vcpu *v, u32 fn,
+						 u32 idx)
+{
+	u32 i;
+
+	for (i = 0; i < v->ncpuid; i++) {
+		const struct kvm_cpuid_entry2 *e = &v->cpuid[i];
+
+		if (e->function != fn)
+			continue;
+		if ((e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) &&
+		    e->index != idx)
+			continue;
+		return e;
+	}
+	return NULL;
+}
+
+bool xk_guest_cpuid_has(struct xk_vcpu *v, u32 leaf, int reg, u32 bit)
+{
+	const struct kvm_cpuid_entry2 *e = cpuid_find(v, leaf, 0);
+	u32 r;
+
+	if (!e)
+		return false;
+	r = reg == 0 ? e->eax : reg == 1 ? e->ebx : reg == 2 ? e->ecx : e->edx;
+	return !!(r & bit);
+}
+
+bool xk_guest_is_intel(struct xk_vcpu *v)
+{
+	const struct kvm_cpuid_entry2 *e = cpuid_find(v, 0, 0);
+
+	/* "GenuineIntel" */
+	return e && e->ebx == 0x756e6547 && e->ecx == 0x6c65746e &&
+	       e->edx == 0x49656e69;
+}
+
+/*
+ * Intel CPUs answer a leaf above the maximum of its range with the highest
+ * basic leaf; AMD CPUs answer zeros.  Linux follows the guest's vendor.
+ */
+static const struct kvm_cpuid_entry2 *cpuid_out_of_range(struct xk_vcpu *v,
+							 u32 fn, u32 idx)
+{
+	const struct kvm_cpuid_entry2 *basic = cpuid_find(v, 0, 0), *cls;
+
+	if (!basic || !xk_guest_is_intel(v))
+		return NULL;
+	if (fn >= 0x40000000 && fn <= 0x4fffffff)
+		cls = cpuid_find(v, fn & 0xffffff00, 0);
+	else if (fn >= 0xc0000000)
+		cls = cpuid_find(v, 0xc0000000, 0);
+	else
+		cls = cpuid_find(v, fn & 0x80000000, 0);
+	if (cls && fn <= cls->eax)
+		return NULL;
+	return cpuid_find(v, basic->eax, idx);
+}
+
+int xk_handle_cpuid(struct xk_vcpu *v)
+{
+	u32 fn = (u32)v->gpr[XK_RAX], idx = (u32)v->gpr[XK_RCX];
+	const struct kvm_cpuid_entry2 *e = cpuid_find(v, fn, idx);
+	u32 a = 0, b = 0, c = 0, d = 0;
+	u64 next;
+	int r;
+
+	if (!e)
+		e = cpuid_out_of_range(v, fn, idx);
+	if (e) {
+		a = e->eax;
+		b = e->ebx;
+		c = e->ecx;
+		d = e->edx;
+	}
+	v->gpr[XK_RAX] = a;
+	v->gpr[XK_RBX] = b;
+	v->gpr[XK_RCX] = c;
+	v->gpr[XK_RDX] = d;
+	v->stats.cpuid_exits++;
+	r = xk_ops->next_rip(v, &next);
+	if (r)
+		return r < 0 ? xk_emulation_failed(v) : 1;
+	xk_skip_to(v, next);
+	return 1;
+}
+
+/* ---- MSRs -------------------------------------------------------------- */
+
+static int rdwrmsr(struct xk_vcpu *v, bool write)
+{
+	u32 msr = (u32)v->gpr[XK_RCX];
+	u64 val, next;
+	int r;
+
+	v->stats.msr_exits++;
+	r = xk_ops->next_rip(v, &next);
+	if (r)
+		return r < 0 ? xk_emulation_failed(v) : 1;
+	if (write) {
+		val = (v->gpr[XK_RDX] << 32) | (u32)v->gpr[XK_RAX];
+		r = xk_msr_set(v, msr, val, false);
+	} else {
+		r = xk_msr_get(v, msr, &val, false);
+		if (!r) {
+			v->gpr[XK_RAX] = (u32)val;
+			v->gpr[XK_RDX] = val >> 32;
+		}
+	}
+	if (r) {
+		xk_queue_exception(v, XK_EXC_GP, true, 0);
+		return 1;
+	}
+	xk_skip_to(v, next);
+	return 1;
+}
+
+int xk_handle_rdmsr(struct xk_vcpu *v)
+{
+	return rdwrmsr(v, false);
+}
+
+int xk_handle_wrmsr(struct xk_vcpu *v)
+{
+	return rdwrmsr(v, true);
+}
+
+/* ---- HLT --------------------------------------------------------------- */
+
+int xk_handle_hlt(struct xk_vcpu *v)
+{
+	u64 next;
+	int r;
+
+	v->stats.halt_exits++;
+	r = xk_ops->next_rip(v, &next);
+	if (r)
+		return r < 0 ? xk_emulation_failed(v) : 1;
+	xk_skip_to(v, next);
+	/* No in-kernel local APIC yet: the VMM decides what a halt means. */
+	v->run->exit_reason = KVM_EXIT_HLT;
+	return 0;
+}

@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioctl.c - the KVM ioctl ABI, as tables.
+ *
+ * Theory.  Each of the three files (/dev/kvm, a VM, a vCPU) has a table of
+ * the commands it knows.  An entry names the full ioctl number (several
+ * commands share a command byte, so the whole number is compared), the
+ * handler, and the lock the dispatcher takes around it.  The dispatcher
+ * copies a fixed-size argument in before the call and out after it, as the
+ * number's direction and size say; handlers with variable-length arguments
+ * (CPUID tables, MSR lists) read the rest themselves from the user address.
+ * Creating a VM or a vCPU makes a file descriptor, which is the host's
+ * business: the Linux glue handles those two commands and calls
+ * xk_vm_create() / xk_vcpu_create().
+ *
+ * Capabilities are answered truthfully from one table: a capability is
+ * listed only once what it promises works.
+ */
+#include "xkvm.h"
+
+enum { XK_IOC_NOLOCK = 0, XK_IOC_VCPU = 1 };
+
+struct xk_ioctl {
+	unsigned int cmd;
+	long (*fn)(void *obj, void *karg, u64 uarg);
+	int lock;
+};
+
+#define XK_IOCTL_ARG_MAX 512
+
+static long dispatch(const struct xk_ioctl *tab, u32 n, void *obj,
+		     struct host_mutex *lock, unsigned int cmd, u64 uarg)
+{
+	u8 karg[XK_IOCTL_ARG_MAX] __attribute__((aligned(8)));
+	const struct xk_ioctl *e = NULL;
+	u32 size = _IOC_SIZE(cmd), dir = _IOC_DIR(cmd), i;
+	long r;
+
+	for (i = 0; i < n; i++)
+		if (tab[i].cmd == cmd) {
+			e = &tab[i];
+			break;
+		}
+	if (!e)
+		return -ENOTTY;
+	if (dir == _IOC_NONE)
+		size = 0;
+	if (size > sizeof(karg))
+		return -EINVAL;
+	if ((dir & _IOC_WRITE) && size &&
+	    host_copy_from_user(karg, uarg, size))
+		return -EFAULT;
+	if (e->lock == XK_IOC_VCPU)
+		host_mutex_lock(lock);
+	r = e->fn(obj, karg, uarg);
+	if (e->lock == XK_IOC_VCPU)
+		host_mutex_unlock(lock);
+	if (r >= 0 && (dir & _IOC_READ) && size &&
+	    host_copy_to_user(uarg, karg, size))
+		return -EFAULT;
+	return r;
+}
+
+/* ---- capabilities ---- */
+
+struct xk_cap {
+	long cap;
+	int value;
+};
+
+static const struct xk_cap caps[] = {
+	{ KVM_CAP_USER_MEMORY, 1 },
+	{ KVM_CAP_DESTROY_MEMORY_REGION_WORKS, 1 },
+	{ KVM_CAP_JOIN_MEMORY_REGIONS_WORKS, 1 },
+	{ KVM_CAP_SET_TSS_ADDR, 1 },
+	{ KVM_CAP_IMMEDIATE_EXIT, 1 },
+	{ KVM_CAP_READONLY_MEM, 1 },
+	{ KVM_CAP_CHECK_EXTENSION_VM, 1 },
+	{ KVM_CAP_NR_VCPUS, XK_MAX_VCPUS },
+	{ KVM_CAP_MAX_VCPUS, XK_MAX_VCPUS },
+	{ KVM_CAP_MAX_VCPU_ID, XK_MAX_VCPU_ID },
+	{ KVM_CAP_NR_MEMSLOTS, XK_MAX_SLOTS },
+};
+
+int xk_cap_value(long cap)
+{
+	u32 i;
+
+	for (i = 0; i < XK_ARRAY_SIZE(caps); i++)
+		if (caps[i].cap == cap)
+			return caps[i].value;
+	return 0;
+}
+
+/* ---- /dev/kvm ---- */
+
+static long dev_api_version(void *obj, void *karg, u64 uarg)
+{
+	(void)obj, (void)karg, (void)uarg;
+	return XK_API_VERSION;
+}
+
+static long dev_check_extension(void *obj, void *karg, u64 uarg)
+{
+	(void)obj, (void)karg;
+	return xk_cap_value((long)uarg);
+}
+
+static long dev_mmap_size(void *obj, void *karg, u64 uarg)
+{
+	(void)obj, (void)karg, (void)uarg;
+	return XK_RUN_PAGES * XK_PAGE_SIZE;
+}
+
+static const struct xk_ioctl dev_ioctls[] = {
+	{ KVM_GET_API_VERSION, dev_api_version, XK_IOC_NOLOCK },
+	{ KVM_CHECK_EXTENSION, dev_check_extension, XK_IOC_NOLOCK },
+	{ KVM_GET_VCPU_MMAP_SIZE, dev_mmap_size, XK_IOC_NOLOCK },
+};
+
+long xk_dev_ioctl(unsigned int cmd, u64 arg)
+{
+	return dispatch(dev_ioctls, XK_ARRAY_SIZE(dev_ioctls), NULL, NULL, cmd,
+			arg);
+}
+
+/* ---- VM ---- */
+
+static long vm_set_memory(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_vm_set_memory(obj, karg);
+}
+
+static long vm_set_tss_addr(void *obj, void *karg, u64 uarg)
+{
+	struct xk_vm *vm = obj;
+
+	(void)karg;
+	/* SVM needs no real-mode TSS; the address is only recorded. */
+	host_mutex_lock(vm->lock);
+	vm->tss_addr = uarg;
+	host_mutex_unlock(vm->lock);
+	return 0;
+}
+
+static const struct xk_ioctl vm_ioctls[] = {
+	{ KVM_SET_USER_MEMORY_REGION, vm_set_memory, XK_IOC_NOLOCK },
+	{ KVM_SET_TSS_ADDR, vm_set_tss_addr, XK_IOC_NOLOCK },
+	{ KVM_CHECK_EXTENSION, dev_check_extension, XK_IOC_NOLOCK },
+};
+
+long xk_vm_ioctl(struct xk_vm *vm, unsigned int cmd, u64 arg)
+{
+	return dispatch(vm_ioctls, XK_ARRAY_SIZE(vm_ioctls), vm, NULL, cmd,
+			arg);
+}
+
+/* ---- vCPU ---- */
+
+static long vcpu_run(void *obj, void *karg, u64 uarg)
+{
+	(void)karg, (void)uarg;
+	return xk_vcpu_run(obj);
+}
+
+static long vcpu_get_regs(void *obj, void *karg, u64 uarg)
+{
+	struct xk_vcpu *v = obj;
+	struct kvm_regs *r = karg;
+
+	(void)uarg;
+	r->rax = v->gpr[XK_RAX];
+	r->rbx = v->gpr[XK_RBX];
+	r->rcx = v->gpr[XK_RCX];
+	r->rdx = v->gpr[XK_RDX];
+	r->rsi = v->gpr[XK_RSI];
+	r->rdi = v->gpr[XK_RDI];
+	r->rsp = v->gpr[XK_RSP];
+	r->rbp = v->gpr[XK_RBP];
+	r->r8 = v->gpr[XK_R8];
+	r->r9 = v->gpr[XK_R9];
+	r->r10 = v->gpr[XK_R10];
+	r->r11 = v->gpr[XK_R11];
+	r->r12 = v->gpr[XK_R12];
+	r->r13 = v->gpr[XK_R13];
+	r->r14 = v->gpr[XK_R14];
+	r->r15 = v->gpr[XK_R15];
+	r->rip = v->rip;
+	r->rflags = v->rflags;
+	return 0;
+}
+
+static long vcpu_set_regs(void *obj, void *karg, u64 uarg)
+{
+	struct xk_vcpu *v = obj;
+	const struct kvm_regs *r = karg;
+
+	(void)uarg;
+	v->gpr[XK_RAX] = r->rax;
+	v->gpr[XK_RBX] = r->rbx;
+	v->gpr[XK_RCX] = r->rcx;
+	v->gpr[XK_RDX] = r->rdx;
+	v->gpr[XK_RSI] = r->rsi;
+	v->gpr[XK_RDI] = r->rdi;
+	v->gpr[XK_RSP] = r->rsp;
+	v->gpr[XK_RBP] = r->rbp;
+	v->gpr[XK_R8] = r->r8;
+	v->gpr[XK_R9] = r->r9;
+	v->gpr[XK_R10] = r->r10;
+	v->gpr[XK_R11] = r->r11;
+	v->gpr[XK_R12] = r->r12;
+	v->gpr[XK_R13] = r->r13;
+	v->gpr[XK_R14] = r->r14;
+	v->gpr[XK_R15] = r->r15;
+	v->rip = r->rip;
+	v->rflags = r->rflags | XK_RFLAGS_FIXED;
+	/* a new register state drops an exception not yet delivered */
+	v->exception.pending = false;
+	return 0;
+}
+
+static long vcpu_get_sregs(void *obj, void *karg, u64 uarg)
+{
+	struct xk_vcpu *v = obj;
+	struct kvm_sregs *s = karg;
+
+	(void)uarg;
+	xk_ops->get_sregs(v, s);
+	s->cr8 = v->cr8;
+	s->apic_base = v->apic_base;
+	xk_memset(s->interrupt_bitmap, 0, sizeof(s->interrupt_bitmap));
+	return 0;
+}
+
+static bool cr4_valid(u64 cr4)
+{
+	u64 ok = XK_CR4_VME | XK_CR4_PVI | XK_CR4_TSD | XK_CR4_DE |
+		 XK_CR4_PSE | XK_CR4_PAE | XK_CR4_MCE | XK_CR4_PGE |
+		 XK_CR4_PCE | XK_CR4_OSFXSR | XK_CR4_OSXMMEXCPT |
+		 XK_CR4_FSGSBASE | XK_CR4_PCIDE | XK_CR4_OSXSAVE |
+		 XK_CR4_SMEP | XK_CR4_SMAP;
+
+	return !(cr4 & ~ok);
+}
+
+static long vcpu_set_sregs(void *obj, void *karg, u64 uarg)
+{
+	struct xk_vcpu *v = obj;
+	const struct kvm_sregs *s = karg;
+	int r;
+
+	(void)uarg;
+	/* Linux's consistency rules for the paging mode */
+	if ((s->efer & XK_EFER_LME) && (s->cr0 & XK_CR0_PG)) {
+		if (!(s->cr4 & XK_CR4_PAE) || !(s->efer & XK_EFER_LMA))
+			return -EINVAL;
+		if (s->cr3 >> XK_MAXPHYADDR)
+			return -EINVAL;
+	} else if ((s->efer & XK_EFER_LMA) || s->cs.l) {
+		return -EINVAL;
+	}
+	if (!cr4_valid(s->cr4))
+		return -EINVAL;
+	if (s->apic_base & (~((1ULL << XK_MAXPHYADDR) - 1) | 0x2ff |
+			    XK_BIT(10)))
+		return -EINVAL;
+	r = xk_ops->set_sregs(v, s);
+	if (r)
+		return r;
+	v->cr8 = s->cr8 & 0xf;
+	v->apic_base = s->apic_base;
+	return 0;
+}
+
+static long vcpu_set_cpuid2(void *obj, void *karg, u64 uarg)
+{
+	struct xk_vcpu *v = obj;
+	const struct kvm_cpuid2 *c = karg;
+	struct kvm_cpuid_entry2 *e;
+	size_t bytes;
+
+	if (c->nent > XK_MAX_CPUID)
+		return -E2BIG;
+	bytes = (size_t)c->nent * sizeof(*e);
+	e = host_zalloc(bytes ? bytes : 1);
+	if (!e)
+		return -ENOMEM;
+	if (bytes && host_copy_from_user(e, uarg + sizeof(*c), bytes)) {
+		host_free(e, bytes ? bytes : 1);
+		return -EFAULT;
+	}
+	/* Linux: once the vCPU ran, only the identical table is accepted */
+	if (v->has_run && (c->nent != v->ncpuid ||
+			   (bytes && xk_memcmp(e, v->cpuid, bytes)))) {
+		host_free(e, bytes ? bytes : 1);
+		return -EINVAL;
+	}
+	if (v->cpuid)
+		host_free(v->cpuid, v->ncpuid ? v->ncpuid * sizeof(*e) : 1);
+	v->cpuid = e;
+	v->ncpuid = c->nent;
+	return 0;
+}
+
+static long vcpu_get_cpuid2(void *obj, void *karg, u64 uarg)
+{
+	struct xk_vcpu *v = obj;
+	struct kvm_cpuid2 *c = karg;
+
+	if (c->nent < v->ncpuid)
+		return -E2BIG;
+	if (v->ncpuid &&
+	    host_copy_to_user(uarg + sizeof(*c), v->cpuid,
+			      v->ncpuid * sizeof(*v->cpuid)))
+		return -EFAULT;
+	c->nent = v->ncpuid;
+	return 0;
+}
+
+#define XK_MAX_IO_MSRS 256
+
+/* GET_MSRS / SET_MSRS: the number of entries done, stopping at a failure */
+static long msrs_io(struct xk_vcpu *v, const struct kvm_msrs *m, u64 uarg,
+		    bool set)
+{
+	u64 base = uarg + sizeof(*m);
+	u32 i;
+
+	if (m->nmsrs >= XK_MAX_IO_MSRS)
+		return -E2BIG;
+	for (i = 0; i < m->nmsrs; i++) {
+		struct kvm_msr_entry e;
+		u64 ua = base + (u64)i * sizeof(e);
+
+		if (host_copy_from_user(&e, ua, sizeof(e)))
+			return -EFAULT;
+		if (set) {
+			if (xk_msr_set(v, e.index, e.data, true))
+				break;
+		} else {
+			if (xk_msr_get(v, e.index, &e.data, true))
+				break;
+			if (host_copy_to_user(ua, &e, sizeof(e)))
+				return -EFAULT;
+		}
+	}
+	return i;
+}
+
+static long vcpu_get_msrs(void *obj, void *karg, u64 uarg)
+{
+	return msrs_io(obj, karg, uarg, false);
+}
+
+static long vcpu_set_msrs(void *obj, void *karg, u64 uarg)
+{
+	return msrs_io(obj, karg, uarg, true);
+}
+
+static const struct xk_ioctl vcpu_ioctls[] = {
+	{ KVM_RUN, vcpu_run, XK_IOC_VCPU },
+	{ KVM_GET_REGS, vcpu_get_regs, XK_IOC_VCPU },
+	{ KVM_SET_REGS, vcpu_set_regs, XK_IOC_VCPU },
+	{ KVM_GET_SREGS, vcpu_get_sregs, XK_IOC_VCPU },
+	{ KVM_SET_SREGS, vcpu_set_sregs, XK_IOC_VCPU },
+	{ KVM_SET_CPUID2, vcpu_set_cpuid2, XK_IOC_VCPU },
+	{ KVM_GET_CPUID2, vcpu_get_cpuid2, XK_IOC_VCPU },
+	{ KVM_GET_MSRS, vcpu_get_msrs, XK_IOC_VCPU },
+	{ KVM_SET_MSRS, vcpu_set_msrs, XK_IOC_VCPU },
+};
+
+long xk_vcpu_ioctl(struct xk_vcpu *v, unsigned int cmd, u64 arg)
+{
+	return dispatch(vcpu_ioctls, XK_ARRAY_SIZE(vcpu_ioctls), v, v->lock,
+			cmd, arg);
+}

@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vcpu.c - vCPU lifetime, the run loop, and kicking a vCPU out of the guest.
+ *
+ * Theory.
+ *
+ * The run loop (xk_vcpu_run) first completes whatever the VMM answered since
+ * the last exit (the data of a port or MMIO read, or just the RIP advance of
+ * a write), then honours immediate_exit, then enters the guest until an exit
+ * handler wants the VMM (0) or fails (< 0).
+ *
+ * Entering: preemption off, the guest's FPU state loaded, interrupts off,
+ * then vcpu->mode = IN_GUEST, then requests are checked, then the backend
+ * runs the guest.  The backend keeps the global interrupt flag clear until
+ * VMRUN, so an interrupt that arrives after the mode was published is held
+ * until the guest runs and then forces an immediate exit.
+ *
+ * Kicking (xk_vcpu_kick): the sender sets the request bit, then reads mode;
+ * the vCPU publishes mode, then reads the request bits.  Both sides use
+ * sequentially consistent atomics, so either the vCPU sees the request
+ * before it enters or the sender sees IN_GUEST and sends an IPI, which makes
+ * the guest exit.  A signal for the vCPU thread works the same way through
+ * the host's own process kick.
+ */
+#include "xkvm.h"
+
+/* XSAVE layout facts: legacy area offsets */
+#define XSAVE_FCW 0
+#define XSAVE_MXCSR 24
+#define XSAVE_HDR_BV 512
+
+static u32 fpu_size;   /* bytes of the guest XSAVE area */
+static u64 host_xcr0;  /* host XCR0; the guest's features are its subset */
+static bool have_xsave;
+
+void xk_fpu_setup(void)
+{
+	u32 a, b, c, d;
+
+	xk_cpuid(1, 0, &a, &b, &c, &d);
+	have_xsave = (c & CPUID_1_ECX_XSAVE) && (c & XK_BIT(27)); /* OSXSAVE */
+	if (have_xsave) {
+		host_xcr0 = xk_xgetbv(0);
+		xk_cpuid(0xd, 0, &a, &b, &c, &d);
+		fpu_size = b;
+	} else {
+		host_xcr0 = 3;
+		fpu_size = 512;
+	}
+	if (fpu_size < 576)
+		fpu_size = 576;
+}
+
+/*
+ * The guest's XCR0 is in force only while the guest runs: the state is
+ * restored and saved with the host's XCR0, so every component the guest can
+ * touch (SSE does not depend on XCR0) is switched.
+ */
+static void fpu_load(struct xk_vcpu *v)
+{
+	host_fpu_begin();
+	if (have_xsave)
+		__asm__ volatile("xrstor64 %0" ::"m"(*(u8 *)v->fpu),
+				 "a"((u32)host_xcr0), "d"((u32)(host_xcr0 >> 32)));
+	else
+		__asm__ volatile("fxrstor64 %0" ::"m"(*(u8 *)v->fpu));
+	v->stats.fpu_reload++;
+}
+
+/* Interrupts off, just around the guest. */
+static void xcr0_enter(struct xk_vcpu *v)
+{
+	if (have_xsave && v->xcr0 != host_xcr0)
+		__asm__ volatile("xsetbv" ::"c"(0), "a"((u32)v->xcr0),
+				 "d"((u32)(v->xcr0 >> 32)));
+}
+
+static void xcr0_exit(struct xk_vcpu *v)
+{
+	if (have_xsave && v->xcr0 != host_xcr0)
+		__asm__ volatile("xsetbv" ::"c"(0), "a"((u32)host_xcr0),
+				 "d"((u32)(host_xcr0 >> 32)));
+}
+
+static void fpu_save(struct xk_vcpu *v)
+{
+	if (have_xsave)
+		__asm__ volatile("xsave64 %0"
+				 : "=m"(*(u8 *)v->fpu)
+				 : "a"((u32)host_xcr0), "d"((u32)(host_xcr0 >> 32))
+				 : "memory");
+	else
+		__asm__ volatile("fxsave64 %0" : "=m"(*(u8 *)v->fpu)::"memory");
+	host_fpu_end();
+}
+
+static void fpu_init_state(struct xk_vcpu *v)
+{
+	u8 *f = v->fpu;
+
+	xk_memset(f, 0, fpu_size);
+	*(u16 *)(f + XSAVE_FCW) = 0x37f;
+	*(u32 *)(f + XSAVE_MXCSR) = 0x1f80;
+	/* XSTATE_BV = 0: every component starts in its initial state */
+	v->xcr0 = 1; /* x87 only, as after RESET */
+}
+
+u64 xk_host_xcr0(void)
+{
+	return host_xcr0;
+}
+
+/* Reset the architectural state every backend shares. */
+static void vcpu_reset_common(struct xk_vcpu *v)
+{
+	xk_memset(v->gpr, 0, sizeof(v->gpr));
+	v->gpr[XK_RDX] = 0x600; /* family/model/stepping before CPUID */
+	v->rip = 0xfff0;
+	v->rflags = XK_RFLAGS_FIXED;
+	v->apic_base = XK_APICBASE_DEFAULT | XK_APICBASE_ENABLE;
+	if (v->id == 0)
+		v->apic_base |= XK_APICBASE_BSP;
+	v->cr8 = 0;
+	fpu_init_state(v);
+}
+
+int xk_vcpu_create(struct xk_vm *vm, u32 id, struct xk_vcpu **out)
+{
+	struct xk_vcpu *v, *it;
+	u64 hpa;
+	int r;
+
+	if (id >= XK_MAX_VCPU_ID)
+		return -EINVAL;
+	host_mutex_lock(vm->lock);
+	r = -EINVAL;
+	if (vm->nvcpus >= XK_MAX_VCPUS)
+		goto out_unlock;
+	r = -EEXIST;
+	for (it = vm->vcpus; it; it = it->next)
+		if (it->id == id)
+			goto out_unlock;
+	r = -ENOMEM;
+	v = host_zalloc(sizeof(*v));
+	if (!v)
+		goto out_unlock;
+	v->vm = vm;
+	v->id = id;
+	v->cpu = -1;
+	v->stats.created_ns = host_time_ns();
+	v->lock = host_mutex_create();
+	v->run = host_pages_alloc(0, &hpa);
+	v->pio_data = host_pages_alloc(0, &hpa);
+	v->fpu = host_pages_alloc(fpu_size > 4096 ? 1 : 0, &hpa);
+	if (!v->lock || !v->run || !v->pio_data || !v->fpu)
+		goto out_free;
+	r = xk_ops->vcpu_init(v);
+	if (r)
+		goto out_free;
+	vcpu_reset_common(v);
+	xk_ops->vcpu_reset(v);
+	v->next = vm->vcpus;
+	vm->vcpus = v;
+	vm->nvcpus++;
+	host_mutex_unlock(vm->lock);
+	*out = v;
+	return 0;
+
+out_free:
+	if (v->fpu)
+		host_pages_free(v->fpu, fpu_size > 4096 ? 1 : 0);
+	if (v->pio_data)
+		host_pages_free(v->pio_data, 0);
+	if (v->run)
+		host_pages_free(v->run, 0);
+	if (v->lock)
+		host_mutex_destroy(v->lock);
+	host_free(v, sizeof(*v));
+out_unlock:
+	host_mutex_unlock(vm->lock);
+	return r;
+}
+
+/* Called when the VM dies; nobody else can reach the vCPU any more. */
+void xk_vcpu_free(struct xk_vcpu *v)
+{
+	xk_ops->vcpu_destroy(v);
+	if (v->cpuid)
+		host_free(v->cpuid, v->ncpuid * sizeof(*v->cpuid));
+	host_pages_free(v->fpu, fpu_size > 4096 ? 1 : 0);
+	host_pages_free(v->pio_data, 0);
+	host_pages_free(v->run, 0);
+	host_mutex_destroy(v->lock);
+	host_free(v, sizeof(*v));
+}
+
+/* The page behind offset pgoff of the vCPU's mmap, or NULL. */
+void *xk_vcpu_mmap_page(struct xk_vcpu *v, u64 pgoff)
+{
+	if (pgoff == 0)
+		return v->run;
+	if (pgoff == 1)
+		return v->pio_data;
+	return NULL;
+}
+
+void xk_vcpu_kick(struct xk_vcpu *v, int req)
+{
+	int cpu;
+
+	__atomic_fetch_or(&v->requests, 1UL << req, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&v->mode, __ATOMIC_SEQ_CST) != XK_IN_GUEST)
+		return;
+	cpu = __atomic_load_n(&v->cpu, __ATOMIC_RELAXED);
+	if (cpu >= 0)
+		host_kick_cpu((unsigned int)cpu);
+}
+
+/* Finish, on behalf of the VMM, the access the last exit handed it. */
+static int complete_userspace(struct xk_vcpu *v);
+
+static void sync_run_fields(struct xk_vcpu *v)
+{
+	struct kvm_run *run = v->run;
+
+	run->if_flag = !!(v->rflags & XK_RFLAGS_IF);
+	run->cr8 = v->cr8;
+	run->apic_base = v->apic_base;
+	run->flags = 0;
+	run->ready_for_interrupt_injection = 0;
+}
+
+int xk_vcpu_run(struct xk_vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	int r;
+
+	v->pid = host_current_pid();
+	r = complete_userspace(v);
+	if (r <= 0)
+		goto out;
+	if (run->immediate_exit) {
+		run->exit_reason = KVM_EXIT_INTR;
+		r = -EINTR;
+		goto out;
+	}
+	for (;;) {
+		if (host_signal_pending()) {
+			run->exit_reason = KVM_EXIT_INTR;
+			v->stats.signal_exits++;
+			r = -EINTR;
+			break;
+		}
+		host_cond_resched();
+		host_preempt_disable();
+		fpu_load(v);
+		host_irq_disable();
+		__atomic_store_n(&v->cpu, (int)host_cpu_id(), __ATOMIC_RELAXED);
+		xk_ops->vcpu_load(v, host_cpu_id());
+		__atomic_store_n(&v->mode, XK_IN_GUEST, __ATOMIC_SEQ_CST);
+		__atomic_fetch_and(&v->requests, ~(1UL << XK_REQ_KICK),
+				   __ATOMIC_SEQ_CST);
+		if (host_signal_pending() || host_need_resched()) {
+			__atomic_store_n(&v->mode, XK_OUTSIDE_GUEST,
+					 __ATOMIC_SEQ_CST);
+			host_irq_enable();
+			fpu_save(v);
+			host_preempt_enable();
+			continue;
+		}
+		xcr0_enter(v);
+		xk_ops->vcpu_enter(v);
+		xcr0_exit(v);
+		__atomic_store_n(&v->mode, XK_OUTSIDE_GUEST, __ATOMIC_RELEASE);
+		host_irq_enable();
+		fpu_save(v);
+		host_preempt_enable();
+		v->stats.exits++;
+		r = xk_ops->handle_exit(v);
+		if (r <= 0)
+			break;
+	}
+out:
+	sync_run_fields(v);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Completion of port and MMIO reads handed to the VMM.                */
+
+static int complete_userspace(struct xk_vcpu *v)
+{
+	if (v->pio.pending) {
+		struct xk_pio *p = &v->pio;
+
+		p->pending = false;
+		if (p->string)
+			return xk_pio_string_complete(v);
+		if (p->in) {
+			u64 val = 0;
+
+			xk_memcpy(&val, v->pio_data, p->size);
+			if (p->size == 4)
+				v->gpr[XK_RAX] = val; /* zero-extends */
+			else if (p->size == 2)
+				v->gpr[XK_RAX] =
+					(v->gpr[XK_RAX] & ~0xffffULL) | val;
+			else
+				v->gpr[XK_RAX] =
+					(v->gpr[XK_RAX] & ~0xffULL) | val;
+		}
+		xk_skip_to(v, p->next_rip);
+	}
+	if (v->mmio.pending) {
+		struct xk_mmio *m = &v->mmio;
+		u64 val = 0;
+
+		m->pending = false;
+		xk_memcpy(&val, v->run->mmio.data, m->len);
+		if (m->sign && m->len < 8) {
+			unsigned int sh = 64 - 8 * m->len;
+
+			val = (u64)((s64)(val << sh) >> sh);
+		}
+		switch (m->dst_size) {
+		case 1: /* AL..BH handled by the decoder's register choice */
+			if (m->reg >= 16)
+				v->gpr[m->reg - 16] =
+					(v->gpr[m->reg - 16] & ~0xff00ULL) |
+					((val & 0xff) << 8);
+			else
+				v->gpr[m->reg] =
+					(v->gpr[m->reg] & ~0xffULL) |
+					(val & 0xff);
+			break;
+		case 2:
+			v->gpr[m->reg] =
+				(v->gpr[m->reg] & ~0xffffULL) | (val & 0xffff);
+			break;
+		case 4:
+			v->gpr[m->reg] = val & 0xffffffffULL;
+			break;
+		default:
+			v->gpr[m->reg] = val;
+			break;
+		}
+		xk_skip_to(v, m->next_rip);
+	}
+	if (v->mmio.skip) {
+		v->mmio.skip = false;
+		xk_skip_to(v, v->mmio.next_rip);
+	}
+	return 1;
+}

@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vm.c - VM lifetime and guest memory slots.
+ *
+ * Theory.  KVM_SET_USER_MEMORY_REGION follows Linux's rules exactly (they are
+ * part of the ABI that QEMU relies on): slot ids below XK_MAX_SLOTS, page
+ * aligned addresses and sizes, size 0 deletes (an error for an empty slot),
+ * an existing slot may only change its base (a move) or its flags, and a new
+ * or moved slot may not overlap another (EEXIST).
+ *
+ * A slot's pages are pinned and mapped in the nested page tables before the
+ * ioctl returns.  Deleting or moving a slot unmaps it, flushes all vCPUs'
+ * TLBs (xk_vm_flush_all waits until no vCPU can still use an old
+ * translation) and then unpins.  All of it runs under vm->lock; the page
+ * table edits themselves also take vm->mmu_lock.
+ */
+#include "xkvm.h"
+
+#define XK_VALID_MEM_FLAGS (KVM_MEM_READONLY)
+
+int xk_vm_create(unsigned long type, struct xk_vm **out)
+{
+	struct xk_vm *vm;
+	int r;
+
+	if (type != 0)
+		return -EINVAL;
+	vm = host_zalloc(sizeof(*vm));
+	if (!vm)
+		return -ENOMEM;
+	vm->refs = 1;
+	vm->pid = host_current_pid();
+	vm->created_ns = host_time_ns();
+	vm->lock = host_mutex_create();
+	vm->mmu_lock = host_spin_create();
+	r = -ENOMEM;
+	if (!vm->lock || !vm->mmu_lock)
+		goto fail;
+	r = xk_ops->vm_init(vm);
+	if (r)
+		goto fail;
+	*out = vm;
+	return 0;
+fail:
+	if (vm->mmu_lock)
+		host_spin_destroy(vm->mmu_lock);
+	if (vm->lock)
+		host_mutex_destroy(vm->lock);
+	host_free(vm, sizeof(*vm));
+	return r;
+}
+
+void xk_vm_get(struct xk_vm *vm)
+{
+	__atomic_add_fetch(&vm->refs, 1, __ATOMIC_RELAXED);
+}
+
+static void slot_release(struct xk_vm *vm, struct xk_slot *s)
+{
+	host_unpin_user(s->pin);
+	vm->npages -= s->npages;
+	vm->nslots--;
+	host_free(s, sizeof(*s));
+}
+
+static void vm_destroy(struct xk_vm *vm)
+{
+	struct xk_vcpu *v, *next;
+	u32 i;
+
+	for (v = vm->vcpus; v; v = next) {
+		next = v->next;
+		xk_vcpu_free(v);
+	}
+	/* No vCPU can run any more: unmapping needs no flush broadcast. */
+	for (i = 0; i < XK_MAX_SLOTS; i++) {
+		struct xk_slot *s = vm->slots[i];
+
+		if (!s)
+			continue;
+		host_spin_lock(vm->mmu_lock);
+		xk_ops->unmap_range(vm, s->base_gfn << XK_PAGE_SHIFT,
+				    s->npages);
+		host_spin_unlock(vm->mmu_lock);
+		vm->slots[i] = NULL;
+		slot_release(vm, s);
+	}
+	xk_ops->vm_destroy(vm);
+	if (vm->host_free)
+		vm->host_free(vm);
+	host_spin_destroy(vm->mmu_lock);
+	host_mutex_destroy(vm->lock);
+	host_free(vm, sizeof(*vm));
+}
+
+void xk_vm_put(struct xk_vm *vm)
+{
+	if (__atomic_sub_fetch(&vm->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		vm_destroy(vm);
+}
+
+/* The slot holding gfn, or NULL.  Caller holds vm->lock or runs a vCPU. */
+struct xk_slot *xk_vm_find_slot(struct xk_vm *vm, u64 gfn)
+{
+	u32 i;
+
+	for (i = 0; i < XK_MAX_SLOTS; i++) {
+		struct xk_slot *s = XK_READ_ONCE(vm->slots[i]);
+
+		if (s && gfn >= s->base_gfn && gfn - s->base_gfn < s->npages)
+			return s;
+	}
+	return NULL;
+}
+
+static bool slot_overlaps(struct xk_vm *vm, u32 self, u64 gfn, u64 npages)
+{
+	u32 i;
+
+	for (i = 0; i < XK_MAX_SLOTS; i++) {
+		struct xk_slot *s = vm->slots[i];
+
+		if (!s || i == self)
+			continue;
+		if (gfn < s->base_gfn + s->npages && s->base_gfn < gfn + npages)
+			return true;
+	}
+	return false;
+}
+
+/* Map every page of a slot.  vm->lock held. */
+static int slot_map(struct xk_vm *vm, struct xk_slot *s)
+{
+	u64 gpa = s->base_gfn << XK_PAGE_SHIFT;
+	bool writable = !(s->flags & KVM_MEM_READONLY);
+	u64 i;
+	int r;
+
+	r = xk_ops->map_prepare(vm, gpa, s->npages);
+	if (r)
+		return r;
+	host_spin_lock(vm->mmu_lock);
+	for (i = 0; i < s->npages; i++) {
+		r = xk_ops->map_page(vm, gpa + (i << XK_PAGE_SHIFT),
+				     host_pin_hpa(s->pin, i), writable);
+		if (r)
+			break;
+	}
+	if (r)
+		xk_ops->unmap_range(vm, gpa, s->npages);
+	host_spin_unlock(vm->mmu_lock);
+	return r;
+}
+
+static void slot_unmap(struct xk_vm *vm, struct xk_slot *s)
+{
+	host_spin_lock(vm->mmu_lock);
+	xk_ops->unmap_range(vm, s->base_gfn << XK_PAGE_SHIFT, s->npages);
+	host_spin_unlock(vm->mmu_lock);
+	xk_vm_flush_all(vm);
+}
+
+static int slot_create(struct xk_vm *vm, u32 id, u32 flags, u64 gfn,
+		       u64 npages, u64 uaddr)
+{
+	struct xk_slot *s;
+	int r;
+
+	s = host_zalloc(sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->id = id;
+	s->flags = flags;
+	s->base_gfn = gfn;
+	s->npages = npages;
+	s->uaddr = uaddr;
+	r = host_pin_user(uaddr, npages, !(flags & KVM_MEM_READONLY), &s->pin);
+	if (r) {
+		host_free(s, sizeof(*s));
+		return r;
+	}
+	vm->npages += npages;
+	vm->nslots++;
+	r = slot_map(vm, s);
+	if (r) {
+		slot_release(vm, s);
+		return r;
+	}
+	XK_WRITE_ONCE(vm->slots[id], s);
+	return 0;
+}
+
+static void slot_delete(struct xk_vm *vm, struct xk_slot *s)
+{
+	XK_WRITE_ONCE(vm->slots[s->id], NULL);
+	slot_unmap(vm, s);
+	slot_release(vm, s);
+}
+
+static int set_memory_locked(struct xk_vm *vm,
+			     const struct kvm_userspace_memory_region *r)
+{
+	u32 id = r->slot & 0xffff, as_id = r->slot >> 16;
+	u64 npages = r->memory_size >> XK_PAGE_SHIFT;
+	u64 gfn = r->guest_phys_addr >> XK_PAGE_SHIFT;
+	struct xk_slot *old;
+	int err;
+
+	if (r->flags & ~XK_VALID_MEM_FLAGS)
+		return -EINVAL;
+	if (as_id != 0 || id >= XK_MAX_SLOTS)
+		return -EINVAL;
+	if ((r->memory_size & ~XK_PAGE_MASK) ||
+	    (r->guest_phys_addr & ~XK_PAGE_MASK) ||
+	    (r->userspace_addr & ~XK_PAGE_MASK))
+		return -EINVAL;
+	if (r->guest_phys_addr + r->memory_size < r->guest_phys_addr)
+		return -EINVAL;
+	/* the VMM's address range must be a user range (access_ok) */
+	if (r->userspace_addr + r->memory_size < r->userspace_addr ||
+	    r->userspace_addr + r->memory_size > 0x00007ffffffff000ULL)
+		return -EINVAL;
+	if (npages > XK_MAX_SLOT_PAGES)
+		return -EINVAL;
+	if (r->guest_phys_addr + r->memory_size > (1ULL << XK_MAXPHYADDR))
+		return -EINVAL;
+
+	old = vm->slots[id];
+	if (npages == 0) {
+		if (!old)
+			return -EINVAL;
+		slot_delete(vm, old);
+		return 0;
+	}
+	if (!old) {
+		if (slot_overlaps(vm, id, gfn, npages))
+			return -EEXIST;
+		return slot_create(vm, id, r->flags, gfn, npages,
+				   r->userspace_addr);
+	}
+	/* An existing slot may change its base or its flags, nothing else. */
+	if (r->userspace_addr != old->uaddr || npages != old->npages ||
+	    ((r->flags ^ old->flags) & KVM_MEM_READONLY))
+		return -EINVAL;
+	if (gfn == old->base_gfn)
+		return 0; /* no change (no flag other than READONLY exists) */
+	if (slot_overlaps(vm, id, gfn, npages))
+		return -EEXIST;
+	/* A move: the old range goes first, then the new one is mapped. */
+	slot_delete(vm, old);
+	err = slot_create(vm, id, r->flags, gfn, npages, r->userspace_addr);
+	return err;
+}
+
+int xk_vm_set_memory(struct xk_vm *vm,
+		     const struct kvm_userspace_memory_region *r)
+{
+	int err;
+
+	host_mutex_lock(vm->lock);
+	err = set_memory_locked(vm, r);
+	host_mutex_unlock(vm->lock);
+	return err;
+}
+
+/*
+ * Copy between guest physical memory and a kernel buffer.  Only slot memory
+ * is reachable (-EFAULT otherwise).  Called by the vCPU thread, which keeps
+ * the slots alive because slot changes wait for running vCPUs to leave the
+ * guest.  XXX: a slot change concurrent with a vCPU emulating an access is
+ * serialised by vm->lock being taken here.
+ */
+static int gpa_copy(struct xk_vm *vm, u64 gpa, void *buf, u32 len,
+		    bool write)
+{
+	int r = 0;
+
+	host_mutex_lock(vm->lock);
+	while (len) {
+		u64 gfn = gpa >> XK_PAGE_SHIFT;
+		u32 off = gpa & ~XK_PAGE_MASK;
+		u32 n = XK_MIN(len, (u32)(XK_PAGE_SIZE - off));
+		struct xk_slot *s = xk_vm_find_slot(vm, gfn);
+		u8 *p;
+
+		if (!s || (write && (s->flags & KVM_MEM_READONLY))) {
+			r = -EFAULT;
+			break;
+		}
+		p = (u8 *)host_pin_va(s->pin, gfn - s->base_gfn) + off;
+		if (write)
+			xk_memcpy(p, buf, n);
+		else
+			xk_memcpy(buf, p, n);
+		buf = (u8 *)buf + n;
+		gpa += n;
+		len -= n;
+	}
+	host_mutex_unlock(vm->lock);
+	return r;
+}
+
+int xk_gpa_read(struct xk_vm *vm, u64 gpa, void *buf, u32 len)
+{
+	return gpa_copy(vm, gpa, buf, len, false);
+}
+
+int xk_gpa_write(struct xk_vm *vm, u64 gpa, const void *buf, u32 len)
+{
+	return gpa_copy(vm, gpa, (void *)buf, len, true);
+}
+
+/*
+ * Make every vCPU drop its cached nested translations before it next runs,
+ * and wait until none of them can be in the guest with an old one.  The
+ * request is seen at the next entry (see xk_vcpu_run); a vCPU already in the
+ * guest is kicked out by an IPI and we wait for it to leave.
+ */
+void xk_vm_flush_all(struct xk_vm *vm)
+{
+	struct xk_vcpu *v;
+
+	vm->stats.remote_tlb_flush++;
+	for (v = vm->vcpus; v; v = v->next)
+		xk_vcpu_kick(v, XK_REQ_TLB_FLUSH);
+	for (v = vm->vcpus; v; v = v->next)
+		while (__atomic_load_n(&v->mode, __ATOMIC_ACQUIRE) ==
+		       XK_IN_GUEST)
+			__builtin_ia32_pause();
+}

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * xkvm.h - the OS-neutral core's objects: VMs, vCPUs, memory slots, and the
+ * vendor operations table that binds them to AMD SVM (or, later, Intel VMX).
+ *
+ * Theory.
+ *
+ * Objects and lifetimes.  A struct xk_vm is created by KVM_CREATE_VM and is
+ * reference counted: the VM file holds one reference and every vCPU file
+ * holds one.  vCPUs are created by KVM_CREATE_VCPU and live until the VM is
+ * destroyed (the last reference is dropped), as in Linux; a vCPU is always
+ * handled through its pointer, never an index.
+ *
+ * Memory.  Guest memory is pinned when a slot is created (the original
+ * driver's design) and every page of the slot is mapped in the nested page
+ * tables at once, so a guest access to slot memory never exits.  An access to
+ * a guest physical address outside every slot exits with a nested page fault
+ * and is emulated as MMIO.  Removing or moving a slot first unmaps it, then
+ * flushes every vCPU's TLB and waits until no vCPU can still be in the guest
+ * with a stale translation, and only then unpins the pages.
+ *
+ * Locks, outermost first:
+ *   vcpu->lock    (mutex) one ioctl on a vCPU at a time; held across KVM_RUN.
+ *   vm->lock      (mutex) slots, vCPU list, VM-wide settings; also taken by
+ *                 a vCPU thread that copies guest memory while emulating.
+ *   vm->mmu_lock  (spin)  the nested page tables.
+ * The fields vcpu->mode and vcpu->requests are lock-free (atomics), see
+ * xk_vcpu_kick() in vcpu.c for the protocol.
+ *
+ * Run loop convention (Linux's): an exit handler returns 1 to re-enter the
+ * guest, 0 to return to the VMM with kvm_run filled in, or a negative errno.
+ */
+#ifndef XKVM_CORE_H
+#define XKVM_CORE_H
+
+#include "host.h"
+#include "x86.h"
+#include "stats.h"
+
+#define XK_API_VERSION 12
+#define XK_MAX_VCPUS 64     /* KVM_CAP_MAX_VCPUS */
+#define XK_MAX_VCPU_ID 1024 /* KVM_CAP_MAX_VCPU_ID */
+#define XK_MAX_SLOTS 509    /* KVM_CAP_NR_MEMSLOTS */
+#define XK_MAX_SLOT_PAGES (1ULL << 31)
+#define XK_MAX_CPUID 256
+#define XK_RUN_PAGES 2      /* kvm_run, then the PIO data page */
+#define XK_PIO_OFFSET XK_PAGE_SIZE
+#define XK_MAXPHYADDR 52
+
+struct xk_vm;
+struct xk_vcpu;
+
+/* One guest memory slot (KVM_SET_USER_MEMORY_REGION). */
+struct xk_slot {
+	u32 id;          /* (c) slot number */
+	u32 flags;       /* (m) KVM_MEM_* */
+	u64 base_gfn;    /* (c) first guest frame */
+	u64 npages;      /* (c) */
+	u64 uaddr;       /* (c) VMM address of the first page */
+	struct host_pin *pin; /* (c) the pinned pages */
+};
+
+/* (c) = set at creation, immutable; (m) = guarded by vm->lock */
+
+/* Vendor backend: chosen once at load, never changes. */
+struct xk_vendor_ops {
+	const char *name;
+	/* Module-wide.  probe logs its one clear reason for refusing. */
+	int (*probe)(void);
+	int (*setup)(void);
+	void (*unsetup)(void);
+	/* On the CPU concerned, preemption disabled. */
+	int (*cpu_enable)(unsigned int cpu);
+	void (*cpu_disable)(unsigned int cpu);
+
+	/* Per VM. */
+	int (*vm_init)(struct xk_vm *vm);
+	void (*vm_destroy)(struct xk_vm *vm);
+	/* Nested paging; called with vm->mmu_lock held (must not sleep). */
+	int (*map_page)(struct xk_vm *vm, u64 gpa, u64 hpa, bool writable);
+	void (*unmap_range)(struct xk_vm *vm, u64 gpa, u64 npages);
+	/* May sleep: allocates the table pages a later map_page needs. */
+	int (*map_prepare)(struct xk_vm *vm, u64 gpa, u64 npages);
+	/* Host address behind a gpa, from the nested tables (debugging). */
+	bool (*translate)(struct xk_vm *vm, u64 gpa, u64 *hpa);
+
+	/* Per vCPU. */
+	int (*vcpu_init)(struct xk_vcpu *v);
+	void (*vcpu_destroy)(struct xk_vcpu *v);
+	void (*vcpu_reset)(struct xk_vcpu *v);
+	/* Interrupts off: make the vCPU current on this CPU. */
+	void (*vcpu_load)(struct xk_vcpu *v, unsigned int cpu);
+	/* Interrupts off: run the guest once, until the next exit. */
+	void (*vcpu_enter)(struct xk_vcpu *v);
+	/* Preemptible: handle the exit (1 / 0 / -errno, as above). */
+	int (*handle_exit)(struct xk_vcpu *v);
+
+	bool (*paging_enabled)(struct xk_vcpu *v);
+	void (*get_sregs)(struct xk_vcpu *v, struct kvm_sregs *s);
+	int (*set_sregs)(struct xk_vcpu *v, const struct kvm_sregs *s);
+	/* RIP after the intercepted instruction: 0, 1 (#PF queued), <0 */
+	int (*next_rip)(struct xk_vcpu *v, u64 *next);
+	/* MSRs whose home is the vendor's state area; -ENOENT if not one */
+	int (*get_msr)(struct xk_vcpu *v, u32 msr, u64 *val);
+	int (*set_msr)(struct xk_vcpu *v, u32 msr, u64 val, bool host);
+	/* vCPU statistics and state, for the debugger and dumps */
+	void (*dump)(struct xk_vcpu *v);
+};
+
+extern const struct xk_vendor_ops *xk_ops;
+extern const struct xk_vendor_ops xk_svm_ops;
+extern const struct xk_vendor_ops xk_vmx_ops;
+
+/* An exception the core wants delivered to the guest at the next entry. */
+struct xk_event {
+	bool pending;
+	u8 vector;
+	bool has_error;
+	u32 error;
+	u64 cr2;        /* for #PF: the faulting linear address */
+};
+
+/* A port or MMIO access waiting for the VMM (completed by the next run). */
+struct xk_pio {
+	bool pending;   /* the VMM owes us the data of an IN */
+	bool in;
+	bool string;
+	bool rep;
+	u8 size;        /* bytes per element */
+	u8 addr_size;   /* 2, 4 or 8 */
+	u16 port;
+	u32 count;      /* elements in this exit */
+	u64 next_rip;   /* where the guest goes once the access is done */
+	u64 rip;        /* RIP at the exit; completion is dropped if moved */
+};
+
+struct xk_mmio {
+	bool pending;   /* a read waits for its data */
+	bool skip;      /* a write waits only for RIP to advance */
+	u8 reg;         /* destination register of a read */
+	u8 len;         /* bytes accessed */
+	u8 dst_size;    /* bytes written to reg (zero/sign extension) */
+	bool sign;      /* MOVSX */
+	u64 next_rip;
+};
+
+enum xk_vcpu_mode { XK_OUTSIDE_GUEST = 0, XK_IN_GUEST = 1 };
+
+/* vcpu->requests bits */
+#define XK_REQ_TLB_FLUSH 0
+#define XK_REQ_KICK 1
+
+struct xk_vcpu {
+	struct xk_vm *vm;           /* (c) */
+	u32 id;                     /* (c) vCPU id (the APIC id) */
+	struct host_mutex *lock;    /* (c) serialises this vCPU's ioctls */
+
+	/* Guest register state: (l) owned by the holder of vcpu->lock. */
+	u64 gpr[XK_NR_GPRS];        /* RSP too; the backend syncs it */
+	u64 rip;
+	u64 rflags;
+	u64 apic_base;
+	u64 cr8;
+	bool skipped;               /* RIP moved by emulation: no int shadow */
+	bool has_run;               /* KVM_RUN entered the guest once */
+
+	struct kvm_run *run;        /* (c) shared with the VMM via mmap */
+	void *pio_data;             /* (c) the page after kvm_run */
+
+	struct xk_event exception;  /* (l) to inject at next entry */
+	struct xk_pio pio;          /* (l) */
+	struct xk_mmio mmio;        /* (l) */
+
+	/* CPUID table from KVM_SET_CPUID2: (l) */
+	struct kvm_cpuid_entry2 *cpuid;
+	u32 ncpuid;
+
+	/* Guest FPU/SSE/AVX state, XSAVE format, 64-byte aligned. (l) */
+	void *fpu;
+	u64 xcr0;
+
+	int mode;                   /* atomic: enum xk_vcpu_mode */
+	unsigned long requests;     /* atomic: XK_REQ_* bits */
+	int cpu;                    /* (a) CPU it last ran on, -1 never */
+	int pid;                    /* (l) pid of the last KVM_RUN caller */
+
+	struct xk_vcpu_stats stats; /* (l) written only by the vCPU thread */
+
+	void *vendor;               /* (c) the backend's per-vCPU state */
+	struct xk_vcpu *next;       /* (m) list of the VM's vCPUs */
+};
+
+struct xk_vm {
+	int refs;                   /* atomic */
+	struct host_mutex *lock;    /* (c) see theory */
+	struct host_spin *mmu_lock; /* (c) */
+	int pid;                    /* (c) creator */
+	u64 created_ns;             /* (c) */
+
+	struct xk_slot *slots[XK_MAX_SLOTS]; /* (m) by slot id */
+	u32 nslots;                 /* (m) */
+	u64 npages;                 /* (m) guest pages in all slots */
+
+	struct xk_vcpu *vcpus;      /* (m) list, newest first */
+	u32 nvcpus;                 /* (m) */
+	u64 tss_addr;               /* (m) KVM_SET_TSS_ADDR */
+
+	struct xk_vm_stats stats;   /* (m) */
+	void *vendor;               /* (c) the backend's per-VM state */
+	void *host;                 /* (c) the host glue's per-VM data */
+	void (*host_free)(struct xk_vm *vm); /* (c) frees it, at the end */
+};
+
+/* ---- module ---- */
+int xk_core_init(void);   /* probe the CPU, set up the backend */
+void xk_core_exit(void);
+int xk_cpu_online(unsigned int cpu);   /* on that CPU */
+void xk_cpu_offline(unsigned int cpu); /* on that CPU */
+
+/* ---- VMs (vm.c) ---- */
+int xk_vm_create(unsigned long type, struct xk_vm **out);
+void xk_vm_get(struct xk_vm *vm);
+void xk_vm_put(struct xk_vm *vm);
+int xk_vm_set_memory(struct xk_vm *vm,
+		     const struct kvm_userspace_memory_region *r);
+struct xk_slot *xk_vm_find_slot(struct xk_vm *vm, u64 gfn);
+int xk_gpa_read(struct xk_vm *vm, u64 gpa, void *buf, u32 len);
+int xk_gpa_write(struct xk_vm *vm, u64 gpa, const void *buf, u32 len);
+void xk_vm_flush_all(struct xk_vm *vm);
+
+/* ---- vCPUs (vcpu.c) ---- */
+int xk_vcpu_create(struct xk_vm *vm, u32 id, struct xk_vcpu **out);
+void xk_vcpu_free(struct xk_vcpu *v);
+int xk_vcpu_run(struct xk_vcpu *v);
+void xk_vcpu_kick(struct xk_vcpu *v, int req);
+void *xk_vcpu_mmap_page(struct xk_vcpu *v, u64 pgoff);
+
+/* services the backends call while handling exits (emulate.c) */
+int xk_handle_pio(struct xk_vcpu *v, u16 port, u8 size, bool in, bool string,
+		  bool rep, u8 addr_size, u64 next_rip);
+int xk_handle_mmio(struct xk_vcpu *v, u64 gpa, bool write_fault);
+int xk_handle_cpuid(struct xk_vcpu *v);
+int xk_handle_rdmsr(struct xk_vcpu *v);
+int xk_handle_wrmsr(struct xk_vcpu *v);
+int xk_handle_hlt(struct xk_vcpu *v);
+int xk_internal_error(struct xk_vcpu *v, u32 suberror, u64 code, u64 info1,
+		      u64 info2);
+int xk_emulation_failed(struct xk_vcpu *v);
+int xk_next_rip(struct xk_vcpu *v, u64 *next); /* decode at CS:RIP */
+int xk_pio_string_complete(struct xk_vcpu *v);
+void xk_fpu_setup(void);
+u64 xk_host_xcr0(void);
+void xk_skip_to(struct xk_vcpu *v, u64 next_rip);
+void xk_queue_exception(struct xk_vcpu *v, u8 vector, bool has_error,
+			u32 error);
+int xk_msr_get(struct xk_vcpu *v, u32 msr, u64 *val, bool host);
+int xk_msr_set(struct xk_vcpu *v, u32 msr, u64 val, bool host);
+bool xk_guest_cpuid_has(struct xk_vcpu *v, u32 leaf, int reg, u32 bit);
+bool xk_guest_is_intel(struct xk_vcpu *v);
+int xk_cap_value(long cap);
+
+/* ---- ioctls (ioctl.c): the host glue creates the file descriptors ---- */
+long xk_dev_ioctl(unsigned int cmd, u64 arg);
+long xk_vm_ioctl(struct xk_vm *vm, unsigned int cmd, u64 arg);
+long xk_vcpu_ioctl(struct xk_vcpu *v, unsigned int cmd, u64 arg);
+
+#endif /* XKVM_CORE_H */

@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * host_linux.c - core/host.h implemented with Linux kernel services.
+ *
+ * Everything the OS-neutral core needs from its host is here: allocation
+ * (counted, so a test can prove the driver gave everything back), pinning of
+ * guest memory with pin_user_pages_fast(FOLL_LONGTERM), user copies, locks,
+ * preemption and interrupt control, IPIs and the kernel-mode FPU.
+ */
+#include <linux/atomic.h>
+#include <linux/errno.h>
+#include <linux/io.h>
+#include <linux/kernel.h>
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/printk.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/spinlock.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+#include <asm/fpu/api.h>
+
+#include "../../core/host.h"
+
+static atomic64_t held_objects = ATOMIC64_INIT(0);
+static atomic64_t held_pages = ATOMIC64_INIT(0);
+static atomic64_t held_pinned = ATOMIC64_INIT(0);
+
+void host_log(int level, const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	printk("%c%cxkvm: %pV\n", KERN_SOH_ASCII, '0' + (level & 7), &vaf);
+	va_end(args);
+}
+
+void host_bug(const char *file, int line, const char *cond)
+{
+	WARN(1, "xkvm: invariant failed at %s:%d: %s\n", file, line, cond);
+}
+
+void *host_zalloc(size_t size)
+{
+	void *p = kvzalloc(size, GFP_KERNEL_ACCOUNT);
+
+	if (p)
+		atomic64_inc(&held_objects);
+	return p;
+}
+
+void host_free(void *p, size_t size)
+{
+	(void)size;
+	if (!p)
+		return;
+	kvfree(p);
+	atomic64_dec(&held_objects);
+}
+
+void *host_pages_alloc(unsigned int order, u64 *hpa)
+{
+	unsigned long va = __get_free_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO,
+					    order);
+
+	if (!va)
+		return NULL;
+	atomic64_add(1LL << order, &held_pages);
+	*hpa = virt_to_phys((void *)va);
+	return (void *)va;
+}
+
+void host_pages_free(void *va, unsigned int order)
+{
+	if (!va)
+		return;
+	free_pages((unsigned long)va, order);
+	atomic64_sub(1LL << order, &held_pages);
+}
+
+u64 host_va_to_pa(const void *va)
+{
+	return virt_to_phys((void *)va);
+}
+
+struct host_pin {
+	struct page **pages;
+	u64 npages;
+};
+
+int host_pin_user(u64 uaddr, u64 npages, bool writable, struct host_pin **out)
+{
+	unsigned int gup = FOLL_LONGTERM | (writable ? FOLL_WRITE : 0);
+	struct host_pin *pin;
+	u64 done = 0;
+	int r = 0;
+
+	pin = kzalloc(sizeof(*pin), GFP_KERNEL_ACCOUNT);
+	if (!pin)
+		return -ENOMEM;
+	pin->pages = kvcalloc(npages, sizeof(*pin->pages), GFP_KERNEL_ACCOUNT);
+	if (!pin->pages) {
+		kfree(pin);
+		return -ENOMEM;
+	}
+	while (done < npages) {
+		int want = (int)min_t(u64, npages - done, 1 << 18);
+
+		r = pin_user_pages_fast(uaddr + (done << PAGE_SHIFT), want, gup,
+					pin->pages + done);
+		if (r <= 0) {
+			r = r ? r : -EFAULT;
+			break;
+		}
+		done += r;
+		r = 0;
+		if (fatal_signal_pending(current)) {
+			r = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+	if (r) {
+		unpin_user_pages(pin->pages, done);
+		kvfree(pin->pages);
+		kfree(pin);
+		/* Linux reports an unusable VMM range as EFAULT at run time */
+		return r == -ENOMEM ? -ENOMEM : -EFAULT;
+	}
+	pin->npages = npages;
+	atomic64_add(npages, &held_pinned);
+	*out = pin;
+	return 0;
+}
+
+void host_unpin_user(struct host_pin *pin)
+{
+	u64 done = 0;
+
+	/* unpin_user_pages takes an unsigned long count: do it in chunks */
+	while (done < pin->npages) {
+		u64 n = min_t(u64, pin->npages - done, 1 << 18);
+
+		unpin_user_pages(pin->pages + done, n);
+		done += n;
+		cond_resched();
+	}
+	atomic64_sub(pin->npages, &held_pinned);
+	kvfree(pin->pages);
+	kfree(pin);
+}
+
+u64 host_pin_hpa(const struct host_pin *pin, u64 idx)
+{
+	return page_to_phys(pin->pages[idx]);
+}
+
+void *host_pin_va(const struct host_pin *pin, u64 idx)
+{
+	return page_address(pin->pages[idx]);
+}
+
+void host_held(struct host_held *out)
+{
+	out->objects = atomic64_read(&held_objects);
+	out->pages = atomic64_read(&held_pages);
+	out->pinned = atomic64_read(&held_pinned);
+}
+
+int host_copy_from_user(void *dst, u64 usrc, size_t len)
+{
+	return copy_from_user(dst, u64_to_user_ptr(usrc), len) ? -EFAULT : 0;
+}
+
+int host_copy_to_user(u64 udst, const void *src, size_t len)
+{
+	return copy_to_user(u64_to_user_ptr(udst), src, len) ? -EFAULT : 0;
+}
+
+struct host_mutex {
+	struct mutex m;
+};
+
+struct host_mutex *host_mutex_create(void)
+{
+	struct host_mutex *m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
+
+	if (m)
+		mutex_init(&m->m);
+	return m;
+}
+
+void host_mutex_destroy(struct host_mutex *m)
+{
+	mutex_destroy(&m->m);
+	kfree(m);
+}
+
+void host_mutex_lock(struct host_mutex *m)
+{
+	mutex_lock(&m->m);
+}
+
+void host_mutex_unlock(struct host_mutex *m)
+{
+	mutex_unlock(&m->m);
+}
+
+bool host_mutex_trylock(struct host_mutex *m)
+{
+	return mutex_trylock(&m->m);
+}
+
+struct host_spin {
+	spinlock_t s;
+};
+
+struct host_spin *host_spin_create(void)
+{
+	struct host_spin *s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+
+	if (s)
+		spin_lock_init(&s->s);
+	return s;
+}
+
+void host_spin_destroy(struct host_spin *s)
+{
+	kfree(s);
+}
+
+void host_spin_lock(struct host_spin *s)
+{
+	spin_lock(&s->s);
+}
+
+void host_spin_unlock(struct host_spin *s)
+{
+	spin_unlock(&s->s);
+}
+
+unsigned int host_ncpus(void)
+{
+	return nr_cpu_ids;
+}
+
+unsigned int host_cpu_id(void)
+{
+	return smp_processor_id();
+}
+
+void host_preempt_disable(void)
+{
+	preempt_disable();
+}
+
+void host_preempt_enable(void)
+{
+	preempt_enable();
+}
+
+void host_irq_disable(void)
+{
+	local_irq_disable();
+}
+
+void host_irq_enable(void)
+{
+	local_irq_enable();
+}
+
+bool host_signal_pending(void)
+{
+	return signal_pending(current);
+}
+
+bool host_need_resched(void)
+{
+	return need_resched();
+}
+
+void host_cond_resched(void)
+{
+	cond_resched();
+}
+
+void host_kick_cpu(unsigned int cpu)
+{
+	if (cpu != raw_smp_processor_id() && cpu_online(cpu))
+		smp_send_reschedule(cpu);
+}
+
+void host_mb(void)
+{
+	smp_mb();
+}
+
+int host_current_pid(void)
+{
+	return task_tgid_nr(current);
+}
+
+void host_on_each_cpu(void (*fn)(void *), void *arg)
+{
+	on_each_cpu(fn, arg, 1);
+}
+
+void host_fpu_begin(void)
+{
+	kernel_fpu_begin();
+}
+
+void host_fpu_end(void)
+{
+	kernel_fpu_end();
+}
+
+u64 host_time_ns(void)
+{
+	return ktime_get_ns();
+}

@@ -1,0 +1,852 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * svm.c - the AMD SVM backend (AMD64 APM vol. 2, chapter 15).
+ *
+ * Theory.
+ *
+ * Enabling.  Each host CPU gets a host save area (VM_HSAVE_PA) and a host
+ * VMCB for VMSAVE/VMLOAD, allocated at load for every possible CPU, and
+ * EFER.SVME is set when the CPU comes online (cpu_enable).  A CPU whose
+ * EFER.SVME is already set belongs to another hypervisor: we refuse.
+ *
+ * Guests.  One VMCB per vCPU, with nested paging always on.  The intercepts
+ * are the minimum that keeps the host safe and the guest correct:
+ * interrupts, NMIs and SMIs (the host's), CPUID, HLT, all port I/O, all
+ * MSRs (the permission maps are all ones), INVD (it would drop host cache
+ * lines), RDPMC, RDTSCP (TSC_AUX is the host's), triple fault, XSETBV, every
+ * SVM instruction (no nested SVM), MONITOR/MWAIT, and #AC, which a guest
+ * could otherwise deliver forever without an exit.  Everything else,
+ * including exceptions and paging, stays in the guest.
+ *
+ * ASIDs.  Each CPU hands out ASIDs from 1 up; when they run out the CPU
+ * starts a new generation and flushes all of them.  A vCPU takes a fresh
+ * ASID whenever it moves to another CPU or its generation is stale, so two
+ * vCPUs never share TLB entries.  A TLB flush request flushes the vCPU's
+ * own ASID.
+ *
+ * Without NRIP save (QEMU's emulated EPYC lacks it) the next RIP of an
+ * intercepted instruction comes from decoding it (core/decode.c); IOIO exits
+ * report it in EXITINFO2 on every CPU.  An event whose delivery was cut off
+ * by an exit (EXITINTINFO) is delivered again at the next entry, except
+ * software interrupts and INT3/INTO without NRIP save, which are simply
+ * re-executed because the CPU could not compute their return address.
+ */
+#include "svm.h"
+
+static struct svm_cpu **svm_cpus; /* by CPU id, set up at load */
+static unsigned int svm_ncpus;
+static u32 svm_max_asid;
+static bool svm_has_nrips;
+static bool svm_has_flush_asid;
+static void *iopm;       /* all ones: every port intercepted */
+static u64 iopm_pa;
+static void *msrpm;      /* all ones: every MSR intercepted */
+static u64 msrpm_pa;
+
+#define IOPM_ORDER 2     /* 12 KiB used */
+#define MSRPM_ORDER 1    /* 8 KiB */
+
+static inline struct svm_vcpu *to_svm(struct xk_vcpu *v)
+{
+	return v->vendor;
+}
+
+static inline struct svm_vm *to_svm_vm(struct xk_vm *vm)
+{
+	return vm->vendor;
+}
+
+static inline void clgi(void)
+{
+	__asm__ volatile("clgi" ::: "memory");
+}
+
+static inline void stgi(void)
+{
+	__asm__ volatile("stgi" ::: "memory");
+}
+
+/* ---- module and CPUs ---------------------------------------------- */
+
+static int svm_probe(void)
+{
+	u32 a, b, c, d;
+
+	xk_cpuid(0x80000000, 0, &a, &b, &c, &d);
+	if (a >= 0x80000001)
+		xk_cpuid(0x80000001, 0, &a, &b, &c, &d);
+	else
+		c = 0;
+	if (!(c & CPUID_80000001_ECX_SVM)) {
+		xk_cpuid(1, 0, &a, &b, &c, &d);
+		if (c & CPUID_1_ECX_VMX)
+			host_log(HOST_LOG_ERR,
+				 "not loaded: this CPU has Intel VMX, whose backend is not written yet (AMD SVM only)");
+		else
+			host_log(HOST_LOG_ERR,
+				 "not loaded: this CPU has neither AMD SVM nor Intel VMX");
+		return -ENODEV;
+	}
+	xk_cpuid(0x8000000a, 0, &a, &b, &c, &d);
+	if (!(d & CPUID_8000000A_EDX_NP)) {
+		host_log(HOST_LOG_ERR,
+			 "not loaded: AMD SVM without nested paging (NPT)");
+		return -ENODEV;
+	}
+	svm_max_asid = b ? b - 1 : 0;
+	svm_has_nrips = !!(d & CPUID_8000000A_EDX_NRIPS);
+	svm_has_flush_asid = !!(d & CPUID_8000000A_EDX_FLUSHBYASID);
+	if (svm_max_asid < 1) {
+		host_log(HOST_LOG_ERR, "not loaded: SVM reports no ASIDs");
+		return -ENODEV;
+	}
+	if (xk_rdmsr(XK_MSR_VM_CR) & XK_MSR_VM_CR_SVMDIS) {
+		host_log(HOST_LOG_ERR,
+			 "not loaded: SVM is disabled by firmware (VM_CR.SVMDIS)");
+		return -ENODEV;
+	}
+	if (xk_rdmsr(XK_MSR_EFER) & XK_EFER_SVME) {
+		host_log(HOST_LOG_ERR,
+			 "not loaded: SVM is already in use by another hypervisor (EFER.SVME is set)");
+		return -EBUSY;
+	}
+	host_log(HOST_LOG_INFO,
+		 "AMD SVM with nested paging, %u ASIDs, NRIP save %s, flush by ASID %s",
+		 svm_max_asid, svm_has_nrips ? "yes" : "no",
+		 svm_has_flush_asid ? "yes" : "no");
+	return 0;
+}
+
+static void svm_unsetup(void)
+{
+	unsigned int i;
+
+	for (i = 0; svm_cpus && i < svm_ncpus; i++) {
+		struct svm_cpu *sc = svm_cpus[i];
+
+		if (!sc)
+			continue;
+		if (sc->hsave)
+			host_pages_free(sc->hsave, 0);
+		if (sc->host_vmcb)
+			host_pages_free(sc->host_vmcb, 0);
+		host_free(sc, sizeof(*sc));
+	}
+	if (svm_cpus)
+		host_free(svm_cpus, svm_ncpus * sizeof(*svm_cpus));
+	svm_cpus = NULL;
+	if (iopm)
+		host_pages_free(iopm, IOPM_ORDER);
+	if (msrpm)
+		host_pages_free(msrpm, MSRPM_ORDER);
+	iopm = msrpm = NULL;
+}
+
+static int svm_setup(void)
+{
+	unsigned int i;
+
+	svm_ncpus = host_ncpus();
+	svm_cpus = host_zalloc(svm_ncpus * sizeof(*svm_cpus));
+	if (!svm_cpus)
+		return -ENOMEM;
+	for (i = 0; i < svm_ncpus; i++) {
+		struct svm_cpu *sc = host_zalloc(sizeof(*sc));
+
+		if (!sc)
+			goto fail;
+		svm_cpus[i] = sc;
+		sc->hsave = host_pages_alloc(0, &sc->hsave_pa);
+		sc->host_vmcb = host_pages_alloc(0, &sc->host_vmcb_pa);
+		if (!sc->hsave || !sc->host_vmcb)
+			goto fail;
+		sc->next_asid = svm_max_asid + 1; /* forces a new generation */
+	}
+	iopm = host_pages_alloc(IOPM_ORDER, &iopm_pa);
+	msrpm = host_pages_alloc(MSRPM_ORDER, &msrpm_pa);
+	if (!iopm || !msrpm)
+		goto fail;
+	xk_memset(iopm, 0xff, XK_PAGE_SIZE << IOPM_ORDER);
+	xk_memset(msrpm, 0xff, XK_PAGE_SIZE << MSRPM_ORDER);
+	return 0;
+fail:
+	svm_unsetup();
+	return -ENOMEM;
+}
+
+static int svm_cpu_enable(unsigned int cpu)
+{
+	struct svm_cpu *sc = svm_cpus[cpu];
+	u64 efer = xk_rdmsr(XK_MSR_EFER);
+
+	if (sc->enabled)
+		return 0;
+	if (efer & XK_EFER_SVME) {
+		host_log(HOST_LOG_ERR,
+			 "CPU %u: SVM is already in use by another hypervisor (EFER.SVME is set)",
+			 cpu);
+		return -EBUSY;
+	}
+	xk_wrmsr(XK_MSR_EFER, efer | XK_EFER_SVME);
+	xk_wrmsr(XK_MSR_VM_HSAVE_PA, sc->hsave_pa);
+	sc->next_asid = svm_max_asid + 1;
+	sc->enabled = true;
+	return 0;
+}
+
+static void svm_cpu_disable(unsigned int cpu)
+{
+	struct svm_cpu *sc = svm_cpus[cpu];
+
+	if (!sc->enabled)
+		return;
+	xk_wrmsr(XK_MSR_VM_HSAVE_PA, 0);
+	xk_wrmsr(XK_MSR_EFER, xk_rdmsr(XK_MSR_EFER) & ~XK_EFER_SVME);
+	sc->enabled = false;
+}
+
+/* ---- VMs ------------------------------------------------------------ */
+
+static int svm_vm_init(struct xk_vm *vm)
+{
+	struct svm_vm *sv = host_zalloc(sizeof(*sv));
+	int r;
+
+	if (!sv)
+		return -ENOMEM;
+	sv->vm = vm;
+	vm->vendor = sv;
+	r = npt_init(sv);
+	if (r) {
+		host_free(sv, sizeof(*sv));
+		vm->vendor = NULL;
+	}
+	return r;
+}
+
+static void svm_vm_destroy(struct xk_vm *vm)
+{
+	struct svm_vm *sv = to_svm_vm(vm);
+
+	npt_destroy(sv);
+	host_free(sv, sizeof(*sv));
+	vm->vendor = NULL;
+}
+
+static int svm_map_page(struct xk_vm *vm, u64 gpa, u64 hpa, bool writable)
+{
+	return npt_map(to_svm_vm(vm), gpa, hpa, writable);
+}
+
+static void svm_unmap_range(struct xk_vm *vm, u64 gpa, u64 npages)
+{
+	npt_unmap(to_svm_vm(vm), gpa, npages);
+}
+
+static int svm_map_prepare(struct xk_vm *vm, u64 gpa, u64 npages)
+{
+	return npt_prepare(to_svm_vm(vm), gpa, npages);
+}
+
+static bool svm_translate(struct xk_vm *vm, u64 gpa, u64 *hpa)
+{
+	return npt_translate(to_svm_vm(vm), gpa, hpa);
+}
+
+/* ---- segments ------------------------------------------------------- */
+
+static void seg_to_kvm(const struct vmcb_seg *s, struct kvm_segment *k)
+{
+	xk_memset(k, 0, sizeof(*k));
+	k->base = s->base;
+	k->limit = s->limit;
+	k->selector = s->selector;
+	k->type = s->attrib & 0xf;
+	k->s = (s->attrib >> 4) & 1;
+	k->dpl = (s->attrib >> 5) & 3;
+	k->present = (s->attrib >> 7) & 1;
+	k->avl = (s->attrib >> 8) & 1;
+	k->l = (s->attrib >> 9) & 1;
+	k->db = (s->attrib >> 10) & 1;
+	/* the CPU ignores G in the cache: report the one the limit implies */
+	k->g = s->limit > 0xfffff;
+	k->unusable = !k->present;
+}
+
+static void seg_from_kvm(struct vmcb_seg *s, const struct kvm_segment *k)
+{
+	s->base = k->base;
+	s->limit = k->limit;
+	s->selector = k->selector;
+	if (k->unusable) {
+		s->attrib = 0;
+		return;
+	}
+	s->attrib = (k->type & 0xf) | ((k->s & 1) << 4) | ((k->dpl & 3) << 5) |
+		    ((k->present & 1) << 7) | ((k->avl & 1) << 8) |
+		    ((k->l & 1) << 9) | ((k->db & 1) << 10) |
+		    ((k->g & 1) << 11);
+}
+
+static void svm_get_sregs(struct xk_vcpu *v, struct kvm_sregs *s)
+{
+	struct vmcb_save *g = &to_svm(v)->vmcb->save;
+
+	xk_memset(s, 0, sizeof(*s));
+	seg_to_kvm(&g->cs, &s->cs);
+	seg_to_kvm(&g->ds, &s->ds);
+	seg_to_kvm(&g->es, &s->es);
+	seg_to_kvm(&g->fs, &s->fs);
+	seg_to_kvm(&g->gs, &s->gs);
+	seg_to_kvm(&g->ss, &s->ss);
+	seg_to_kvm(&g->tr, &s->tr);
+	seg_to_kvm(&g->ldtr, &s->ldt);
+	/* the cached accessed bit of data segments is always set */
+	if (!s->ds.unusable)
+		s->ds.type |= 1;
+	if (!s->es.unusable)
+		s->es.type |= 1;
+	if (!s->fs.unusable)
+		s->fs.type |= 1;
+	if (!s->gs.unusable)
+		s->gs.type |= 1;
+	/* TR is always busy in the cache */
+	s->tr.type |= 2;
+	if (s->ss.unusable)
+		s->ss.db = 0;
+	s->ss.dpl = g->cpl;
+	s->gdt.base = g->gdtr.base;
+	s->gdt.limit = (u16)g->gdtr.limit;
+	s->idt.base = g->idtr.base;
+	s->idt.limit = (u16)g->idtr.limit;
+	s->cr0 = g->cr0;
+	s->cr2 = g->cr2;
+	s->cr3 = g->cr3;
+	s->cr4 = g->cr4;
+	s->efer = g->efer & ~XK_EFER_SVME;
+}
+
+static int svm_set_sregs(struct xk_vcpu *v, const struct kvm_sregs *s)
+{
+	struct vmcb_save *g = &to_svm(v)->vmcb->save;
+
+	seg_from_kvm(&g->cs, &s->cs);
+	seg_from_kvm(&g->ds, &s->ds);
+	seg_from_kvm(&g->es, &s->es);
+	seg_from_kvm(&g->fs, &s->fs);
+	seg_from_kvm(&g->gs, &s->gs);
+	seg_from_kvm(&g->ss, &s->ss);
+	seg_from_kvm(&g->tr, &s->tr);
+	seg_from_kvm(&g->ldtr, &s->ldt);
+	g->cpl = s->ss.dpl & 3;
+	g->gdtr.base = s->gdt.base;
+	g->gdtr.limit = s->gdt.limit;
+	g->idtr.base = s->idt.base;
+	g->idtr.limit = s->idt.limit;
+	g->cr0 = s->cr0;
+	g->cr2 = s->cr2;
+	g->cr3 = s->cr3;
+	g->cr4 = s->cr4;
+	g->efer = s->efer | XK_EFER_SVME;
+	return 0;
+}
+
+static bool svm_paging_enabled(struct xk_vcpu *v)
+{
+	return !!(to_svm(v)->vmcb->save.cr0 & XK_CR0_PG);
+}
+
+/* ---- vCPUs ---------------------------------------------------------- */
+
+static void vmcb_init_seg(struct vmcb_seg *s, u16 sel, u64 base, u16 attrib)
+{
+	s->selector = sel;
+	s->base = base;
+	s->limit = 0xffff;
+	s->attrib = attrib;
+}
+
+/* Architectural state after RESET (and after INIT, bar a few fields). */
+static void svm_vcpu_reset(struct xk_vcpu *v)
+{
+	struct svm_vcpu *s = to_svm(v);
+	struct vmcb *vmcb = s->vmcb;
+	struct vmcb_control *c = &vmcb->control;
+	struct vmcb_save *g = &vmcb->save;
+
+	xk_memset(vmcb, 0, sizeof(*vmcb));
+	c->intercept_exc = XK_BIT(XK_EXC_AC);
+	c->intercept_misc1 = SVM_I1_INTR | SVM_I1_NMI | SVM_I1_SMI |
+			     SVM_I1_CPUID | SVM_I1_RDPMC | SVM_I1_INVD |
+			     SVM_I1_HLT | SVM_I1_INVLPGA | SVM_I1_IOIO |
+			     SVM_I1_MSR | SVM_I1_SHUTDOWN | SVM_I1_RSM;
+	c->intercept_misc2 = SVM_I2_VMRUN | SVM_I2_VMMCALL | SVM_I2_VMLOAD |
+			     SVM_I2_VMSAVE | SVM_I2_STGI | SVM_I2_CLGI |
+			     SVM_I2_SKINIT | SVM_I2_RDTSCP | SVM_I2_MONITOR |
+			     SVM_I2_MWAIT | SVM_I2_MWAIT_COND | SVM_I2_XSETBV |
+			     SVM_I2_RDPRU;
+	/*
+	 * DR6 and DR7 live in the VMCB; DR0-3 would be the host's, so the
+	 * guest's never reach the CPU: their accesses exit.
+	 */
+	c->intercept_dr = 0x000f000f;
+	c->iopm_base = iopm_pa;
+	c->msrpm_base = msrpm_pa;
+	c->tsc_offset = -xk_rdtsc(); /* the guest's TSC starts near 0 */
+	c->v_intr = SVM_V_INTR_MASKING;
+	c->np_enable = 1;
+	c->n_cr3 = npt_root_hpa(to_svm_vm(v->vm));
+	c->clean = 0;
+	s->asid_gen = 0;
+	s->asid_cpu = -1;
+	s->reinject = 0;
+
+	vmcb_init_seg(&g->cs, 0xf000, 0xffff0000, 0x9b);
+	vmcb_init_seg(&g->ds, 0, 0, 0x93);
+	vmcb_init_seg(&g->es, 0, 0, 0x93);
+	vmcb_init_seg(&g->fs, 0, 0, 0x93);
+	vmcb_init_seg(&g->gs, 0, 0, 0x93);
+	vmcb_init_seg(&g->ss, 0, 0, 0x93);
+	vmcb_init_seg(&g->ldtr, 0, 0, 0x82);
+	vmcb_init_seg(&g->tr, 0, 0, 0x8b);
+	g->gdtr.limit = 0xffff;
+	g->idtr.limit = 0xffff;
+	g->cr0 = XK_CR0_ET | XK_CR0_CD | XK_CR0_NW;
+	g->efer = XK_EFER_SVME;
+	g->dr6 = XK_DR6_INIT;
+	g->dr7 = XK_DR7_INIT;
+	g->g_pat = XK_PAT_DEFAULT;
+	xk_memset(s->dr, 0, sizeof(s->dr));
+	s->tsc_aux = 0;
+	s->sysenter_eip_hi = s->sysenter_esp_hi = 0;
+}
+
+static int svm_vcpu_init(struct xk_vcpu *v)
+{
+	struct svm_vcpu *s = host_zalloc(sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->v = v;
+	s->vmcb = host_pages_alloc(0, &s->vmcb_pa);
+	if (!s->vmcb) {
+		host_free(s, sizeof(*s));
+		return -ENOMEM;
+	}
+	v->vendor = s;
+	return 0;
+}
+
+static void svm_vcpu_destroy(struct xk_vcpu *v)
+{
+	struct svm_vcpu *s = to_svm(v);
+
+	host_pages_free(s->vmcb, 0);
+	host_free(s, sizeof(*s));
+	v->vendor = NULL;
+}
+
+/* Interrupts off.  Give the vCPU an ASID valid on this CPU. */
+static void svm_vcpu_load(struct xk_vcpu *v, unsigned int cpu)
+{
+	struct svm_vcpu *s = to_svm(v);
+	struct svm_cpu *sc = svm_cpus[cpu];
+	struct vmcb_control *c = &s->vmcb->control;
+
+	c->tlb_control = SVM_TLB_NONE;
+	if (s->asid_cpu != (int)cpu || s->asid_gen != sc->asid_gen) {
+		if (sc->next_asid > svm_max_asid) {
+			sc->asid_gen++;
+			sc->next_asid = 1;
+			c->tlb_control = SVM_TLB_FLUSH_ALL;
+		}
+		c->asid = sc->next_asid++;
+		s->asid_gen = sc->asid_gen;
+		s->asid_cpu = (int)cpu;
+	}
+}
+
+/* Put the next event into EVENTINJ.  Interrupts off. */
+static void inject_event(struct xk_vcpu *v, struct svm_vcpu *s)
+{
+	struct vmcb_control *c = &s->vmcb->control;
+	struct xk_event *e = &v->exception;
+
+	c->event_inj = 0;
+	if (s->reinject) {
+		c->event_inj = s->reinject;
+		s->reinject = 0;
+		return;
+	}
+	if (!e->pending)
+		return;
+	c->event_inj = e->vector | ((u64)SVM_EV_TYPE_EXC << SVM_EV_TYPE_SHIFT) |
+		       SVM_EV_VALID;
+	if (e->has_error)
+		c->event_inj |= SVM_EV_ERR_VALID | ((u64)e->error << 32);
+	if (e->vector == XK_EXC_PF)
+		s->vmcb->save.cr2 = e->cr2;
+	e->pending = false;
+}
+
+static void svm_vcpu_enter(struct xk_vcpu *v)
+{
+	struct svm_vcpu *s = to_svm(v);
+	struct vmcb *vmcb = s->vmcb;
+	unsigned int cpu = (unsigned int)v->cpu;
+
+	vmcb->save.rax = v->gpr[XK_RAX];
+	vmcb->save.rsp = v->gpr[XK_RSP];
+	vmcb->save.rip = v->rip;
+	vmcb->save.rflags = v->rflags;
+	vmcb->control.v_intr = (vmcb->control.v_intr & ~SVM_V_TPR_MASK) |
+			       (v->cr8 & 0xf);
+	if (v->skipped) {
+		vmcb->control.int_state &= ~SVM_INT_SHADOW;
+		v->skipped = false;
+	}
+	inject_event(v, s);
+	if (__atomic_fetch_and(&v->requests, ~(1UL << XK_REQ_TLB_FLUSH),
+			       __ATOMIC_SEQ_CST) &
+	    (1UL << XK_REQ_TLB_FLUSH)) {
+		if (vmcb->control.tlb_control == SVM_TLB_NONE)
+			vmcb->control.tlb_control = svm_has_flush_asid
+							    ? SVM_TLB_FLUSH_ASID
+							    : SVM_TLB_FLUSH_ALL;
+	}
+	v->has_run = true;
+
+	clgi();
+	svm_vmrun(s->vmcb_pa, v->gpr, svm_cpus[cpu]->host_vmcb_pa);
+	stgi();
+
+	vmcb->control.tlb_control = SVM_TLB_NONE;
+	v->gpr[XK_RAX] = vmcb->save.rax;
+	v->gpr[XK_RSP] = vmcb->save.rsp;
+	v->rip = vmcb->save.rip;
+	v->rflags = vmcb->save.rflags;
+	v->cr8 = vmcb->control.v_intr & 0xf;
+}
+
+static int svm_next_rip(struct xk_vcpu *v, u64 *next)
+{
+	struct vmcb_control *c = &to_svm(v)->vmcb->control;
+
+	if (svm_has_nrips && c->next_rip) {
+		*next = c->next_rip;
+		return 0;
+	}
+	return xk_next_rip(v, next);
+}
+
+/* Keep an event the exit interrupted, to be delivered again. */
+static void save_exit_int_info(struct xk_vcpu *v, struct svm_vcpu *s)
+{
+	u64 info = s->vmcb->control.exit_int_info;
+	u32 type = (info & SVM_EV_TYPE_MASK) >> SVM_EV_TYPE_SHIFT;
+	u8 vec = info & SVM_EV_VECTOR_MASK;
+
+	s->vmcb->control.event_inj = 0;
+	if (!(info & SVM_EV_VALID))
+		return;
+	if (!svm_has_nrips &&
+	    (type == SVM_EV_TYPE_SOFT ||
+	     (type == SVM_EV_TYPE_EXC && (vec == XK_EXC_BP || vec == XK_EXC_OF))))
+		return; /* RIP still points at INTn/INT3/INTO: re-executed */
+	s->reinject = info & (SVM_EV_VECTOR_MASK | SVM_EV_TYPE_MASK |
+			      SVM_EV_ERR_VALID | SVM_EV_VALID |
+			      (0xffffffffULL << 32));
+	(void)v;
+}
+
+static int skip_insn(struct xk_vcpu *v)
+{
+	u64 next;
+	int r = svm_next_rip(v, &next);
+
+	if (r)
+		return r < 0 ? xk_emulation_failed(v) : 1;
+	xk_skip_to(v, next);
+	return 1;
+}
+
+static int handle_ioio(struct xk_vcpu *v, struct vmcb_control *c)
+{
+	u64 info = c->exit_info1;
+	u8 size = (info >> SVM_IO_SZ_SHIFT) & 7;
+	u8 asz = (info >> SVM_IO_A_SHIFT) & 7;
+
+	size = size == 4 ? 4 : size == 2 ? 2 : 1;
+	asz = asz == 4 ? 8 : asz == 2 ? 4 : 2;
+	return xk_handle_pio(v, (u16)(info >> SVM_IO_PORT_SHIFT), size,
+			     !!(info & SVM_IO_IN), !!(info & SVM_IO_STR),
+			     !!(info & SVM_IO_REP), asz, c->exit_info2);
+}
+
+static int handle_npf(struct xk_vcpu *v, struct vmcb_control *c)
+{
+	u64 gpa = c->exit_info2, err = c->exit_info1;
+	struct xk_slot *slot;
+
+	v->stats.npt_violations++;
+	if (err & SVM_NPF_GUEST_TABLE)
+		/* the guest keeps its page tables outside its memory */
+		return xk_internal_error(v, KVM_INTERNAL_ERROR_EMULATION,
+					 SVM_EXIT_NPF, err, gpa);
+	slot = xk_vm_find_slot(v->vm, gpa >> XK_PAGE_SHIFT);
+	if (slot && !((err & SVM_NPF_W) && (slot->flags & KVM_MEM_READONLY))) {
+		/* raced with a slot being mapped: just try again */
+		v->stats.pf_fixed++;
+		return 1;
+	}
+	return xk_handle_mmio(v, gpa, !!(err & SVM_NPF_W));
+}
+
+static int handle_xsetbv(struct xk_vcpu *v)
+{
+	struct vmcb_save *g = &to_svm(v)->vmcb->save;
+	u64 val = ((v->gpr[XK_RDX] & 0xffffffffULL) << 32) |
+		  (v->gpr[XK_RAX] & 0xffffffffULL);
+	u64 next;
+	int r;
+
+	if (!(g->cr4 & XK_CR4_OSXSAVE)) {
+		xk_queue_exception(v, XK_EXC_UD, false, 0);
+		return 1;
+	}
+	if (g->cpl != 0 || (u32)v->gpr[XK_RCX] != 0 || !(val & 1) ||
+	    (val & ~xk_host_xcr0()) || ((val & 4) && !(val & 2)) ||
+	    ((val & 0xe0) && (val & 0xe0) != 0xe0)) {
+		xk_queue_exception(v, XK_EXC_GP, true, 0);
+		return 1;
+	}
+	r = svm_next_rip(v, &next);
+	if (r)
+		return r < 0 ? xk_emulation_failed(v) : 1;
+	v->xcr0 = val;
+	xk_skip_to(v, next);
+	return 1;
+}
+
+static int handle_rdtscp(struct xk_vcpu *v)
+{
+	struct svm_vcpu *s = to_svm(v);
+	u64 tsc = xk_rdtsc() + s->vmcb->control.tsc_offset;
+	u64 next;
+	int r = svm_next_rip(v, &next);
+
+	if (r)
+		return r < 0 ? xk_emulation_failed(v) : 1;
+	v->gpr[XK_RAX] = (u32)tsc;
+	v->gpr[XK_RDX] = tsc >> 32;
+	v->gpr[XK_RCX] = (u32)s->tsc_aux;
+	xk_skip_to(v, next);
+	return 1;
+}
+
+static int svm_handle_exit(struct xk_vcpu *v)
+{
+	struct svm_vcpu *s = to_svm(v);
+	struct vmcb_control *c = &s->vmcb->control;
+	u64 code = c->exit_code;
+
+	save_exit_int_info(v, s);
+
+	if (code == SVM_EXIT_INVALID) {
+		v->run->exit_reason = KVM_EXIT_FAIL_ENTRY;
+		v->run->fail_entry.hardware_entry_failure_reason = code;
+		v->run->fail_entry.cpu = (u32)v->cpu;
+		return 0;
+	}
+	if (code >= SVM_EXIT_READ_DR0 && code <= SVM_EXIT_WRITE_DR15)
+		return xk_internal_error(v,
+					 KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON,
+					 code, c->exit_info1, c->exit_info2);
+	switch (code) {
+	case SVM_EXIT_INTR:
+		v->stats.irq_exits++;
+		return 1;
+	case SVM_EXIT_NMI:
+	case SVM_EXIT_SMI:
+		return 1;
+	case SVM_EXIT_CPUID:
+		return xk_handle_cpuid(v);
+	case SVM_EXIT_HLT:
+		return xk_handle_hlt(v);
+	case SVM_EXIT_IOIO:
+		return handle_ioio(v, c);
+	case SVM_EXIT_MSR:
+		return c->exit_info1 ? xk_handle_wrmsr(v) : xk_handle_rdmsr(v);
+	case SVM_EXIT_NPF:
+		return handle_npf(v, c);
+	case SVM_EXIT_SHUTDOWN:
+		/* the VMCB is undefined after a shutdown: start it afresh */
+		v->stats.shutdown_exits++;
+		svm_vcpu_reset(v);
+		v->run->exit_reason = KVM_EXIT_SHUTDOWN;
+		return 0;
+	case SVM_EXIT_EXCP_BASE + XK_EXC_AC:
+		v->stats.exception_exits++;
+		xk_queue_exception(v, XK_EXC_AC, true, (u32)c->exit_info1);
+		return 1;
+	case SVM_EXIT_INVD:
+		/* caches stay coherent; dropping them would hurt the host */
+		return skip_insn(v);
+	case SVM_EXIT_VMMCALL:
+		/* no hypercalls yet: Linux's answer for an unknown one */
+		v->stats.hypercalls++;
+		v->gpr[XK_RAX] = (u64)-1000; /* -KVM_ENOSYS */
+		return skip_insn(v);
+	case SVM_EXIT_RDTSCP:
+		return handle_rdtscp(v);
+	case SVM_EXIT_XSETBV:
+		return handle_xsetbv(v);
+	case SVM_EXIT_MONITOR:
+	case SVM_EXIT_MWAIT:
+	case SVM_EXIT_MWAIT_COND:
+		if (xk_guest_cpuid_has(v, 1, 2, XK_BIT(3)))
+			return skip_insn(v); /* a NOP, as Linux makes it */
+		xk_queue_exception(v, XK_EXC_UD, false, 0);
+		return 1;
+	case SVM_EXIT_RDPMC:
+		xk_queue_exception(v, XK_EXC_GP, true, 0);
+		return 1;
+	case SVM_EXIT_VMRUN:
+	case SVM_EXIT_VMLOAD:
+	case SVM_EXIT_VMSAVE:
+	case SVM_EXIT_STGI:
+	case SVM_EXIT_CLGI:
+	case SVM_EXIT_SKINIT:
+	case SVM_EXIT_INVLPGA:
+	case SVM_EXIT_RDPRU:
+	case SVM_EXIT_RSM:
+		xk_queue_exception(v, XK_EXC_UD, false, 0);
+		return 1;
+	default:
+		return xk_internal_error(v,
+					 KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON,
+					 code, c->exit_info1, c->exit_info2);
+	}
+}
+
+/* ---- MSRs kept in the VMCB -------------------------------------------- */
+
+static int svm_get_msr(struct xk_vcpu *v, u32 msr, u64 *val)
+{
+	struct svm_vcpu *s = to_svm(v);
+	struct vmcb_save *g = &s->vmcb->save;
+	bool intel = xk_guest_is_intel(v);
+
+	switch (msr) {
+	case XK_MSR_EFER: *val = g->efer & ~XK_EFER_SVME; break;
+	case XK_MSR_STAR: *val = g->star; break;
+	case XK_MSR_LSTAR: *val = g->lstar; break;
+	case XK_MSR_CSTAR: *val = g->cstar; break;
+	case XK_MSR_SFMASK: *val = g->sfmask; break;
+	case XK_MSR_KERNEL_GS_BASE: *val = g->kernel_gs_base; break;
+	case XK_MSR_FS_BASE: *val = g->fs.base; break;
+	case XK_MSR_GS_BASE: *val = g->gs.base; break;
+	case XK_MSR_IA32_SYSENTER_CS: *val = g->sysenter_cs; break;
+	case XK_MSR_IA32_SYSENTER_ESP:
+		*val = (u32)g->sysenter_esp;
+		if (intel)
+			*val |= s->sysenter_esp_hi << 32;
+		break;
+	case XK_MSR_IA32_SYSENTER_EIP:
+		*val = (u32)g->sysenter_eip;
+		if (intel)
+			*val |= s->sysenter_eip_hi << 32;
+		break;
+	case XK_MSR_IA32_CR_PAT: *val = g->g_pat; break;
+	case XK_MSR_IA32_TSC:
+		*val = xk_rdtsc() + s->vmcb->control.tsc_offset;
+		break;
+	case XK_MSR_TSC_AUX: *val = s->tsc_aux; break;
+	default: return -ENOENT;
+	}
+	return 0;
+}
+
+static int svm_set_msr(struct xk_vcpu *v, u32 msr, u64 val, bool host)
+{
+	struct svm_vcpu *s = to_svm(v);
+	struct vmcb_save *g = &s->vmcb->save;
+	bool intel = xk_guest_is_intel(v);
+
+	(void)host;
+	switch (msr) {
+	case XK_MSR_EFER: g->efer = val | XK_EFER_SVME; break;
+	case XK_MSR_STAR: g->star = val; break;
+	case XK_MSR_LSTAR: g->lstar = val; break;
+	case XK_MSR_CSTAR: g->cstar = val; break;
+	case XK_MSR_SFMASK: g->sfmask = val; break;
+	case XK_MSR_KERNEL_GS_BASE: g->kernel_gs_base = val; break;
+	case XK_MSR_FS_BASE: g->fs.base = val; break;
+	case XK_MSR_GS_BASE: g->gs.base = val; break;
+	case XK_MSR_IA32_SYSENTER_CS: g->sysenter_cs = val; break;
+	case XK_MSR_IA32_SYSENTER_ESP:
+		g->sysenter_esp = (u32)val;
+		s->sysenter_esp_hi = intel ? val >> 32 : 0;
+		break;
+	case XK_MSR_IA32_SYSENTER_EIP:
+		g->sysenter_eip = (u32)val;
+		s->sysenter_eip_hi = intel ? val >> 32 : 0;
+		break;
+	case XK_MSR_IA32_CR_PAT: g->g_pat = val; break;
+	case XK_MSR_IA32_TSC:
+		s->vmcb->control.tsc_offset = val - xk_rdtsc();
+		break;
+	case XK_MSR_TSC_AUX:
+		if (val >> 32)
+			return -EINVAL;
+		s->tsc_aux = val;
+		break;
+	default: return -ENOENT;
+	}
+	return 0;
+}
+
+static void svm_dump(struct xk_vcpu *v)
+{
+	struct vmcb *vmcb = to_svm(v)->vmcb;
+
+	host_log(HOST_LOG_INFO,
+		 "vcpu %u: exit %llx info1 %llx info2 %llx intinfo %llx rip %llx cr0 %llx cr3 %llx cr4 %llx efer %llx",
+		 v->id, (unsigned long long)vmcb->control.exit_code,
+		 (unsigned long long)vmcb->control.exit_info1,
+		 (unsigned long long)vmcb->control.exit_info2,
+		 (unsigned long long)vmcb->control.exit_int_info,
+		 (unsigned long long)vmcb->save.rip,
+		 (unsigned long long)vmcb->save.cr0,
+		 (unsigned long long)vmcb->save.cr3,
+		 (unsigned long long)vmcb->save.cr4,
+		 (unsigned long long)vmcb->save.efer);
+}
+
+const struct xk_vendor_ops xk_svm_ops = {
+	.name = "svm",
+	.probe = svm_probe,
+	.setup = svm_setup,
+	.unsetup = svm_unsetup,
+	.cpu_enable = svm_cpu_enable,
+	.cpu_disable = svm_cpu_disable,
+	.vm_init = svm_vm_init,
+	.vm_destroy = svm_vm_destroy,
+	.map_page = svm_map_page,
+	.unmap_range = svm_unmap_range,
+	.map_prepare = svm_map_prepare,
+	.translate = svm_translate,
+	.vcpu_init = svm_vcpu_init,
+	.vcpu_destroy = svm_vcpu_destroy,
+	.vcpu_reset = svm_vcpu_reset,
+	.vcpu_load = svm_vcpu_load,
+	.vcpu_enter = svm_vcpu_enter,
+	.handle_exit = svm_handle_exit,
+	.next_rip = svm_next_rip,
+	.paging_enabled = svm_paging_enabled,
+	.get_sregs = svm_get_sregs,
+	.set_sregs = svm_set_sregs,
+	.get_msr = svm_get_msr,
+	.set_msr = svm_set_msr,
+	.dump = svm_dump,
+};
