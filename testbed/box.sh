@@ -32,7 +32,8 @@
 #   XKVM_APPEND           extra kernel command line
 #   XKVM_QEMU_ARGS        extra QEMU arguments
 #   XKVM_STREAM           what to stream: all (default), marks (=== lines
-#                         and results), phases (=== testbed: lines), none
+#                         and results), phases (=== testbed: lines and the
+#                         demo's output), none
 #   XKVM_SHELL=1          interactive: a shell on the console at the end, no
 #                         watchdog (type `exit` to power off)
 #   XKVM_BOX_LOCK         lock file serialising boxes on this machine, since
@@ -81,17 +82,23 @@ qemu_cmd() {
 
 # Print the console as it grows, filtered by XKVM_STREAM, until QEMU is gone.
 # Carriage returns and terminal escapes (from the firmware) are dropped.
+# "phases" also shows a demo's own output (between its two markers).
 stream() {
-	local qpid=$1 keep
-	case ${XKVM_STREAM:-all} in
-	none) return 0 ;;
-	marks) keep='^(=== |(PASS|FAIL|SKIP) )' ;;
-	phases) keep='^=== testbed: ' ;;
-	*) keep='' ;;
-	esac
+	local qpid=$1 mode=${XKVM_STREAM:-all} line in_demo=0
+	[ "$mode" = none ] && return 0
 	tail -n +1 -F --pid="$qpid" "$LOG" 2>/dev/null |
 		sed -u -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' |
-		grep --line-buffered -E "$keep" || true
+		while IFS= read -r line; do
+			case $mode:$line in
+			all:*) ;;
+			*:"=== testbed: demo exit status "*) in_demo=0 ;;
+			*:"=== testbed: demo: "*) in_demo=1 ;;
+			*:"=== testbed: "*) ;;
+			marks:"=== "* | marks:"PASS "* | marks:"FAIL "* | marks:"SKIP "*) ;;
+			*) [ "$in_demo" = 1 ] || continue ;;
+			esac
+			printf '%s\n' "$line"
+		done
 }
 
 QPID= SPID=
@@ -113,9 +120,11 @@ stop_qemu() {
 	kill -9 "$QPID" 2>/dev/null || true
 }
 
-# Watch QEMU until it exits or the console stalls; print the verdict code.
+# Watch QEMU until it exits or the console stalls; sets VERDICT to 0, or to
+# 2 (hang) or 3 (overall timeout) after killing QEMU.
+VERDICT=0
 watch_box() {
-	local start now last_size=-1 size last_change verdict=
+	local start now last_size=-1 size last_change
 	start=$(date +%s)
 	last_change=$start
 	while kill -0 "$QPID" 2>/dev/null; do
@@ -127,19 +136,18 @@ watch_box() {
 			last_change=$now
 		fi
 		if [ $((now - last_change)) -ge "$SILENCE_TIMEOUT" ]; then
-			verdict=2
-			echo "box: no console output for $SILENCE_TIMEOUT s: hang, killing QEMU" >&2
+			VERDICT=2
+			echo "box: no console output for $SILENCE_TIMEOUT s: hang, killing QEMU"
 			stop_qemu
-			break
+			return
 		fi
 		if [ $((now - start)) -ge "$BOX_TIMEOUT" ]; then
-			verdict=3
-			echo "box: still running after $BOX_TIMEOUT s: killing QEMU" >&2
+			VERDICT=3
+			echo "box: still running after $BOX_TIMEOUT s: killing QEMU"
 			stop_qemu
-			break
+			return
 		fi
 	done
-	echo "${verdict:-0}"
 }
 
 run_interactive() {
@@ -148,7 +156,7 @@ run_interactive() {
 }
 
 main() {
-	local verdict rc=0 elapsed t0 qrc=0
+	local rc=0 elapsed t0 qrc=0
 	[ -f "$KERNEL" ] || die "no $KERNEL: run testbed/deps.sh"
 	[ -f "$INITRD" ] || die "no $INITRD: run testbed/mkinitramfs.sh"
 	command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run testbed/deps.sh"
@@ -178,15 +186,15 @@ main() {
 	stream "$QPID" &
 	SPID=$!
 
-	verdict=$(watch_box)
+	watch_box
 	wait "$QPID" || qrc=$?
 	QPID=
 	wait "$SPID" 2>/dev/null || true
 	SPID=
 	elapsed=$(( $(date +%s) - t0 ))
 
-	if [ "$verdict" != 0 ]; then
-		rc=$verdict
+	if [ "$VERDICT" != 0 ]; then
+		rc=$VERDICT
 	elif tr -d '\r' <"$LOG" | grep -qxF "$END_MARKER"; then
 		rc=0
 	else
