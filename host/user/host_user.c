@@ -1,0 +1,616 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * host_user.c - core/host.h implemented in user space, for unit tests and
+ * fuzzers.  See host_user.h for the test knobs.
+ *
+ * Theory.  The point of this host is to make the core's mistakes loud, not
+ * to be fast: allocations carry a header recording their size so host_free()
+ * can check the size it is given; page allocations are kept in a list so
+ * host_pages_free() and host_va_to_pa() can check their arguments; mutexes
+ * are error-checking pthread mutexes; a per-thread depth counter stands for
+ * "preemption disabled" (host_preempt_disable, spin locks, FPU sections) and
+ * every function documented "may sleep" calls might_sleep(), which reports a
+ * bug when that depth is not zero.  All counters are atomics so tests may
+ * use threads.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "host_user.h"
+
+/* ------------------------------------------------------------------ */
+/* Counters and knobs */
+
+static s64 held_objects, held_pages, held_pinned;
+
+static unsigned long fail_target; /* 0: disarmed */
+static unsigned long fail_count;  /* failure points seen since arming */
+static unsigned int fail_mask = HOST_USER_FAIL_ALL;
+static bool fail_fired;
+
+static bool bug_count_mode;
+static unsigned long bug_count;
+static unsigned long kick_count;
+static bool signal_pending;
+static int log_level = -1; /* -1: not yet read from the environment */
+static u64 efault_lo, efault_len;
+
+static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
+static char last_log[512];
+
+static __thread int atomic_depth;
+
+#define ADD(var, n) __atomic_add_fetch(&(var), (n), __ATOMIC_SEQ_CST)
+#define LOAD(var) __atomic_load_n(&(var), __ATOMIC_SEQ_CST)
+#define STORE(var, v) __atomic_store_n(&(var), (v), __ATOMIC_SEQ_CST)
+
+void host_user_fail_nth(unsigned long n, unsigned int mask)
+{
+	pthread_mutex_lock(&state_lock);
+	fail_target = n;
+	fail_mask = mask;
+	fail_count = 0;
+	fail_fired = false;
+	pthread_mutex_unlock(&state_lock);
+}
+
+unsigned long host_user_fail_points(void)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&state_lock);
+	n = fail_count;
+	pthread_mutex_unlock(&state_lock);
+	return n;
+}
+
+bool host_user_fail_fired(void)
+{
+	return LOAD(fail_fired);
+}
+
+/* One failure point of class cls: true if this call must fail. */
+static bool should_fail(unsigned int cls)
+{
+	bool fail = false;
+
+	pthread_mutex_lock(&state_lock);
+	if (fail_mask & cls) {
+		fail_count++;
+		if (fail_target && fail_count == fail_target) {
+			fail = true;
+			fail_fired = true;
+			fail_target = 0;
+		}
+	}
+	pthread_mutex_unlock(&state_lock);
+	return fail;
+}
+
+void host_user_bug_count_mode(bool on)
+{
+	STORE(bug_count_mode, on);
+}
+
+unsigned long host_user_bugs(void)
+{
+	return LOAD(bug_count);
+}
+
+void host_user_set_log_level(int level)
+{
+	STORE(log_level, level);
+}
+
+const char *host_user_last_log(void)
+{
+	return last_log;
+}
+
+void host_user_set_efault_range(u64 uaddr, u64 len)
+{
+	pthread_mutex_lock(&state_lock);
+	efault_lo = uaddr;
+	efault_len = len;
+	pthread_mutex_unlock(&state_lock);
+}
+
+void host_user_set_signal_pending(bool pending)
+{
+	STORE(signal_pending, pending);
+}
+
+unsigned long host_user_kicks(void)
+{
+	return LOAD(kick_count);
+}
+
+int host_user_atomic_depth(void)
+{
+	return atomic_depth;
+}
+
+void *host_user_pa_to_va(u64 pa)
+{
+	return (void *)(uintptr_t)pa;
+}
+
+/* ------------------------------------------------------------------ */
+/* Logging and bugs */
+
+static int current_log_level(void)
+{
+	int l = LOAD(log_level);
+
+	if (l < 0) {
+		const char *e = getenv("XKVM_LOG");
+
+		l = e ? atoi(e) : HOST_LOG_WARN;
+		STORE(log_level, l);
+	}
+	return l;
+}
+
+void host_log(int level, const char *fmt, ...)
+{
+	char msg[sizeof(last_log)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&state_lock);
+	memcpy(last_log, msg, sizeof(last_log));
+	pthread_mutex_unlock(&state_lock);
+	if (level <= current_log_level())
+		fprintf(stderr, "xkvm: %s%s", msg,
+			msg[0] && msg[strlen(msg) - 1] == '\n' ? "" : "\n");
+}
+
+void host_bug(const char *file, int line, const char *cond)
+{
+	fprintf(stderr, "xkvm: BUG at %s:%d: %s\n", file, line, cond);
+	ADD(bug_count, 1);
+	if (!LOAD(bug_count_mode))
+		abort();
+}
+
+#define BUG_IF(c)                                         \
+	do {                                              \
+		if (c)                                    \
+			host_bug(__FILE__, __LINE__, #c); \
+	} while (0)
+
+static void might_sleep(const char *what)
+{
+	if (atomic_depth != 0)
+		host_bug(__FILE__, __LINE__, what);
+}
+
+/* ------------------------------------------------------------------ */
+/* Memory */
+
+#define ZMAGIC 0x786b766d7a616c6cULL /* "xkvmzall" */
+
+struct zhdr {
+	u64 magic;
+	u64 size;
+};
+
+void *host_zalloc(size_t size)
+{
+	struct zhdr *h;
+
+	might_sleep("host_zalloc in atomic context");
+	if (should_fail(HOST_USER_FAIL_ZALLOC))
+		return NULL;
+	h = calloc(1, sizeof(*h) + size);
+	if (!h)
+		return NULL;
+	h->magic = ZMAGIC;
+	h->size = size;
+	ADD(held_objects, 1);
+	return h + 1;
+}
+
+void host_free(void *p, size_t size)
+{
+	struct zhdr *h;
+
+	if (!p)
+		return;
+	h = (struct zhdr *)p - 1;
+	BUG_IF(h->magic != ZMAGIC);
+	BUG_IF(h->size != size);
+	h->magic = 0;
+	ADD(held_objects, -1);
+	free(h);
+}
+
+struct pages {
+	struct pages *next;
+	void *va;
+	unsigned int order;
+};
+
+static struct pages *pages_list;
+
+void *host_pages_alloc(unsigned int order, u64 *hpa)
+{
+	size_t bytes;
+	struct pages *pg;
+	void *va;
+
+	might_sleep("host_pages_alloc in atomic context");
+	BUG_IF(order > 10);
+	if (should_fail(HOST_USER_FAIL_PAGES))
+		return NULL;
+	bytes = (size_t)XK_PAGE_SIZE << order;
+	pg = malloc(sizeof(*pg));
+	if (!pg)
+		return NULL;
+	va = aligned_alloc(bytes, bytes);
+	if (!va) {
+		free(pg);
+		return NULL;
+	}
+	memset(va, 0, bytes);
+	pg->va = va;
+	pg->order = order;
+	pthread_mutex_lock(&state_lock);
+	pg->next = pages_list;
+	pages_list = pg;
+	pthread_mutex_unlock(&state_lock);
+	ADD(held_pages, 1LL << order);
+	if (hpa)
+		*hpa = (u64)(uintptr_t)va;
+	return va;
+}
+
+void host_pages_free(void *va, unsigned int order)
+{
+	struct pages **pp, *pg = NULL;
+
+	if (!va)
+		return;
+	pthread_mutex_lock(&state_lock);
+	for (pp = &pages_list; *pp; pp = &(*pp)->next) {
+		if ((*pp)->va == va) {
+			pg = *pp;
+			*pp = pg->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&state_lock);
+	BUG_IF(!pg);
+	if (!pg)
+		return;
+	BUG_IF(pg->order != order);
+	ADD(held_pages, -(1LL << pg->order));
+	free(pg->va);
+	free(pg);
+}
+
+u64 host_va_to_pa(const void *va)
+{
+	const char *p = va;
+	struct pages *pg;
+	bool found = false;
+
+	pthread_mutex_lock(&state_lock);
+	for (pg = pages_list; pg; pg = pg->next) {
+		const char *start = pg->va;
+
+		if (p >= start && p < start + (XK_PAGE_SIZE << pg->order)) {
+			found = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&state_lock);
+	BUG_IF(!found);
+	return (u64)(uintptr_t)va;
+}
+
+/* ------------------------------------------------------------------ */
+/* Pinned user memory: in user space the VMM's memory is our memory. */
+
+struct host_pin {
+	u64 magic;
+	u64 uaddr;
+	u64 npages;
+	bool writable;
+};
+
+#define PMAGIC 0x786b766d70696e21ULL /* "xkvmpin!" */
+#define USER_TOP 0x0000800000000000ULL
+
+int host_pin_user(u64 uaddr, u64 npages, bool writable, struct host_pin **out)
+{
+	struct host_pin *pin;
+
+	might_sleep("host_pin_user in atomic context");
+	*out = NULL;
+	if (uaddr & (XK_PAGE_SIZE - 1) || !npages)
+		return -EINVAL;
+	if (!uaddr || npages > (USER_TOP >> XK_PAGE_SHIFT) ||
+	    uaddr > USER_TOP - (npages << XK_PAGE_SHIFT))
+		return -EFAULT;
+	if (should_fail(HOST_USER_FAIL_PIN))
+		return -ENOMEM;
+	pin = malloc(sizeof(*pin));
+	if (!pin)
+		return -ENOMEM;
+	pin->magic = PMAGIC;
+	pin->uaddr = uaddr;
+	pin->npages = npages;
+	pin->writable = writable;
+	ADD(held_pinned, (s64)npages);
+	*out = pin;
+	return 0;
+}
+
+void host_unpin_user(struct host_pin *pin)
+{
+	might_sleep("host_unpin_user in atomic context");
+	if (!pin)
+		return;
+	BUG_IF(pin->magic != PMAGIC);
+	pin->magic = 0;
+	ADD(held_pinned, -(s64)pin->npages);
+	free(pin);
+}
+
+u64 host_pin_hpa(const struct host_pin *pin, u64 idx)
+{
+	BUG_IF(pin->magic != PMAGIC);
+	BUG_IF(idx >= pin->npages);
+	return pin->uaddr + (idx << XK_PAGE_SHIFT);
+}
+
+void *host_pin_va(const struct host_pin *pin, u64 idx)
+{
+	BUG_IF(pin->magic != PMAGIC);
+	BUG_IF(idx >= pin->npages);
+	return (void *)(uintptr_t)(pin->uaddr + (idx << XK_PAGE_SHIFT));
+}
+
+void host_held(struct host_held *out)
+{
+	out->objects = LOAD(held_objects);
+	out->pages = LOAD(held_pages);
+	out->pinned = LOAD(held_pinned);
+}
+
+/* What a user-space copy can detect without touching the memory. */
+static bool bad_user_range(u64 uaddr, size_t len)
+{
+	bool bad;
+
+	if (!len)
+		return false;
+	if (uaddr < XK_PAGE_SIZE || len > USER_TOP || uaddr > USER_TOP - len)
+		return true;
+	pthread_mutex_lock(&state_lock);
+	bad = efault_len && uaddr < efault_lo + efault_len &&
+	      efault_lo < uaddr + len;
+	pthread_mutex_unlock(&state_lock);
+	return bad;
+}
+
+int host_copy_from_user(void *dst, u64 usrc, size_t len)
+{
+	might_sleep("host_copy_from_user in atomic context");
+	if (bad_user_range(usrc, len))
+		return -EFAULT;
+	if (len)
+		memcpy(dst, (const void *)(uintptr_t)usrc, len);
+	return 0;
+}
+
+int host_copy_to_user(u64 udst, const void *src, size_t len)
+{
+	might_sleep("host_copy_to_user in atomic context");
+	if (bad_user_range(udst, len))
+		return -EFAULT;
+	if (len)
+		memcpy((void *)(uintptr_t)udst, src, len);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Locks */
+
+struct host_mutex {
+	pthread_mutex_t m;
+};
+
+struct host_mutex *host_mutex_create(void)
+{
+	struct host_mutex *m;
+	pthread_mutexattr_t a;
+
+	might_sleep("host_mutex_create in atomic context");
+	if (should_fail(HOST_USER_FAIL_MUTEX))
+		return NULL;
+	m = malloc(sizeof(*m));
+	if (!m)
+		return NULL;
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK);
+	pthread_mutex_init(&m->m, &a);
+	pthread_mutexattr_destroy(&a);
+	ADD(held_objects, 1);
+	return m;
+}
+
+void host_mutex_destroy(struct host_mutex *m)
+{
+	if (!m)
+		return;
+	BUG_IF(pthread_mutex_destroy(&m->m) != 0); /* fails if locked */
+	ADD(held_objects, -1);
+	free(m);
+}
+
+void host_mutex_lock(struct host_mutex *m)
+{
+	might_sleep("host_mutex_lock in atomic context");
+	BUG_IF(pthread_mutex_lock(&m->m) != 0); /* EDEADLK: recursion */
+}
+
+void host_mutex_unlock(struct host_mutex *m)
+{
+	BUG_IF(pthread_mutex_unlock(&m->m) != 0); /* EPERM: not owner */
+}
+
+bool host_mutex_trylock(struct host_mutex *m)
+{
+	return pthread_mutex_trylock(&m->m) == 0;
+}
+
+struct host_spin {
+	pthread_mutex_t m;
+};
+
+struct host_spin *host_spin_create(void)
+{
+	struct host_spin *s;
+	pthread_mutexattr_t a;
+
+	if (should_fail(HOST_USER_FAIL_SPIN))
+		return NULL;
+	s = malloc(sizeof(*s));
+	if (!s)
+		return NULL;
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK);
+	pthread_mutex_init(&s->m, &a);
+	pthread_mutexattr_destroy(&a);
+	ADD(held_objects, 1);
+	return s;
+}
+
+void host_spin_destroy(struct host_spin *s)
+{
+	if (!s)
+		return;
+	BUG_IF(pthread_mutex_destroy(&s->m) != 0);
+	ADD(held_objects, -1);
+	free(s);
+}
+
+void host_spin_lock(struct host_spin *s)
+{
+	BUG_IF(pthread_mutex_lock(&s->m) != 0);
+	atomic_depth++;
+}
+
+void host_spin_unlock(struct host_spin *s)
+{
+	BUG_IF(atomic_depth <= 0);
+	atomic_depth--;
+	BUG_IF(pthread_mutex_unlock(&s->m) != 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* CPUs, preemption, time */
+
+unsigned int host_ncpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_CONF);
+
+	return n > 0 ? (unsigned int)n : 1;
+}
+
+unsigned int host_cpu_id(void)
+{
+	int c;
+
+	BUG_IF(atomic_depth <= 0); /* caller must have preemption disabled */
+	c = sched_getcpu();
+	if (c < 0 || (unsigned int)c >= host_ncpus())
+		return 0;
+	return (unsigned int)c;
+}
+
+void host_preempt_disable(void)
+{
+	atomic_depth++;
+}
+
+void host_preempt_enable(void)
+{
+	BUG_IF(atomic_depth <= 0);
+	atomic_depth--;
+}
+
+bool host_signal_pending(void)
+{
+	return LOAD(signal_pending);
+}
+
+bool host_need_resched(void)
+{
+	return false;
+}
+
+void host_cond_resched(void)
+{
+	might_sleep("host_cond_resched in atomic context");
+}
+
+void host_kick_cpu(unsigned int cpu)
+{
+	(void)cpu;
+	ADD(kick_count, 1);
+}
+
+void host_mb(void)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+int host_current_pid(void)
+{
+	return (int)getpid();
+}
+
+void host_on_each_cpu(void (*fn)(void *), void *arg)
+{
+	might_sleep("host_on_each_cpu in atomic context");
+	atomic_depth++; /* fn runs with interrupts disabled */
+	fn(arg);
+	atomic_depth--;
+}
+
+static __thread bool in_fpu;
+
+void host_fpu_begin(void)
+{
+	BUG_IF(in_fpu); /* no nesting */
+	in_fpu = true;
+	atomic_depth++;
+}
+
+void host_fpu_end(void)
+{
+	BUG_IF(!in_fpu);
+	in_fpu = false;
+	atomic_depth--;
+}
+
+u64 host_time_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
+}

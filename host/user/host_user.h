@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * host_user.h - knobs of the user-space host (host/user/host_user.c) that
+ * only tests and fuzzers use.  The core never includes this file.
+ *
+ * The user-space host implements core/host.h on libc and pthreads:
+ *  - every allocation is counted (host_held()) and checked on free (size
+ *    and order must match what was allocated);
+ *  - "physical" addresses are fake but consistent: the physical address of
+ *    a page is its virtual address, so host_user_pa_to_va() inverts
+ *    host_va_to_pa() and host_pin_hpa();
+ *  - a per-thread preemption/spin-lock depth makes every "may sleep"
+ *    function complain (host_bug) when called in atomic context, like the
+ *    kernel's might_sleep();
+ *  - host_bug() prints and aborts by default, so a broken invariant is loud.
+ */
+#ifndef XKVM_HOST_USER_H
+#define XKVM_HOST_USER_H
+
+#include "host.h"
+
+/*
+ * Fault injection.  Every fallible host call (host_zalloc, host_pages_alloc,
+ * host_mutex_create, host_spin_create, host_pin_user) whose class is in the
+ * armed mask counts as one "failure point".  host_user_fail_nth(n, mask)
+ * makes the n-th such call from now on fail (n >= 1), once; n == 0 disarms.
+ * host_user_fail_points() counts the calls of those classes since the last
+ * host_user_fail_nth(), so a test can run an operation once to learn how
+ * many failure points it has, then fail each in turn and check that
+ * host_held() returns to where it was.
+ */
+#define HOST_USER_FAIL_ZALLOC 0x01u
+#define HOST_USER_FAIL_PAGES 0x02u
+#define HOST_USER_FAIL_MUTEX 0x04u
+#define HOST_USER_FAIL_SPIN 0x08u
+#define HOST_USER_FAIL_PIN 0x10u
+#define HOST_USER_FAIL_ALL 0x1fu
+
+void host_user_fail_nth(unsigned long n, unsigned int mask);
+unsigned long host_user_fail_points(void);
+bool host_user_fail_fired(void); /* the armed failure has happened */
+
+/* Addresses the host says are physical, back to pointers. */
+void *host_user_pa_to_va(u64 pa);
+
+/*
+ * host_bug() behaviour.  Default: print and abort().  With counting
+ * enabled it prints, counts and returns, so a test can check that an
+ * XK_WARN_ON() fired.
+ */
+void host_user_bug_count_mode(bool on);
+unsigned long host_user_bugs(void);
+
+/* Log level printed on stderr (default HOST_LOG_WARN; env XKVM_LOG=N). */
+void host_user_set_log_level(int level);
+/* The last message logged at any level (without "xkvm: "), for tests. */
+const char *host_user_last_log(void);
+
+/* Make host_copy_{from,to}_user fail on [uaddr, uaddr + len), len 0: off */
+void host_user_set_efault_range(u64 uaddr, u64 len);
+
+/* host_signal_pending() result for all threads. */
+void host_user_set_signal_pending(bool pending);
+
+/* How many times host_kick_cpu() was called. */
+unsigned long host_user_kicks(void);
+
+/* Per-thread atomic-context depth (preempt_disable + spin locks + fpu). */
+int host_user_atomic_depth(void);
+
+#endif /* XKVM_HOST_USER_H */
