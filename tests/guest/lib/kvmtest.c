@@ -501,9 +501,15 @@ static void guest_string(struct kt_vcpu *vcpu, uint64_t gva, char *buf, size_t n
 
 uint32_t kt_get_ucall(struct kt_vcpu *vcpu, struct kt_ucall *uc)
 {
+	kt_run(vcpu);
+	return kt_decode_ucall(vcpu, uc);
+}
+
+uint32_t kt_decode_ucall(struct kt_vcpu *vcpu, struct kt_ucall *uc)
+{
 	struct kvm_regs r;
 	uint8_t *d;
-	uint32_t r_exit = kt_run(vcpu);
+	uint32_t r_exit = vcpu->run->exit_reason;
 	char msg[256];
 
 	if (r_exit != KVM_EXIT_IO || vcpu->run->io.port != KT_UCALL_PORT) {
@@ -526,7 +532,11 @@ uint32_t kt_get_ucall(struct kt_vcpu *vcpu, struct kt_ucall *uc)
 	case UC_DONE:
 		return uc->cmd;
 	case UC_ASSERT:
-		guest_string(vcpu, uc->args[0], msg, sizeof(msg));
+		if (uc->args[0] < 0x10000)	/* asm payloads pass a check number */
+			snprintf(msg, sizeof(msg), "asm check #%llu",
+				 (unsigned long long)uc->args[0]);
+		else
+			guest_string(vcpu, uc->args[0], msg, sizeof(msg));
 		kt_fail(__FILE__, __LINE__, "GUEST_ASSERT: %s (values 0x%llx, 0x%llx)", msg,
 			(unsigned long long)uc->args[1], (unsigned long long)uc->args[2]);
 	case UC_EXCEPTION:

@@ -155,6 +155,8 @@ uint32_t kt_run(struct kt_vcpu *vcpu);
 void kt_run_expect(struct kt_vcpu *vcpu, uint32_t reason);
 /* Run and require a ucall; ASSERT and EXCEPTION ucalls fail the test. */
 uint32_t kt_get_ucall(struct kt_vcpu *vcpu, struct kt_ucall *uc);
+/* Decode the current exit (already run) as a ucall. */
+uint32_t kt_decode_ucall(struct kt_vcpu *vcpu, struct kt_ucall *uc);
 /* Run and require SYNC with this stage; returns the ucall. */
 void kt_expect_sync(struct kt_vcpu *vcpu, uint64_t stage, struct kt_ucall *uc);
 void kt_expect_done(struct kt_vcpu *vcpu);

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pio_string_prot - INS/OUTS and REP INS/OUTS of sizes 1, 2 and 4 in
+ * 32-bit protected mode (flat segments, no paging), including a zero count, descending copies (DF=1) and
+ * buffers that cross a page boundary.  The payload and the host checker
+ * are shared by the three modes: see lib/string_io.h for the stages and
+ * for why only the accumulated data and the final registers are compared,
+ * never the number of exits.
+ */
+#include "string_io.h"
+
+PAYLOAD(sio_prot);
+__asm__(".pushsection .text.guest, \"ax\"\n"
+	".code32\n"
+	"sio_prot_start:\n\t"
+	STRING_IO_BODY(0x100f00, 0x102f00)
+	"1: hlt\n\tjmp 1b\n"
+	"sio_prot_end:\n"
+	".code64\n"
+	".popsection\n");
+
+int main(void)
+{
+	struct kt_vcpu *v;
+
+	kt_init("pio_string_prot");
+	v = kt_create_default();
+	kt_setup_prot(v, (uint32_t)(uintptr_t)sio_prot_start, KT_STACK_TOP);
+	sio_check(v, 0x100f00, 0x102f00);
+	kt_pass();
+}
