@@ -250,21 +250,27 @@ static void pio_exit(struct xk_vcpu *v, const struct xk_pio *p)
 	v->stats.io_exits++;
 }
 
-/* Segment, base address and element step of this string instruction. */
+/*
+ * Segment, address size, base address and element step of this string
+ * instruction, from our own decode: the exit's address-size bits are not
+ * trusted (QEMU's emulated SVM reports them one bit off) and its segment
+ * field needs decode assists.
+ */
 static int string_setup(struct xk_vcpu *v, struct xk_guest_view *g,
 			struct xk_pio *p, u64 *la, s64 *step)
 {
 	const struct kvm_segment *seg = p->in ? &g->s.es : &g->s.ds;
-	u64 off = v->gpr[p->in ? XK_RDI : XK_RSI] & addr_mask(p->addr_size);
+	struct xk_insn insn;
+	u8 bytes[16];
+	u32 n;
+	u64 off;
+	int r = fetch_insn(v, g, &insn, bytes, &n);
 
+	if (r)
+		return r;
+	p->addr_size = insn.addrsize;
+	off = v->gpr[p->in ? XK_RDI : XK_RSI] & addr_mask(p->addr_size);
 	if (!p->in) {
-		struct xk_insn insn;
-		u8 bytes[16];
-		u32 n;
-		int r = fetch_insn(v, g, &insn, bytes, &n);
-
-		if (r)
-			return r;
 		switch (insn.seg) {
 		case XK_ES: seg = &g->s.es; break;
 		case XK_CS: seg = &g->s.cs; break;
@@ -347,15 +353,15 @@ int xk_handle_pio(struct xk_vcpu *v, u16 port, u8 size, bool in, bool string,
 		return 0;
 	}
 
-	count = rep ? v->gpr[XK_RCX] & addr_mask(addr_size) : 1;
-	if (count == 0) {
-		xk_skip_to(v, next_rip);
-		return 1;
-	}
 	view_init(v, &g);
 	r = string_setup(v, &g, p, &la, &step);
 	if (r)
 		return r < 0 ? xk_emulation_failed(v) : 1;
+	count = rep ? v->gpr[XK_RCX] & addr_mask(p->addr_size) : 1;
+	if (count == 0) {
+		xk_skip_to(v, next_rip);
+		return 1;
+	}
 	p->count = string_batch(la, step, size, count);
 	if (!in) {
 		r = string_copy(v, &g, la, step, p, false);
