@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_host_user.c - the user-space host itself: counters, fault
+ * injection, pinning, user copies, the atomic-context checks.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xtest.h"
+
+/* An operation with several failure points, freeing all on error. */
+static int make_three(void **a, void **b, struct host_mutex **mx)
+{
+	u64 hpa;
+
+	*a = host_zalloc(64);
+	if (!*a)
+		return -ENOMEM;
+	*b = host_pages_alloc(1, &hpa);
+	if (!*b)
+		goto free_a;
+	*mx = host_mutex_create();
+	if (!*mx)
+		goto free_b;
+	return 0;
+free_b:
+	host_pages_free(*b, 1);
+free_a:
+	host_free(*a, 64);
+	return -ENOMEM;
+}
+
+XT_TEST(host_user, held_counters)
+{
+	struct host_held h0, h;
+	void *p, *pg;
+	u64 hpa;
+
+	host_held(&h0);
+	p = host_zalloc(100);
+	pg = host_pages_alloc(2, &hpa);
+	XT_ASSERT(p && pg);
+	XT_EQ(hpa & 0x3fff, 0);
+	XT_EQ(host_va_to_pa(pg), hpa);
+	XT_EQ(host_va_to_pa((char *)pg + 0x1234), hpa + 0x1234);
+	XT_ASSERT(host_user_pa_to_va(hpa) == pg);
+	XT_EQ(((u8 *)p)[99], 0);
+	XT_EQ(((u8 *)pg)[4 * 4096 - 1], 0);
+	host_held(&h);
+	XT_EQ(h.objects - h0.objects, 1);
+	XT_EQ(h.pages - h0.pages, 4);
+	host_free(p, 100);
+	host_pages_free(pg, 2);
+	host_held(&h);
+	XT_EQ(h.objects, h0.objects);
+	XT_EQ(h.pages, h0.pages);
+}
+
+/* The pattern other tests use: count failure points, fail each. */
+XT_TEST(host_user, fault_injection_each_point)
+{
+	struct host_held h0, h;
+	struct host_mutex *mx;
+	unsigned long n, i;
+	void *a, *b;
+
+	host_user_fail_nth(0, HOST_USER_FAIL_ALL);
+	XT_EQ(make_three(&a, &b, &mx), 0);
+	n = host_user_fail_points();
+	XT_EQ(n, 3);
+	host_mutex_destroy(mx);
+	host_pages_free(b, 1);
+	host_free(a, 64);
+
+	host_held(&h0);
+	for (i = 1; i <= n; i++) {
+		xt_ctx("failure point %lu", i);
+		host_user_fail_nth(i, HOST_USER_FAIL_ALL);
+		XT_EQ(make_three(&a, &b, &mx), -ENOMEM);
+		XT_ASSERT(host_user_fail_fired());
+		host_held(&h);
+		XT_EQ(h.objects, h0.objects);
+		XT_EQ(h.pages, h0.pages);
+	}
+	/* only the pages class armed: the second call fails */
+	host_user_fail_nth(1, HOST_USER_FAIL_PAGES);
+	XT_EQ(make_three(&a, &b, &mx), -ENOMEM);
+	XT_EQ(host_user_fail_points(), 1);
+}
+
+XT_TEST(host_user, pin_and_copy)
+{
+	static u8 area[3 * 4096] __attribute__((aligned(4096)));
+	u64 ua = (u64)(uintptr_t)area;
+	struct host_pin *pin;
+	struct host_held h;
+	u8 buf[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+
+	XT_EQ(host_pin_user(ua + 1, 1, true, &pin), -EINVAL);
+	XT_EQ(host_pin_user(ua, 0, true, &pin), -EINVAL);
+	XT_EQ(host_pin_user(0, 1, true, &pin), -EFAULT);
+	XT_EQ(host_pin_user(0x00007ffffffff000ULL, 2, true, &pin), -EFAULT);
+	XT_EQ(host_pin_user(ua, 3, true, &pin), 0);
+	host_held(&h);
+	XT_EQ(h.pinned, 3);
+	XT_ASSERT(host_pin_va(pin, 2) == area + 2 * 4096);
+	XT_EQ(host_pin_hpa(pin, 1), host_pin_hpa(pin, 0) + 4096);
+	host_unpin_user(pin);
+
+	XT_EQ(host_copy_to_user(ua + 10, buf, 8), 0);
+	XT_EQ(area[17], 8);
+	XT_EQ(host_copy_from_user(buf, ua + 11, 2), 0);
+	XT_EQ(buf[0], 2);
+	XT_EQ(host_copy_from_user(buf, 0, 8), -EFAULT);
+	XT_EQ(host_copy_to_user(~0ULL - 3, buf, 8), -EFAULT);
+	XT_EQ(host_copy_to_user(0, buf, 0), 0);
+	host_user_set_efault_range(ua + 4096, 4096);
+	XT_EQ(host_copy_from_user(buf, ua + 4090, 8), -EFAULT);
+	XT_EQ(host_copy_from_user(buf, ua, 8), 0);
+}
+
+XT_TEST(host_user, atomic_context_checks)
+{
+	struct host_spin *s = host_spin_create();
+	struct host_mutex *m = host_mutex_create();
+	void *p;
+
+	XT_ASSERT(s && m);
+	host_user_bug_count_mode(true);
+	host_spin_lock(s);
+	XT_EQ(host_user_atomic_depth(), 1);
+	p = host_zalloc(8); /* may sleep: a bug under a spin lock */
+	XT_EQ(host_user_bugs(), 1);
+	host_spin_unlock(s);
+	host_free(p, 8);
+	host_free(p == NULL ? NULL : NULL, 0);
+
+	host_preempt_disable();
+	(void)host_cpu_id();
+	host_preempt_enable();
+	XT_EQ(host_user_bugs(), 1);
+	(void)host_cpu_id(); /* preemption enabled: a bug */
+	XT_EQ(host_user_bugs(), 2);
+
+	host_mutex_lock(m);
+	XT_ASSERT(!host_mutex_trylock(m));
+	host_mutex_unlock(m);
+	host_mutex_unlock(m); /* not the owner any more: a bug */
+	XT_EQ(host_user_bugs(), 3);
+
+	host_fpu_begin();
+	XT_EQ(host_user_atomic_depth(), 1);
+	host_fpu_end();
+	host_mutex_destroy(m);
+	host_spin_destroy(s);
+}
+
+static void count_calls(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+XT_TEST(host_user, misc)
+{
+	int calls = 0;
+	u64 t0 = host_time_ns();
+
+	host_on_each_cpu(count_calls, &calls);
+	XT_EQ(calls, 1);
+	XT_ASSERT(host_ncpus() >= 1);
+	host_kick_cpu(0);
+	XT_EQ(host_user_kicks() >= 1, 1);
+	XT_ASSERT(!host_signal_pending());
+	host_user_set_signal_pending(true);
+	XT_ASSERT(host_signal_pending());
+	XT_ASSERT(host_time_ns() >= t0);
+	host_log(HOST_LOG_DEBUG, "hello %d", 42);
+	XT_ASSERT(strcmp(host_user_last_log(), "hello 42") == 0);
+	XT_ASSERT(host_current_pid() > 0);
+}
