@@ -34,6 +34,17 @@ void kt_fail(const char *file, int line, const char *fmt, ...)
 	exit(1);
 }
 
+void kt_fail_cond(const char *file, int line, const char *cond, const char *fmt, ...)
+{
+	va_list ap;
+	char buf[768];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	kt_fail(file, line, "assertion '%s' failed:%s", cond, buf);
+}
+
 void kt_skip(const char *fmt, ...)
 {
 	va_list ap;

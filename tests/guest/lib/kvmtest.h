@@ -100,9 +100,11 @@ void kt_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 3, 4)));
 void kt_skip(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
+void kt_fail_cond(const char *file, int line, const char *cond, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 4, 5)));
 #define KT_ASSERT(cond, ...) do {					\
 	if (!(cond))							\
-		kt_fail(__FILE__, __LINE__, "assertion '" #cond "' failed: " __VA_ARGS__); \
+		kt_fail_cond(__FILE__, __LINE__, #cond, " " __VA_ARGS__);	\
 } while (0)
 
 #define KT_ASSERT_EQ(a, b) do {						\
