@@ -60,7 +60,7 @@ struct xk_insn {
 	u8 len;     /* total length in bytes, 1..15 */
 	u8 map;     /* XK_MAP_* */
 	u8 opcode;  /* the opcode byte within its map */
-	u8 opc_off; /* offset of the opcode byte (prefixes, REX, VEX...) */
+	u8 opc_off; /* offset of the opcode byte: buf[opc_off] == opcode */
 
 	/* Legacy prefixes */
 	bool lock, rep, repne; /* F0, F3, F2 seen (both F2 and F3 may be) */

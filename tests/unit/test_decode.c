@@ -850,6 +850,7 @@ XT_TEST(decode, random_invariants)
 			continue;
 		XT_ASSERT(a.len >= 1 && a.len <= XK_INSN_MAX);
 		XT_ASSERT(a.opc_off < a.len);
+		XT_EQ(b[a.opc_off], a.opcode);
 		XT_ASSERT(a.disp_bytes + a.imm_bytes + a.imm2_bytes < a.len);
 		exact = malloc(a.len);
 		XT_ASSERT(exact);
@@ -898,6 +899,123 @@ XT_TEST(decode, one_byte_map_sweep)
 			b[1] = 0x00;
 			r = xk_decode(b, sizeof(b), XK_MODE_PROT32, &in);
 			XT_EQ(r, 0);
+		}
+	}
+}
+
+/*
+ * The instructions SVM intercepts, in every mode, behind prefixes that do
+ * not change their length: the length is the prefixes plus the bare
+ * instruction (next RIP on CPUs without NRIP-save), and LOCK makes every
+ * one of them invalid.
+ */
+XT_TEST(decode, intercepts_with_prefixes)
+{
+	static const struct {
+		const char *hex;
+		unsigned int len;
+		bool not64; /* invalid or different in 64-bit mode */
+	} insns[] = {
+		{ "f4", 1, false },       /* HLT */
+		{ "0f a2", 2, false },    /* CPUID */
+		{ "0f 32", 2, false },    /* RDMSR */
+		{ "0f 30", 2, false },    /* WRMSR */
+		{ "0f 31", 2, false },    /* RDTSC */
+		{ "0f 33", 2, false },    /* RDPMC */
+		{ "0f 01 f9", 3, false }, /* RDTSCP */
+		{ "0f 08", 2, false },    /* INVD */
+		{ "0f 09", 2, false },    /* WBINVD */
+		{ "0f 01 d9", 3, false }, /* VMMCALL */
+		{ "0f 01 c1", 3, false }, /* VMCALL */
+		{ "0f 01 d1", 3, false }, /* XSETBV */
+		{ "0f 01 c8", 3, false }, /* MONITOR */
+		{ "0f 01 c9", 3, false }, /* MWAIT */
+		{ "0f 01 fa", 3, false }, /* MONITORX */
+		{ "0f 01 fb", 3, false }, /* MWAITX */
+		{ "0f 01 d8", 3, false }, /* VMRUN */
+		{ "0f 01 da", 3, false }, /* VMLOAD */
+		{ "0f 01 db", 3, false }, /* VMSAVE */
+		{ "0f 01 dc", 3, false }, /* STGI */
+		{ "0f 01 dd", 3, false }, /* CLGI */
+		{ "0f 01 de", 3, false }, /* SKINIT */
+		{ "0f 01 df", 3, false }, /* INVLPGA */
+		{ "0f 01 f0", 3, false }, /* LMSW ax */
+		{ "0f 01 e0", 3, false }, /* SMSW ax */
+		{ "0f 06", 2, false },    /* CLTS */
+		{ "0f aa", 2, false },    /* RSM */
+		{ "0f 0b", 2, false },    /* UD2 */
+		{ "0f 20 d8", 3, false }, /* MOV eax,CR3 */
+		{ "0f 22 e0", 3, false }, /* MOV CR4,eax */
+		{ "0f 21 f8", 3, false }, /* MOV eax,DR7 */
+		{ "e4 60", 2, false },    /* IN al,60h */
+		{ "e5 71", 2, false },    /* IN eax,71h */
+		{ "e6 80", 2, false },    /* OUT 80h,al */
+		{ "e7 70", 2, false },    /* OUT 70h,eax */
+		{ "ec", 1, false },       /* IN al,dx */
+		{ "ed", 1, false },       /* IN eax,dx */
+		{ "ee", 1, false },       /* OUT dx,al */
+		{ "ef", 1, false },       /* OUT dx,eax */
+		{ "6c", 1, false },       /* INSB */
+		{ "6d", 1, false },       /* INSD */
+		{ "6e", 1, false },       /* OUTSB */
+		{ "6f", 1, false },       /* OUTSD */
+		{ "cc", 1, false },       /* INT3 */
+		{ "cd 21", 2, false },    /* INT 21h */
+		{ "f1", 1, false },       /* INT1 */
+		{ "ce", 1, true },        /* INTO */
+		{ "cf", 1, false },       /* IRET */
+		{ "9c", 1, false },       /* PUSHF */
+		{ "9d", 1, false },       /* POPF */
+		{ "fa", 1, false },       /* CLI */
+		{ "fb", 1, false },       /* STI */
+		{ "0f 00 c0", 3, false }, /* SLDT eax (not real/vm86) */
+		{ "0f 01 00", 3, false }, /* SGDT [bx+si] / [eax] */
+	};
+	static const char *const pfx[] = { "",   "2e", "3e", "26 64",      "66",
+					   "67", "f3", "f2", "2e 66 67 36" };
+	static const char *const pfx64[] = { "48", "41", "66 4f", "2e 40" };
+	unsigned int i, j, mode;
+
+	for (mode = 0; mode <= XK_MODE_LONG64; mode++) {
+		for (i = 0; i < XK_ARRAY_SIZE(insns); i++) {
+			unsigned int np = XK_ARRAY_SIZE(pfx) +
+					  (mode == XK_MODE_LONG64 ?
+						   XK_ARRAY_SIZE(pfx64) :
+						   0);
+
+			if (mode == XK_MODE_LONG64 && insns[i].not64)
+				continue;
+			if (mode <= XK_MODE_VM86 &&
+			    !strcmp(insns[i].hex, "0f 00 c0"))
+				continue;
+			for (j = 0; j < np + 1; j++) {
+				const char *p =
+					j < XK_ARRAY_SIZE(pfx) ? pfx[j] :
+					j < np ? pfx64[j - XK_ARRAY_SIZE(pfx)] :
+						 "f0";
+				char hex[64];
+				u8 b[16];
+				struct xk_insn in;
+				int n, r;
+
+				snprintf(hex, sizeof(hex), "%s %s", p,
+					 insns[i].hex);
+				n = hexbytes(hex, b, sizeof(b));
+				xt_ctx("mode %u \"%s\"", mode, hex);
+				r = xk_decode_ex(b, (size_t)n, mode, XK_DEC_AMD,
+						 &in);
+				if (!strcmp(p, "f0")) {
+					/* AMD: LOCK MOV CR0 is MOV CR8 */
+					if (!strncmp(insns[i].hex, "0f 2", 4) &&
+					    insns[i].hex[4] != '1')
+						continue;
+					XT_EQ(r, -EINVAL);
+					continue;
+				}
+				XT_EQ(r, 0);
+				XT_EQ(in.len, (unsigned int)n);
+				XT_EQ(b[in.opc_off], in.opcode);
+			}
 		}
 	}
 }
