@@ -983,3 +983,20 @@ prefixes_done:
 	in->len = d.pos;
 	return 0;
 }
+
+u64 xk_insn_ea(const struct xk_insn *in, const u64 gpr[16], u64 next_rip)
+{
+	u64 ea = (u64)in->disp;
+
+	if (in->rip_rel)
+		ea += next_rip;
+	if (in->base >= 0)
+		ea += gpr[in->base & 15];
+	if (in->index >= 0)
+		ea += gpr[in->index & 15] * in->scale;
+	if (in->addrsize == 2)
+		return ea & 0xffff;
+	if (in->addrsize == 4)
+		return ea & 0xffffffffULL;
+	return ea;
+}

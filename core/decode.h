@@ -149,4 +149,12 @@ static inline s64 xk_insn_simm(const struct xk_insn *in)
 	}
 }
 
+/*
+ * The effective address (offset within ea_seg) of the memory operand:
+ * base + index * scale + disp, plus next_rip (RIP after this instruction)
+ * when rip_rel, truncated to the address size.  gpr[] holds RAX..R15 in
+ * encoding order.  Not for VSIB operands, whose index is a vector.
+ */
+u64 xk_insn_ea(const struct xk_insn *in, const u64 gpr[16], u64 next_rip);
+
 #endif /* XKVM_DECODE_H */

@@ -13,7 +13,8 @@
 #   format    clang-format --dry-run --Werror on every .c/.h (not build/),
 #             style in .clang-format (Linux kernel style)
 #   cppcheck  cppcheck on core/ svm/ vmx/ host/ tools/ tests/
-#   headers   every .h of core/ svm/ vmx/ host/user/ compiles alone
+#   headers   every .h of core/ svm/ vmx/ host/user/ tests/unit/ compiles
+#             alone
 #   kheaders  every .h of host/linux/ compiles alone against the kernel
 #             headers (through kbuild)
 #   hostrule  core/ svm/ vmx/ include only their own headers and
@@ -47,7 +48,8 @@ files() { # files 'dir...' 'pattern...'
 	local d p args=()
 	for p in $2; do args+=(-o -name "$p"); done
 	for d in $1; do
-		[ -d "$d" ] && find "$d" -path ./build -prune -o -type f \
+		[ -d "$d" ] && find "$d" -path ./build -prune -o \
+			-path ./.git -prune -o -type f \
 			\( -false "${args[@]}" \) -print
 	done | sed 's|^\./||' | sort
 }
@@ -62,7 +64,14 @@ check_format() {
 	local cf=clang-format out bad
 	command -v clang-format-14 >/dev/null 2>&1 && cf=clang-format-14
 	need "$cf" format || return
-	mapfile -t srcs < <(files . '*.c *.h' | grep -v '^build/')
+	# tracked and new files, minus what .gitignore hides (build/ ...)
+	if git rev-parse --git-dir >/dev/null 2>&1; then
+		mapfile -t srcs < <(git ls-files --cached --others \
+			--exclude-standard -- '*.c' '*.h' | sort -u |
+			while read -r f; do [ -f "$f" ] && echo "$f"; done)
+	else
+		mapfile -t srcs < <(files . '*.c *.h' | grep -v '^build/')
+	fi
 	[ ${#srcs[@]} -gt 0 ] || { pass format; return; }
 	out=$("$cf" --dry-run --Werror "${srcs[@]}" 2>&1)
 	if [ $? -eq 0 ]; then
@@ -133,7 +142,7 @@ check_headers() {
 		out=$(compile_alone "$h" "${CFLAGS_USER[@]}") ||
 			{ echo "$h:"; echo "$out" | head -20; bad=1; }
 	done
-	for h in $(files host/user '*.h'); do
+	for h in $(files 'host/user tests/unit' '*.h'); do
 		out=$(compile_alone "$h" "${CFLAGS_USER[@]}" -I host/user) ||
 			{ echo "$h:"; echo "$out" | head -20; bad=1; }
 	done

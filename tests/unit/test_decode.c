@@ -1019,3 +1019,41 @@ XT_TEST(decode, intercepts_with_prefixes)
 		}
 	}
 }
+
+XT_TEST(decode, effective_address)
+{
+	u64 gpr[16];
+	struct xk_insn in;
+	unsigned int i;
+
+	for (i = 0; i < 16; i++)
+		gpr[i] = 0x1111111111111111ULL * i;
+	/* mov eax,[ebx+ecx*4+0x10] */
+	XT_EQ(xk_decode((const u8 *)"\x8b\x44\x8b\x10", 4, XK_MODE_PROT32, &in),
+	      0);
+	XT_EQ(xk_insn_ea(&in, gpr, 0),
+	      (0x33333333ULL + 0x11111111ULL * 4 + 0x10) & 0xffffffffULL);
+	/* mov rax,[rip-8] */
+	XT_EQ(xk_decode((const u8 *)"\x48\x8b\x05\xf8\xff\xff\xff", 7,
+			XK_MODE_LONG64, &in),
+	      0);
+	XT_EQ(xk_insn_ea(&in, gpr, 0x401007), 0x400fff);
+	/* mov ax,[bp+di-2]: wraps at 64 KiB */
+	gpr[5] = 0x0001;
+	gpr[7] = 0x0000;
+	XT_EQ(xk_decode((const u8 *)"\x8b\x43\xfe", 3, XK_MODE_REAL, &in), 0);
+	XT_EQ(xk_insn_ea(&in, gpr, 0), 0xffff);
+	XT_EQ(in.ea_seg, XK_SEG_SS);
+	/* mov eax,[moffs] with 67 in 64-bit mode */
+	XT_EQ(xk_decode((const u8 *)"\x67\xa1\x78\x56\x34\x12", 6,
+			XK_MODE_LONG64, &in),
+	      0);
+	XT_EQ(xk_insn_ea(&in, gpr, 0), 0x12345678);
+	/* mov rax,[r12+r13*2+0x100] */
+	XT_EQ(xk_decode((const u8 *)"\x4b\x8b\x84\x6c\x00\x01\x00\x00", 8,
+			XK_MODE_LONG64, &in),
+	      0);
+	XT_EQ(xk_insn_ea(&in, gpr, 0), 0x1111111111111111ULL * 12 +
+					       0x1111111111111111ULL * 13 * 2 +
+					       0x100);
+}
