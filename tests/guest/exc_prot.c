@@ -59,6 +59,7 @@ __asm__(".pushsection .text.guest, \"ax\"\n"
 	HANDLER(exp_h_bp, 3, 0, 0)
 	HANDLER(exp_h_ud, 6, 0, 2)
 	HANDLER(exp_h_gp, 13, 1, 2)
+	".code64\n"
 	".popsection\n"
 	".pushsection .rodata\n"
 	".align 8\n"
