@@ -28,8 +28,7 @@
 #include "decode.h"
 #include "gwalk.h"
 
-void xk_queue_exception(struct xk_vcpu *v, u8 vector, bool has_error,
-			u32 error)
+void xk_queue_exception(struct xk_vcpu *v, u8 vector, bool has_error, u32 error)
 {
 	v->exception.pending = true;
 	v->exception.vector = vector;
@@ -79,14 +78,33 @@ struct xk_guest_view {
 	enum xk_cpu_mode mode;
 };
 
+/* The host's physical address width, which the guest's walks obey too. */
+static u8 host_maxphyaddr(void)
+{
+	static u8 bits;
+	u32 a, b, c, d;
+
+	if (!bits) {
+		xk_cpuid(0x80000000, 0, &a, &b, &c, &d);
+		if (a >= 0x80000008) {
+			xk_cpuid(0x80000008, 0, &a, &b, &c, &d);
+			bits = a & 0xff;
+		} else {
+			bits = 36;
+		}
+	}
+	return bits;
+}
+
 static void view_init(struct xk_vcpu *v, struct xk_guest_view *g)
 {
+	xk_memset(g, 0, sizeof(*g));
 	xk_ops->get_sregs(v, &g->s);
 	g->pg.cr0 = g->s.cr0;
 	g->pg.cr3 = g->s.cr3;
 	g->pg.cr4 = g->s.cr4;
 	g->pg.efer = g->s.efer;
-	g->pg.maxphyaddr = XK_MAXPHYADDR;
+	g->pg.maxphyaddr = host_maxphyaddr();
 	g->mem.read = gmem_read;
 	g->mem.write = gmem_write;
 	g->mem.opaque = v->vm;
@@ -101,79 +119,71 @@ static void view_init(struct xk_vcpu *v, struct xk_guest_view *g)
 		g->mode = g->s.cs.db ? XK_MODE_PROT32 : XK_MODE_PROT16;
 	if (g->mode == XK_MODE_REAL)
 		g->cpl = 0;
+	else if (g->mode == XK_MODE_VM86)
+		g->cpl = 3;
 }
 
 /*
- * Copy len bytes at guest linear address la.  Returns 0, or 1 after queueing
- * a #PF for the guest, or -EFAULT when the page tables point outside memory.
+ * Copy len bytes at guest linear address la.  Every page is translated
+ * before a byte moves, so a fault leaves guest memory as it was.  Returns 0,
+ * or 1 after queueing a #PF for the guest, or -EFAULT when the page tables
+ * point outside the guest's memory.
  */
 static int linear_copy(struct xk_vcpu *v, struct xk_guest_view *g, u64 la,
 		       void *buf, u32 len, unsigned int acc)
 {
-	while (len) {
-		u32 n = XK_MIN(len, (u32)(XK_PAGE_SIZE - (la & ~XK_PAGE_MASK)));
-		u32 pfec = 0;
-		u64 gpa;
-		int r;
+	u64 fault_la = 0;
+	u32 pfec = 0;
+	int r;
 
-		if (g->cpl == 3)
-			acc |= XK_ACC_USER;
-		r = xk_gva_to_gpa(&g->pg, &g->mem, la, acc, &gpa, &pfec);
-		if (r == XK_WALK_FAULT) {
-			xk_queue_exception(v, XK_EXC_PF, true, pfec);
-			v->exception.cr2 = la;
-			v->stats.pf_guest++;
-			return 1;
-		}
-		if (r)
-			return -EFAULT;
-		if (acc & XK_ACC_WRITE)
-			r = xk_gpa_write(v->vm, gpa, buf, n);
-		else
-			r = xk_gpa_read(v->vm, gpa, buf, n);
-		if (r)
-			return r;
-		la += n;
-		buf = (u8 *)buf + n;
-		len -= n;
+	if (g->cpl == 3)
+		acc |= XK_ACC_USER;
+	if (acc & XK_ACC_WRITE)
+		r = xk_write_guest_linear(&g->pg, &g->mem, la, buf, len,
+					  acc & ~XK_ACC_WRITE, &pfec,
+					  &fault_la);
+	else
+		r = xk_read_guest_linear(&g->pg, &g->mem, la, buf, len, acc,
+					 &pfec, &fault_la);
+	if (r == XK_WALK_FAULT) {
+		xk_queue_exception(v, XK_EXC_PF, true, pfec);
+		v->exception.cr2 = fault_la;
+		v->stats.pf_guest++;
+		return 1;
 	}
-	return 0;
+	return r ? -EFAULT : 0;
 }
 
-/* Fetch and decode the instruction at CS:RIP. 0, 1 (#PF queued), <0. */
+/*
+ * Fetch and decode the instruction at CS:RIP: 0, 1 (#PF queued), <0.  The
+ * bytes are fetched from the first page alone when that holds the whole
+ * instruction, so an unmapped next page faults only if it is really needed.
+ */
 static int fetch_insn(struct xk_vcpu *v, struct xk_guest_view *g,
 		      struct xk_insn *insn, u8 *bytes, u32 *nbytes)
 {
 	u64 la = g->s.cs.base + v->rip;
-	u32 first, n = 15;
+	u32 n;
 	int r;
 
 	if (g->mode != XK_MODE_LONG64)
 		la &= 0xffffffffULL;
-	first = (u32)(XK_PAGE_SIZE - (la & ~XK_PAGE_MASK));
-	if (first < n) {
-		/* the instruction may end in this page: try both pages */
-		r = linear_copy(v, g, la, bytes, n, XK_ACC_FETCH);
-		if (r == 1) {
-			v->exception.pending = false;
-			n = first;
-			r = linear_copy(v, g, la, bytes, n, XK_ACC_FETCH);
-		}
-	} else {
-		r = linear_copy(v, g, la, bytes, n, XK_ACC_FETCH);
-	}
+	n = XK_MIN((u32)XK_INSN_MAX,
+		   (u32)(XK_PAGE_SIZE - (la & ~XK_PAGE_MASK)));
+	r = linear_copy(v, g, la, bytes, n, XK_ACC_FETCH);
 	if (r)
 		return r;
-	*nbytes = n;
-	if (xk_decode(bytes, n, g->mode, insn)) {
-		if (n < 15) {
-			/* it does need the next page: fault on it */
-			return linear_copy(v, g, la + n, bytes + n, 1,
-					   XK_ACC_FETCH);
-		}
-		return -EINVAL;
+	r = xk_decode_ex(bytes, n, g->mode, XK_DEC_AMD, insn);
+	if (r == XK_DECODE_SHORT) {
+		r = linear_copy(v, g, la + n, bytes + n, XK_INSN_MAX - n,
+				XK_ACC_FETCH);
+		if (r)
+			return r;
+		n = XK_INSN_MAX;
+		r = xk_decode_ex(bytes, n, g->mode, XK_DEC_AMD, insn);
 	}
-	return 0;
+	*nbytes = n;
+	return r ? -EINVAL : 0;
 }
 
 int xk_emulation_failed(struct xk_vcpu *v)
@@ -272,12 +282,23 @@ static int string_setup(struct xk_vcpu *v, struct xk_guest_view *g,
 	off = v->gpr[p->in ? XK_RDI : XK_RSI] & addr_mask(p->addr_size);
 	if (!p->in) {
 		switch (insn.seg) {
-		case XK_ES: seg = &g->s.es; break;
-		case XK_CS: seg = &g->s.cs; break;
-		case XK_SS: seg = &g->s.ss; break;
-		case XK_FS: seg = &g->s.fs; break;
-		case XK_GS: seg = &g->s.gs; break;
-		default: break;
+		case XK_ES:
+			seg = &g->s.es;
+			break;
+		case XK_CS:
+			seg = &g->s.cs;
+			break;
+		case XK_SS:
+			seg = &g->s.ss;
+			break;
+		case XK_FS:
+			seg = &g->s.fs;
+			break;
+		case XK_GS:
+			seg = &g->s.gs;
+			break;
+		default:
+			break;
 		}
 	}
 	if (g->mode == XK_MODE_LONG64 && seg != &g->s.fs && seg != &g->s.gs)
@@ -293,8 +314,8 @@ static int string_setup(struct xk_vcpu *v, struct xk_guest_view *g,
 /* How many elements of this batch fit the data page and one guest page. */
 static u32 string_batch(u64 la, s64 step, u8 size, u64 count)
 {
-	u64 in_page = step > 0 ? XK_PAGE_SIZE - (la & ~XK_PAGE_MASK)
-			       : (la & ~XK_PAGE_MASK) + size;
+	u64 in_page = step > 0 ? XK_PAGE_SIZE - (la & ~XK_PAGE_MASK) :
+				 (la & ~XK_PAGE_MASK) + size;
 	u64 n = XK_MIN(count, XK_PAGE_SIZE / size);
 
 	n = XK_MIN(n, in_page / size);
@@ -447,8 +468,8 @@ int xk_handle_mmio(struct xk_vcpu *v, u64 gpa, bool write_fault)
 	xk_memset(m, 0, sizeof(*m));
 	m->next_rip = v->rip + insn.len;
 	if (g.mode != XK_MODE_LONG64)
-		m->next_rip &= g.mode == XK_MODE_PROT32 ? 0xffffffffULL
-							: 0xffffULL;
+		m->next_rip &= g.mode == XK_MODE_PROT32 ? 0xffffffffULL :
+							  0xffffULL;
 	m->len = insn.opsize;
 	m->dst_size = insn.opsize;
 	m->reg = reg;
@@ -499,10 +520,9 @@ int xk_handle_mmio(struct xk_vcpu *v, u64 gpa, bool write_fault)
 		default:
 			return emulation_failed_bytes(v, bytes, insn.len);
 		}
-	} else if (insn.map == 1 && (insn.opcode == 0xb6 ||
-				     insn.opcode == 0xb7 ||
-				     insn.opcode == 0xbe ||
-				     insn.opcode == 0xbf)) {
+	} else if (insn.map == 1 &&
+		   (insn.opcode == 0xb6 || insn.opcode == 0xb7 ||
+		    insn.opcode == 0xbe || insn.opcode == 0xbf)) {
 		/* MOVZX / MOVSX r, r/m8 or r/m16 */
 		write = false;
 		m->len = (insn.opcode & 1) ? 2 : 1;

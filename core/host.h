@@ -107,12 +107,12 @@ void host_log(int level, const char *fmt, ...)
  * location and a backtrace (WARN on Linux) but does not stop.
  */
 void host_bug(const char *file, int line, const char *cond);
-#define XK_WARN_ON(c)                                                  \
-	({                                                             \
-		bool __c = !!(c);                                      \
-		if (xk_unlikely(__c))                                  \
-			host_bug(__FILE__, __LINE__, #c);              \
-		__c;                                                   \
+#define XK_WARN_ON(c)                                     \
+	({                                                \
+		bool __c = !!(c);                         \
+		if (xk_unlikely(__c))                     \
+			host_bug(__FILE__, __LINE__, #c); \
+		__c;                                      \
 	})
 
 /* ---------------------------------------------------------------------
@@ -168,17 +168,17 @@ void host_spin_unlock(struct host_spin *s);
 /* ---------------------------------------------------------------------
  * CPUs, preemption and the current thread.
  */
-unsigned int host_ncpus(void);     /* number of possible CPU ids */
-unsigned int host_cpu_id(void);    /* caller has preemption disabled */
+unsigned int host_ncpus(void);  /* number of possible CPU ids */
+unsigned int host_cpu_id(void); /* caller has preemption disabled */
 void host_preempt_disable(void);
 void host_preempt_enable(void);
-void host_irq_disable(void);       /* local interrupts off */
+void host_irq_disable(void); /* local interrupts off */
 void host_irq_enable(void);
-bool host_signal_pending(void);    /* for the current thread */
+bool host_signal_pending(void); /* for the current thread */
 bool host_need_resched(void);
-void host_cond_resched(void);      /* may sleep */
+void host_cond_resched(void);         /* may sleep */
 void host_kick_cpu(unsigned int cpu); /* IPI: make that CPU leave the guest */
-void host_mb(void);                /* full memory barrier */
+void host_mb(void);                   /* full memory barrier */
 int host_current_pid(void);
 
 /*

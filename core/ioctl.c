@@ -18,7 +18,10 @@
  */
 #include "xkvm.h"
 
-enum { XK_IOC_NOLOCK = 0, XK_IOC_VCPU = 1 };
+enum {
+	XK_IOC_NOLOCK = 0,
+	XK_IOC_VCPU = 1
+};
 
 struct xk_ioctl {
 	unsigned int cmd;
@@ -47,8 +50,7 @@ static long dispatch(const struct xk_ioctl *tab, u32 n, void *obj,
 		size = 0;
 	if (size > sizeof(karg))
 		return -EINVAL;
-	if ((dir & _IOC_WRITE) && size &&
-	    host_copy_from_user(karg, uarg, size))
+	if ((dir & _IOC_WRITE) && size && host_copy_from_user(karg, uarg, size))
 		return -EFAULT;
 	if (e->lock == XK_IOC_VCPU)
 		host_mutex_lock(lock);
@@ -235,11 +237,10 @@ static long vcpu_get_sregs(void *obj, void *karg, u64 uarg)
 
 static bool cr4_valid(u64 cr4)
 {
-	u64 ok = XK_CR4_VME | XK_CR4_PVI | XK_CR4_TSD | XK_CR4_DE |
-		 XK_CR4_PSE | XK_CR4_PAE | XK_CR4_MCE | XK_CR4_PGE |
-		 XK_CR4_PCE | XK_CR4_OSFXSR | XK_CR4_OSXMMEXCPT |
-		 XK_CR4_FSGSBASE | XK_CR4_PCIDE | XK_CR4_OSXSAVE |
-		 XK_CR4_SMEP | XK_CR4_SMAP;
+	u64 ok = XK_CR4_VME | XK_CR4_PVI | XK_CR4_TSD | XK_CR4_DE | XK_CR4_PSE |
+		 XK_CR4_PAE | XK_CR4_MCE | XK_CR4_PGE | XK_CR4_PCE |
+		 XK_CR4_OSFXSR | XK_CR4_OSXMMEXCPT | XK_CR4_FSGSBASE |
+		 XK_CR4_PCIDE | XK_CR4_OSXSAVE | XK_CR4_SMEP | XK_CR4_SMAP;
 
 	return !(cr4 & ~ok);
 }
@@ -262,8 +263,8 @@ static long vcpu_set_sregs(void *obj, void *karg, u64 uarg)
 	}
 	if (!cr4_valid(s->cr4))
 		return -EINVAL;
-	if (s->apic_base & (~((1ULL << XK_MAXPHYADDR) - 1) | 0x2ff |
-			    XK_BIT(10)))
+	if (s->apic_base &
+	    (~((1ULL << XK_MAXPHYADDR) - 1) | 0x2ff | XK_BIT(10)))
 		return -EINVAL;
 	r = xk_ops->set_sregs(v, s);
 	if (r)
@@ -310,9 +311,8 @@ static long vcpu_get_cpuid2(void *obj, void *karg, u64 uarg)
 
 	if (c->nent < v->ncpuid)
 		return -E2BIG;
-	if (v->ncpuid &&
-	    host_copy_to_user(uarg + sizeof(*c), v->cpuid,
-			      v->ncpuid * sizeof(*v->cpuid)))
+	if (v->ncpuid && host_copy_to_user(uarg + sizeof(*c), v->cpuid,
+					   v->ncpuid * sizeof(*v->cpuid)))
 		return -EFAULT;
 	c->nent = v->ncpuid;
 	return 0;

@@ -68,8 +68,7 @@ static int efer_set(struct xk_vcpu *v, u64 val, bool host)
 					CPUID_80000001_EDX_FFXSR))
 			return -EINVAL;
 		/* LME may not change while paging is on */
-		if (xk_ops->paging_enabled(v) &&
-		    ((cur ^ val) & XK_EFER_LME))
+		if (xk_ops->paging_enabled(v) && ((cur ^ val) & XK_EFER_LME))
 			return -EINVAL;
 		/* LMA is the CPU's to set */
 		val = (val & ~XK_EFER_LMA) | (cur & XK_EFER_LMA);

@@ -13,41 +13,41 @@
 #include "host.h"
 
 /* X(field, "name", "description") */
-#define XK_VCPU_STATS(X)                                                     \
-	X(exits, "exits", "VM exits of any kind")                            \
-	X(halt_exits, "halt-exits", "exits for HLT")                         \
-	X(irq_exits, "irq-exits", "exits for host interrupts")               \
+#define XK_VCPU_STATS(X)                                                       \
+	X(exits, "exits", "VM exits of any kind")                              \
+	X(halt_exits, "halt-exits", "exits for HLT")                           \
+	X(irq_exits, "irq-exits", "exits for host interrupts")                 \
 	X(irq_window_exits, "irq-window-exits", "exits to open an IRQ window") \
 	X(nmi_window_exits, "nmi-window-exits", "exits to open an NMI window") \
-	X(io_exits, "io-exits", "exits for port I/O")                        \
-	X(mmio_exits, "mmio-exits", "exits for memory-mapped I/O")           \
-	X(request_irq_exits, "request-irq-exits",                            \
-	  "returns to the VMM for an IRQ window")                            \
-	X(signal_exits, "signal-exits", "returns to the VMM for a signal")   \
-	X(halt_wakeup, "halt-wakeup", "wake-ups from HLT")                   \
-	X(irq_injections, "irq-injections", "interrupts injected")           \
-	X(nmi_injections, "nmi-injections", "NMIs injected")                 \
-	X(insn_emulation, "insn-emulation", "instructions emulated")         \
-	X(insn_emulation_fail, "insn-emulation-fail",                        \
-	  "instructions that could not be emulated")                         \
-	X(fpu_reload, "fpu-reload", "guest FPU state loads")                 \
-	X(host_state_reload, "host-state-reload", "host state reloads")      \
-	X(pf_fixed, "pf-fixed", "nested page faults fixed")                  \
-	X(pf_guest, "pf-guest", "page faults reflected to the guest")        \
-	X(invlpg, "invlpg", "INVLPG instructions")                           \
-	X(hypercalls, "hypercalls", "hypercalls")                            \
-	X(npt_violations, "npt-violations",                                  \
-	  "nested page faults (the original's eptv)")                        \
-	X(cpuid_exits, "cpuid-exits", "exits for CPUID")                     \
-	X(msr_exits, "msr-exits", "exits for RDMSR and WRMSR")               \
-	X(shutdown_exits, "shutdown-exits", "triple faults")                 \
+	X(io_exits, "io-exits", "exits for port I/O")                          \
+	X(mmio_exits, "mmio-exits", "exits for memory-mapped I/O")             \
+	X(request_irq_exits, "request-irq-exits",                              \
+	  "returns to the VMM for an IRQ window")                              \
+	X(signal_exits, "signal-exits", "returns to the VMM for a signal")     \
+	X(halt_wakeup, "halt-wakeup", "wake-ups from HLT")                     \
+	X(irq_injections, "irq-injections", "interrupts injected")             \
+	X(nmi_injections, "nmi-injections", "NMIs injected")                   \
+	X(insn_emulation, "insn-emulation", "instructions emulated")           \
+	X(insn_emulation_fail, "insn-emulation-fail",                          \
+	  "instructions that could not be emulated")                           \
+	X(fpu_reload, "fpu-reload", "guest FPU state loads")                   \
+	X(host_state_reload, "host-state-reload", "host state reloads")        \
+	X(pf_fixed, "pf-fixed", "nested page faults fixed")                    \
+	X(pf_guest, "pf-guest", "page faults reflected to the guest")          \
+	X(invlpg, "invlpg", "INVLPG instructions")                             \
+	X(hypercalls, "hypercalls", "hypercalls")                              \
+	X(npt_violations, "npt-violations",                                    \
+	  "nested page faults (the original's eptv)")                          \
+	X(cpuid_exits, "cpuid-exits", "exits for CPUID")                       \
+	X(msr_exits, "msr-exits", "exits for RDMSR and WRMSR")                 \
+	X(shutdown_exits, "shutdown-exits", "triple faults")                   \
 	X(exception_exits, "exception-exits", "intercepted exceptions")
 
-#define XK_VM_STATS(X)                                                       \
-	X(remote_tlb_flush, "remote-tlb-flush", "TLB flushes of all vCPUs")  \
-	X(mmu_pte_write, "mmu-pte-write", "nested page table entries set")   \
-	X(mmu_pte_zap, "mmu-pte-zap", "nested page table entries cleared")   \
-	X(mmu_pages, "mmu-pages", "nested page table pages held")            \
+#define XK_VM_STATS(X)                                                      \
+	X(remote_tlb_flush, "remote-tlb-flush", "TLB flushes of all vCPUs") \
+	X(mmu_pte_write, "mmu-pte-write", "nested page table entries set")  \
+	X(mmu_pte_zap, "mmu-pte-zap", "nested page table entries cleared")  \
+	X(mmu_pages, "mmu-pages", "nested page table pages held")           \
 	X(lpages, "lpages", "large pages mapped")
 
 #define XK_STAT_FIELD(f, n, d) u64 f;

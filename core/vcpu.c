@@ -29,8 +29,8 @@
 #define XSAVE_MXCSR 24
 #define XSAVE_HDR_BV 512
 
-static u32 fpu_size;   /* bytes of the guest XSAVE area */
-static u64 host_xcr0;  /* host XCR0; the guest's features are its subset */
+static u32 fpu_size;  /* bytes of the guest XSAVE area */
+static u64 host_xcr0; /* host XCR0; the guest's features are its subset */
 static bool have_xsave;
 
 void xk_fpu_setup(void)
@@ -61,7 +61,8 @@ static void fpu_load(struct xk_vcpu *v)
 	host_fpu_begin();
 	if (have_xsave)
 		__asm__ volatile("xrstor64 %0" ::"m"(*(u8 *)v->fpu),
-				 "a"((u32)host_xcr0), "d"((u32)(host_xcr0 >> 32)));
+				 "a"((u32)host_xcr0),
+				 "d"((u32)(host_xcr0 >> 32)));
 	else
 		__asm__ volatile("fxrstor64 %0" ::"m"(*(u8 *)v->fpu));
 	v->stats.fpu_reload++;
@@ -87,7 +88,8 @@ static void fpu_save(struct xk_vcpu *v)
 	if (have_xsave)
 		__asm__ volatile("xsave64 %0"
 				 : "=m"(*(u8 *)v->fpu)
-				 : "a"((u32)host_xcr0), "d"((u32)(host_xcr0 >> 32))
+				 : "a"((u32)host_xcr0),
+				   "d"((u32)(host_xcr0 >> 32))
 				 : "memory");
 	else
 		__asm__ volatile("fxsave64 %0" : "=m"(*(u8 *)v->fpu)::"memory");
@@ -303,11 +305,11 @@ static int complete_userspace(struct xk_vcpu *v)
 			if (p->size == 4)
 				v->gpr[XK_RAX] = val; /* zero-extends */
 			else if (p->size == 2)
-				v->gpr[XK_RAX] =
-					(v->gpr[XK_RAX] & ~0xffffULL) | val;
+				v->gpr[XK_RAX] = (v->gpr[XK_RAX] & ~0xffffULL) |
+						 val;
 			else
-				v->gpr[XK_RAX] =
-					(v->gpr[XK_RAX] & ~0xffULL) | val;
+				v->gpr[XK_RAX] = (v->gpr[XK_RAX] & ~0xffULL) |
+						 val;
 		}
 		xk_skip_to(v, p->next_rip);
 	}
@@ -329,13 +331,12 @@ static int complete_userspace(struct xk_vcpu *v)
 					(v->gpr[m->reg - 16] & ~0xff00ULL) |
 					((val & 0xff) << 8);
 			else
-				v->gpr[m->reg] =
-					(v->gpr[m->reg] & ~0xffULL) |
-					(val & 0xff);
+				v->gpr[m->reg] = (v->gpr[m->reg] & ~0xffULL) |
+						 (val & 0xff);
 			break;
 		case 2:
-			v->gpr[m->reg] =
-				(v->gpr[m->reg] & ~0xffffULL) | (val & 0xffff);
+			v->gpr[m->reg] = (v->gpr[m->reg] & ~0xffffULL) |
+					 (val & 0xffff);
 			break;
 		case 4:
 			v->gpr[m->reg] = val & 0xffffffffULL;

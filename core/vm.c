@@ -160,8 +160,8 @@ static void slot_unmap(struct xk_vm *vm, struct xk_slot *s)
 	xk_vm_flush_all(vm);
 }
 
-static int slot_create(struct xk_vm *vm, u32 id, u32 flags, u64 gfn,
-		       u64 npages, u64 uaddr)
+static int slot_create(struct xk_vm *vm, u32 id, u32 flags, u64 gfn, u64 npages,
+		       u64 uaddr)
 {
 	struct xk_slot *s;
 	int r;
@@ -270,8 +270,7 @@ int xk_vm_set_memory(struct xk_vm *vm,
  * guest.  XXX: a slot change concurrent with a vCPU emulating an access is
  * serialised by vm->lock being taken here.
  */
-static int gpa_copy(struct xk_vm *vm, u64 gpa, void *buf, u32 len,
-		    bool write)
+static int gpa_copy(struct xk_vm *vm, u64 gpa, void *buf, u32 len, bool write)
 {
 	int r = 0;
 

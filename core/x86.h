@@ -31,7 +31,15 @@ enum {
 };
 
 /* segment registers, in the order of the instruction encoding */
-enum { XK_ES, XK_CS, XK_SS, XK_DS, XK_FS, XK_GS, XK_NR_SREGS };
+enum {
+	XK_ES,
+	XK_CS,
+	XK_SS,
+	XK_DS,
+	XK_FS,
+	XK_GS,
+	XK_NR_SREGS
+};
 
 #define XK_CR0_PE XK_BIT(0)
 #define XK_CR0_MP XK_BIT(1)
@@ -150,8 +158,7 @@ enum { XK_ES, XK_CS, XK_SS, XK_DS, XK_FS, XK_GS, XK_NR_SREGS };
 #define CPUID_8000000A_EDX_DECODEASSISTS XK_BIT(7)
 
 /* instructions every x86 host can execute the same way */
-static inline void xk_cpuid(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c,
-			    u32 *d)
+static inline void xk_cpuid(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
 {
 	__asm__ volatile("cpuid"
 			 : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d)

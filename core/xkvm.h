@@ -43,7 +43,7 @@
 #define XK_MAX_SLOTS 509    /* KVM_CAP_NR_MEMSLOTS */
 #define XK_MAX_SLOT_PAGES (1ULL << 31)
 #define XK_MAX_CPUID 256
-#define XK_RUN_PAGES 2      /* kvm_run, then the PIO data page */
+#define XK_RUN_PAGES 2 /* kvm_run, then the PIO data page */
 #define XK_PIO_OFFSET XK_PAGE_SIZE
 #define XK_MAXPHYADDR 52
 
@@ -52,11 +52,11 @@ struct xk_vcpu;
 
 /* One guest memory slot (KVM_SET_USER_MEMORY_REGION). */
 struct xk_slot {
-	u32 id;          /* (c) slot number */
-	u32 flags;       /* (m) KVM_MEM_* */
-	u64 base_gfn;    /* (c) first guest frame */
-	u64 npages;      /* (c) */
-	u64 uaddr;       /* (c) VMM address of the first page */
+	u32 id;               /* (c) slot number */
+	u32 flags;            /* (m) KVM_MEM_* */
+	u64 base_gfn;         /* (c) first guest frame */
+	u64 npages;           /* (c) */
+	u64 uaddr;            /* (c) VMM address of the first page */
 	struct host_pin *pin; /* (c) the pinned pages */
 };
 
@@ -117,59 +117,62 @@ struct xk_event {
 	u8 vector;
 	bool has_error;
 	u32 error;
-	u64 cr2;        /* for #PF: the faulting linear address */
+	u64 cr2; /* for #PF: the faulting linear address */
 };
 
 /* A port or MMIO access waiting for the VMM (completed by the next run). */
 struct xk_pio {
-	bool pending;   /* the VMM owes us the data of an IN */
+	bool pending; /* the VMM owes us the data of an IN */
 	bool in;
 	bool string;
 	bool rep;
-	u8 size;        /* bytes per element */
-	u8 addr_size;   /* 2, 4 or 8 */
+	u8 size;      /* bytes per element */
+	u8 addr_size; /* 2, 4 or 8 */
 	u16 port;
-	u32 count;      /* elements in this exit */
-	u64 next_rip;   /* where the guest goes once the access is done */
-	u64 rip;        /* RIP at the exit; completion is dropped if moved */
+	u32 count;    /* elements in this exit */
+	u64 next_rip; /* where the guest goes once the access is done */
+	u64 rip;      /* RIP at the exit; completion is dropped if moved */
 };
 
 struct xk_mmio {
-	bool pending;   /* a read waits for its data */
-	bool skip;      /* a write waits only for RIP to advance */
-	u8 reg;         /* destination register of a read */
-	u8 len;         /* bytes accessed */
-	u8 dst_size;    /* bytes written to reg (zero/sign extension) */
-	bool sign;      /* MOVSX */
+	bool pending; /* a read waits for its data */
+	bool skip;    /* a write waits only for RIP to advance */
+	u8 reg;       /* destination register of a read */
+	u8 len;       /* bytes accessed */
+	u8 dst_size;  /* bytes written to reg (zero/sign extension) */
+	bool sign;    /* MOVSX */
 	u64 next_rip;
 };
 
-enum xk_vcpu_mode { XK_OUTSIDE_GUEST = 0, XK_IN_GUEST = 1 };
+enum xk_vcpu_mode {
+	XK_OUTSIDE_GUEST = 0,
+	XK_IN_GUEST = 1
+};
 
 /* vcpu->requests bits */
 #define XK_REQ_TLB_FLUSH 0
 #define XK_REQ_KICK 1
 
 struct xk_vcpu {
-	struct xk_vm *vm;           /* (c) */
-	u32 id;                     /* (c) vCPU id (the APIC id) */
-	struct host_mutex *lock;    /* (c) serialises this vCPU's ioctls */
+	struct xk_vm *vm;        /* (c) */
+	u32 id;                  /* (c) vCPU id (the APIC id) */
+	struct host_mutex *lock; /* (c) serialises this vCPU's ioctls */
 
 	/* Guest register state: (l) owned by the holder of vcpu->lock. */
-	u64 gpr[XK_NR_GPRS];        /* RSP too; the backend syncs it */
+	u64 gpr[XK_NR_GPRS]; /* RSP too; the backend syncs it */
 	u64 rip;
 	u64 rflags;
 	u64 apic_base;
 	u64 cr8;
-	bool skipped;               /* RIP moved by emulation: no int shadow */
-	bool has_run;               /* KVM_RUN entered the guest once */
+	bool skipped; /* RIP moved by emulation: no int shadow */
+	bool has_run; /* KVM_RUN entered the guest once */
 
-	struct kvm_run *run;        /* (c) shared with the VMM via mmap */
-	void *pio_data;             /* (c) the page after kvm_run */
+	struct kvm_run *run; /* (c) shared with the VMM via mmap */
+	void *pio_data;      /* (c) the page after kvm_run */
 
-	struct xk_event exception;  /* (l) to inject at next entry */
-	struct xk_pio pio;          /* (l) */
-	struct xk_mmio mmio;        /* (l) */
+	struct xk_event exception; /* (l) to inject at next entry */
+	struct xk_pio pio;         /* (l) */
+	struct xk_mmio mmio;       /* (l) */
 
 	/* CPUID table from KVM_SET_CPUID2: (l) */
 	struct kvm_cpuid_entry2 *cpuid;
@@ -179,15 +182,15 @@ struct xk_vcpu {
 	void *fpu;
 	u64 xcr0;
 
-	int mode;                   /* atomic: enum xk_vcpu_mode */
-	unsigned long requests;     /* atomic: XK_REQ_* bits */
-	int cpu;                    /* (a) CPU it last ran on, -1 never */
-	int pid;                    /* (l) pid of the last KVM_RUN caller */
+	int mode;               /* atomic: enum xk_vcpu_mode */
+	unsigned long requests; /* atomic: XK_REQ_* bits */
+	int cpu;                /* (a) CPU it last ran on, -1 never */
+	int pid;                /* (l) pid of the last KVM_RUN caller */
 
 	struct xk_vcpu_stats stats; /* (l) written only by the vCPU thread */
 
-	void *vendor;               /* (c) the backend's per-vCPU state */
-	struct xk_vcpu *next;       /* (m) list of the VM's vCPUs */
+	void *vendor;         /* (c) the backend's per-vCPU state */
+	struct xk_vcpu *next; /* (m) list of the VM's vCPUs */
 };
 
 struct xk_vm {
@@ -198,21 +201,21 @@ struct xk_vm {
 	u64 created_ns;             /* (c) */
 
 	struct xk_slot *slots[XK_MAX_SLOTS]; /* (m) by slot id */
-	u32 nslots;                 /* (m) */
-	u64 npages;                 /* (m) guest pages in all slots */
+	u32 nslots;                          /* (m) */
+	u64 npages;                          /* (m) guest pages in all slots */
 
-	struct xk_vcpu *vcpus;      /* (m) list, newest first */
-	u32 nvcpus;                 /* (m) */
-	u64 tss_addr;               /* (m) KVM_SET_TSS_ADDR */
+	struct xk_vcpu *vcpus; /* (m) list, newest first */
+	u32 nvcpus;            /* (m) */
+	u64 tss_addr;          /* (m) KVM_SET_TSS_ADDR */
 
-	struct xk_vm_stats stats;   /* (m) */
-	void *vendor;               /* (c) the backend's per-VM state */
-	void *host;                 /* (c) the host glue's per-VM data */
+	struct xk_vm_stats stats; /* (m) */
+	void *vendor;             /* (c) the backend's per-VM state */
+	void *host;               /* (c) the host glue's per-VM data */
 	void (*host_free)(struct xk_vm *vm); /* (c) frees it, at the end */
 };
 
 /* ---- module ---- */
-int xk_core_init(void);   /* probe the CPU, set up the backend */
+int xk_core_init(void); /* probe the CPU, set up the backend */
 void xk_core_exit(void);
 int xk_cpu_online(unsigned int cpu);   /* on that CPU */
 void xk_cpu_offline(unsigned int cpu); /* on that CPU */

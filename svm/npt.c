@@ -25,10 +25,10 @@
 #define NPT_LEVELS 4
 
 struct npt_table {
-	u64 *hw;                   /* the page the CPU walks */
+	u64 *hw; /* the page the CPU walks */
 	u64 hpa;
-	struct npt_table **child;  /* levels 4..2: 512 children */
-	int level;                 /* 4 = root ... 1 = leaf table */
+	struct npt_table **child; /* levels 4..2: 512 children */
+	int level;                /* 4 = root ... 1 = leaf table */
 };
 
 static unsigned int npt_index(u64 gpa, int level)
@@ -135,8 +135,9 @@ int npt_map(struct svm_vm *sv, u64 gpa, u64 hpa, bool writable)
 
 	if (!pte)
 		return -ENOMEM;
-	__atomic_store_n(pte, (hpa & NPT_ADDR) | NPT_P | NPT_US |
-				      (writable ? NPT_RW : 0),
+	__atomic_store_n(pte,
+			 (hpa & NPT_ADDR) | NPT_P | NPT_US |
+				 (writable ? NPT_RW : 0),
 			 __ATOMIC_RELEASE);
 	sv->vm->stats.mmu_pte_write++;
 	return 0;

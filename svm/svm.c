@@ -38,13 +38,13 @@ static unsigned int svm_ncpus;
 static u32 svm_max_asid;
 static bool svm_has_nrips;
 static bool svm_has_flush_asid;
-static void *iopm;       /* all ones: every port intercepted */
+static void *iopm; /* all ones: every port intercepted */
 static u64 iopm_pa;
-static void *msrpm;      /* all ones: every MSR intercepted */
+static void *msrpm; /* all ones: every MSR intercepted */
 static u64 msrpm_pa;
 
-#define IOPM_ORDER 2     /* 12 KiB used */
-#define MSRPM_ORDER 1    /* 8 KiB */
+#define IOPM_ORDER 2  /* 12 KiB used */
+#define MSRPM_ORDER 1 /* 8 KiB */
 
 static inline struct svm_vcpu *to_svm(struct xk_vcpu *v)
 {
@@ -80,11 +80,13 @@ static int svm_probe(void)
 	if (!(c & CPUID_80000001_ECX_SVM)) {
 		xk_cpuid(1, 0, &a, &b, &c, &d);
 		if (c & CPUID_1_ECX_VMX)
-			host_log(HOST_LOG_ERR,
-				 "not loaded: this CPU has Intel VMX, whose backend is not written yet (AMD SVM only)");
+			host_log(
+				HOST_LOG_ERR,
+				"not loaded: this CPU has Intel VMX, whose backend is not written yet (AMD SVM only)");
 		else
-			host_log(HOST_LOG_ERR,
-				 "not loaded: this CPU has neither AMD SVM nor Intel VMX");
+			host_log(
+				HOST_LOG_ERR,
+				"not loaded: this CPU has neither AMD SVM nor Intel VMX");
 		return -ENODEV;
 	}
 	xk_cpuid(0x8000000a, 0, &a, &b, &c, &d);
@@ -101,19 +103,22 @@ static int svm_probe(void)
 		return -ENODEV;
 	}
 	if (xk_rdmsr(XK_MSR_VM_CR) & XK_MSR_VM_CR_SVMDIS) {
-		host_log(HOST_LOG_ERR,
-			 "not loaded: SVM is disabled by firmware (VM_CR.SVMDIS)");
+		host_log(
+			HOST_LOG_ERR,
+			"not loaded: SVM is disabled by firmware (VM_CR.SVMDIS)");
 		return -ENODEV;
 	}
 	if (xk_rdmsr(XK_MSR_EFER) & XK_EFER_SVME) {
-		host_log(HOST_LOG_ERR,
-			 "not loaded: SVM is already in use by another hypervisor (EFER.SVME is set)");
+		host_log(
+			HOST_LOG_ERR,
+			"not loaded: SVM is already in use by another hypervisor (EFER.SVME is set)");
 		return -EBUSY;
 	}
-	host_log(HOST_LOG_INFO,
-		 "AMD SVM with nested paging, %u ASIDs, NRIP save %s, flush by ASID %s",
-		 svm_max_asid, svm_has_nrips ? "yes" : "no",
-		 svm_has_flush_asid ? "yes" : "no");
+	host_log(
+		HOST_LOG_INFO,
+		"AMD SVM with nested paging, %u ASIDs, NRIP save %s, flush by ASID %s",
+		svm_max_asid, svm_has_nrips ? "yes" : "no",
+		svm_has_flush_asid ? "yes" : "no");
 	return 0;
 }
 
@@ -182,9 +187,10 @@ static int svm_cpu_enable(unsigned int cpu)
 	if (sc->enabled)
 		return 0;
 	if (efer & XK_EFER_SVME) {
-		host_log(HOST_LOG_ERR,
-			 "CPU %u: SVM is already in use by another hypervisor (EFER.SVME is set)",
-			 cpu);
+		host_log(
+			HOST_LOG_ERR,
+			"CPU %u: SVM is already in use by another hypervisor (EFER.SVME is set)",
+			cpu);
 		return -EBUSY;
 	}
 	xk_wrmsr(XK_MSR_EFER, efer | XK_EFER_SVME);
@@ -510,9 +516,9 @@ static void svm_vcpu_enter(struct xk_vcpu *v)
 			       __ATOMIC_SEQ_CST) &
 	    (1UL << XK_REQ_TLB_FLUSH)) {
 		if (vmcb->control.tlb_control == SVM_TLB_NONE)
-			vmcb->control.tlb_control = svm_has_flush_asid
-							    ? SVM_TLB_FLUSH_ASID
-							    : SVM_TLB_FLUSH_ALL;
+			vmcb->control.tlb_control = svm_has_flush_asid ?
+							    SVM_TLB_FLUSH_ASID :
+							    SVM_TLB_FLUSH_ALL;
 	}
 	v->has_run = true;
 
@@ -549,13 +555,13 @@ static void save_exit_int_info(struct xk_vcpu *v, struct svm_vcpu *s)
 	s->vmcb->control.event_inj = 0;
 	if (!(info & SVM_EV_VALID))
 		return;
-	if (!svm_has_nrips &&
-	    (type == SVM_EV_TYPE_SOFT ||
-	     (type == SVM_EV_TYPE_EXC && (vec == XK_EXC_BP || vec == XK_EXC_OF))))
+	if (!svm_has_nrips && (type == SVM_EV_TYPE_SOFT ||
+			       (type == SVM_EV_TYPE_EXC &&
+				(vec == XK_EXC_BP || vec == XK_EXC_OF))))
 		return; /* RIP still points at INTn/INT3/INTO: re-executed */
-	s->reinject = info & (SVM_EV_VECTOR_MASK | SVM_EV_TYPE_MASK |
-			      SVM_EV_ERR_VALID | SVM_EV_VALID |
-			      (0xffffffffULL << 32));
+	s->reinject = info &
+		      (SVM_EV_VECTOR_MASK | SVM_EV_TYPE_MASK |
+		       SVM_EV_ERR_VALID | SVM_EV_VALID | (0xffffffffULL << 32));
 	(void)v;
 }
 
@@ -659,9 +665,9 @@ static int svm_handle_exit(struct xk_vcpu *v)
 		return 0;
 	}
 	if (code >= SVM_EXIT_READ_DR0 && code <= SVM_EXIT_WRITE_DR15)
-		return xk_internal_error(v,
-					 KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON,
-					 code, c->exit_info1, c->exit_info2);
+		return xk_internal_error(
+			v, KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON, code,
+			c->exit_info1, c->exit_info2);
 	switch (code) {
 	case SVM_EXIT_INTR:
 		v->stats.irq_exits++;
@@ -723,9 +729,9 @@ static int svm_handle_exit(struct xk_vcpu *v)
 		xk_queue_exception(v, XK_EXC_UD, false, 0);
 		return 1;
 	default:
-		return xk_internal_error(v,
-					 KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON,
-					 code, c->exit_info1, c->exit_info2);
+		return xk_internal_error(
+			v, KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON, code,
+			c->exit_info1, c->exit_info2);
 	}
 }
 
@@ -738,15 +744,33 @@ static int svm_get_msr(struct xk_vcpu *v, u32 msr, u64 *val)
 	bool intel = xk_guest_is_intel(v);
 
 	switch (msr) {
-	case XK_MSR_EFER: *val = g->efer & ~XK_EFER_SVME; break;
-	case XK_MSR_STAR: *val = g->star; break;
-	case XK_MSR_LSTAR: *val = g->lstar; break;
-	case XK_MSR_CSTAR: *val = g->cstar; break;
-	case XK_MSR_SFMASK: *val = g->sfmask; break;
-	case XK_MSR_KERNEL_GS_BASE: *val = g->kernel_gs_base; break;
-	case XK_MSR_FS_BASE: *val = g->fs.base; break;
-	case XK_MSR_GS_BASE: *val = g->gs.base; break;
-	case XK_MSR_IA32_SYSENTER_CS: *val = g->sysenter_cs; break;
+	case XK_MSR_EFER:
+		*val = g->efer & ~XK_EFER_SVME;
+		break;
+	case XK_MSR_STAR:
+		*val = g->star;
+		break;
+	case XK_MSR_LSTAR:
+		*val = g->lstar;
+		break;
+	case XK_MSR_CSTAR:
+		*val = g->cstar;
+		break;
+	case XK_MSR_SFMASK:
+		*val = g->sfmask;
+		break;
+	case XK_MSR_KERNEL_GS_BASE:
+		*val = g->kernel_gs_base;
+		break;
+	case XK_MSR_FS_BASE:
+		*val = g->fs.base;
+		break;
+	case XK_MSR_GS_BASE:
+		*val = g->gs.base;
+		break;
+	case XK_MSR_IA32_SYSENTER_CS:
+		*val = g->sysenter_cs;
+		break;
 	case XK_MSR_IA32_SYSENTER_ESP:
 		*val = (u32)g->sysenter_esp;
 		if (intel)
@@ -757,12 +781,17 @@ static int svm_get_msr(struct xk_vcpu *v, u32 msr, u64 *val)
 		if (intel)
 			*val |= s->sysenter_eip_hi << 32;
 		break;
-	case XK_MSR_IA32_CR_PAT: *val = g->g_pat; break;
+	case XK_MSR_IA32_CR_PAT:
+		*val = g->g_pat;
+		break;
 	case XK_MSR_IA32_TSC:
 		*val = xk_rdtsc() + s->vmcb->control.tsc_offset;
 		break;
-	case XK_MSR_TSC_AUX: *val = s->tsc_aux; break;
-	default: return -ENOENT;
+	case XK_MSR_TSC_AUX:
+		*val = s->tsc_aux;
+		break;
+	default:
+		return -ENOENT;
 	}
 	return 0;
 }
@@ -775,15 +804,33 @@ static int svm_set_msr(struct xk_vcpu *v, u32 msr, u64 val, bool host)
 
 	(void)host;
 	switch (msr) {
-	case XK_MSR_EFER: g->efer = val | XK_EFER_SVME; break;
-	case XK_MSR_STAR: g->star = val; break;
-	case XK_MSR_LSTAR: g->lstar = val; break;
-	case XK_MSR_CSTAR: g->cstar = val; break;
-	case XK_MSR_SFMASK: g->sfmask = val; break;
-	case XK_MSR_KERNEL_GS_BASE: g->kernel_gs_base = val; break;
-	case XK_MSR_FS_BASE: g->fs.base = val; break;
-	case XK_MSR_GS_BASE: g->gs.base = val; break;
-	case XK_MSR_IA32_SYSENTER_CS: g->sysenter_cs = val; break;
+	case XK_MSR_EFER:
+		g->efer = val | XK_EFER_SVME;
+		break;
+	case XK_MSR_STAR:
+		g->star = val;
+		break;
+	case XK_MSR_LSTAR:
+		g->lstar = val;
+		break;
+	case XK_MSR_CSTAR:
+		g->cstar = val;
+		break;
+	case XK_MSR_SFMASK:
+		g->sfmask = val;
+		break;
+	case XK_MSR_KERNEL_GS_BASE:
+		g->kernel_gs_base = val;
+		break;
+	case XK_MSR_FS_BASE:
+		g->fs.base = val;
+		break;
+	case XK_MSR_GS_BASE:
+		g->gs.base = val;
+		break;
+	case XK_MSR_IA32_SYSENTER_CS:
+		g->sysenter_cs = val;
+		break;
 	case XK_MSR_IA32_SYSENTER_ESP:
 		g->sysenter_esp = (u32)val;
 		s->sysenter_esp_hi = intel ? val >> 32 : 0;
@@ -792,7 +839,9 @@ static int svm_set_msr(struct xk_vcpu *v, u32 msr, u64 val, bool host)
 		g->sysenter_eip = (u32)val;
 		s->sysenter_eip_hi = intel ? val >> 32 : 0;
 		break;
-	case XK_MSR_IA32_CR_PAT: g->g_pat = val; break;
+	case XK_MSR_IA32_CR_PAT:
+		g->g_pat = val;
+		break;
 	case XK_MSR_IA32_TSC:
 		s->vmcb->control.tsc_offset = val - xk_rdtsc();
 		break;
@@ -801,7 +850,8 @@ static int svm_set_msr(struct xk_vcpu *v, u32 msr, u64 val, bool host)
 			return -EINVAL;
 		s->tsc_aux = val;
 		break;
-	default: return -ENOENT;
+	default:
+		return -ENOENT;
 	}
 	return 0;
 }
@@ -810,17 +860,18 @@ static void svm_dump(struct xk_vcpu *v)
 {
 	struct vmcb *vmcb = to_svm(v)->vmcb;
 
-	host_log(HOST_LOG_INFO,
-		 "vcpu %u: exit %llx info1 %llx info2 %llx intinfo %llx rip %llx cr0 %llx cr3 %llx cr4 %llx efer %llx",
-		 v->id, (unsigned long long)vmcb->control.exit_code,
-		 (unsigned long long)vmcb->control.exit_info1,
-		 (unsigned long long)vmcb->control.exit_info2,
-		 (unsigned long long)vmcb->control.exit_int_info,
-		 (unsigned long long)vmcb->save.rip,
-		 (unsigned long long)vmcb->save.cr0,
-		 (unsigned long long)vmcb->save.cr3,
-		 (unsigned long long)vmcb->save.cr4,
-		 (unsigned long long)vmcb->save.efer);
+	host_log(
+		HOST_LOG_INFO,
+		"vcpu %u: exit %llx info1 %llx info2 %llx intinfo %llx rip %llx cr0 %llx cr3 %llx cr4 %llx efer %llx",
+		v->id, (unsigned long long)vmcb->control.exit_code,
+		(unsigned long long)vmcb->control.exit_info1,
+		(unsigned long long)vmcb->control.exit_info2,
+		(unsigned long long)vmcb->control.exit_int_info,
+		(unsigned long long)vmcb->save.rip,
+		(unsigned long long)vmcb->save.cr0,
+		(unsigned long long)vmcb->save.cr3,
+		(unsigned long long)vmcb->save.cr4,
+		(unsigned long long)vmcb->save.efer);
 }
 
 const struct xk_vendor_ops xk_svm_ops = {

@@ -12,29 +12,29 @@ struct npt_table;
 
 /* Per VM: the nested page tables.  Guarded as said in npt.c. */
 struct svm_vm {
-	struct xk_vm *vm;             /* (c) */
-	struct npt_table *npt_root;   /* (c) */
+	struct xk_vm *vm;           /* (c) */
+	struct npt_table *npt_root; /* (c) */
 };
 
 /* Per vCPU.  (l) = owned by the holder of the vCPU lock. */
 struct svm_vcpu {
-	struct xk_vcpu *v;            /* (c) */
-	struct vmcb *vmcb;            /* (c) */
-	u64 vmcb_pa;                  /* (c) */
-	u64 asid_gen;                 /* (l) generation of asid on cpu */
-	int asid_cpu;                 /* (l) CPU the asid belongs to */
-	u64 reinject;                 /* (l) EXITINTINFO to deliver again */
-	u64 sysenter_eip_hi;          /* (l) Intel-vendor guests only */
-	u64 sysenter_esp_hi;          /* (l) */
-	u64 tsc_aux;                  /* (l) */
-	u64 dr[4];                    /* (l) guest DR0-3 (not loaded) */
+	struct xk_vcpu *v;   /* (c) */
+	struct vmcb *vmcb;   /* (c) */
+	u64 vmcb_pa;         /* (c) */
+	u64 asid_gen;        /* (l) generation of asid on cpu */
+	int asid_cpu;        /* (l) CPU the asid belongs to */
+	u64 reinject;        /* (l) EXITINTINFO to deliver again */
+	u64 sysenter_eip_hi; /* (l) Intel-vendor guests only */
+	u64 sysenter_esp_hi; /* (l) */
+	u64 tsc_aux;         /* (l) */
+	u64 dr[4];           /* (l) guest DR0-3 (not loaded) */
 };
 
 /* Per host CPU, set up at load (svm.c). */
 struct svm_cpu {
-	void *hsave;                  /* VM_HSAVE_PA page */
+	void *hsave; /* VM_HSAVE_PA page */
 	u64 hsave_pa;
-	struct vmcb *host_vmcb;       /* host state for VMSAVE/VMLOAD */
+	struct vmcb *host_vmcb; /* host state for VMSAVE/VMLOAD */
 	u64 host_vmcb_pa;
 	u32 next_asid;
 	u64 asid_gen;

@@ -21,37 +21,37 @@ struct vmcb_seg {
 } __attribute__((packed));
 
 struct vmcb_control {
-	u32 intercept_cr;     /* 0x000: reads bits 0-15, writes 16-31 */
-	u32 intercept_dr;     /* 0x004 */
-	u32 intercept_exc;    /* 0x008: one bit per vector */
-	u32 intercept_misc1;  /* 0x00c */
-	u32 intercept_misc2;  /* 0x010 */
-	u32 intercept_misc3;  /* 0x014 */
+	u32 intercept_cr;    /* 0x000: reads bits 0-15, writes 16-31 */
+	u32 intercept_dr;    /* 0x004 */
+	u32 intercept_exc;   /* 0x008: one bit per vector */
+	u32 intercept_misc1; /* 0x00c */
+	u32 intercept_misc2; /* 0x010 */
+	u32 intercept_misc3; /* 0x014 */
 	u8 rsvd1[0x3c - 0x18];
-	u16 pause_threshold;  /* 0x03c */
-	u16 pause_count;      /* 0x03e */
-	u64 iopm_base;        /* 0x040 */
-	u64 msrpm_base;       /* 0x048 */
-	u64 tsc_offset;       /* 0x050 */
-	u32 asid;             /* 0x058 */
-	u8 tlb_control;       /* 0x05c */
+	u16 pause_threshold; /* 0x03c */
+	u16 pause_count;     /* 0x03e */
+	u64 iopm_base;       /* 0x040 */
+	u64 msrpm_base;      /* 0x048 */
+	u64 tsc_offset;      /* 0x050 */
+	u32 asid;            /* 0x058 */
+	u8 tlb_control;      /* 0x05c */
 	u8 rsvd2[3];
-	u64 v_intr;           /* 0x060: V_TPR, V_IRQ, V_INTR_MASKING, vector */
-	u64 int_state;        /* 0x068: bit 0 interrupt shadow */
-	u64 exit_code;        /* 0x070 */
-	u64 exit_info1;       /* 0x078 */
-	u64 exit_info2;       /* 0x080 */
-	u64 exit_int_info;    /* 0x088 */
-	u64 np_enable;        /* 0x090: bit 0 nested paging */
-	u64 avic_apic_bar;    /* 0x098 */
-	u64 ghcb_gpa;         /* 0x0a0 */
-	u64 event_inj;        /* 0x0a8 */
-	u64 n_cr3;            /* 0x0b0 */
-	u64 virt_ext;         /* 0x0b8: LBR virtualization, VMSAVE/VMLOAD */
-	u32 clean;            /* 0x0c0 */
+	u64 v_intr;        /* 0x060: V_TPR, V_IRQ, V_INTR_MASKING, vector */
+	u64 int_state;     /* 0x068: bit 0 interrupt shadow */
+	u64 exit_code;     /* 0x070 */
+	u64 exit_info1;    /* 0x078 */
+	u64 exit_info2;    /* 0x080 */
+	u64 exit_int_info; /* 0x088 */
+	u64 np_enable;     /* 0x090: bit 0 nested paging */
+	u64 avic_apic_bar; /* 0x098 */
+	u64 ghcb_gpa;      /* 0x0a0 */
+	u64 event_inj;     /* 0x0a8 */
+	u64 n_cr3;         /* 0x0b0 */
+	u64 virt_ext;      /* 0x0b8: LBR virtualization, VMSAVE/VMLOAD */
+	u32 clean;         /* 0x0c0 */
 	u32 rsvd3;
-	u64 next_rip;         /* 0x0c8: with NRIP save */
-	u8 insn_len;          /* 0x0d0: with decode assists */
+	u64 next_rip; /* 0x0c8: with NRIP save */
+	u8 insn_len;  /* 0x0d0: with decode assists */
 	u8 insn_bytes[15];
 	u8 rsvd4[0x400 - 0x0e0];
 } __attribute__((packed));
@@ -60,24 +60,24 @@ struct vmcb_save {
 	struct vmcb_seg es, cs, ss, ds, fs, gs; /* 0x000 */
 	struct vmcb_seg gdtr, ldtr, idtr, tr;   /* 0x060 */
 	u8 rsvd1[0xcb - 0xa0];
-	u8 cpl;               /* 0x0cb */
+	u8 cpl; /* 0x0cb */
 	u32 rsvd2;
-	u64 efer;             /* 0x0d0 */
+	u64 efer; /* 0x0d0 */
 	u8 rsvd3[0x148 - 0xd8];
-	u64 cr4;              /* 0x148 */
+	u64 cr4; /* 0x148 */
 	u64 cr3;
 	u64 cr0;
 	u64 dr7;
 	u64 dr6;
 	u64 rflags;
-	u64 rip;              /* 0x178 */
+	u64 rip; /* 0x178 */
 	u8 rsvd4[0x1d8 - 0x180];
-	u64 rsp;              /* 0x1d8 */
+	u64 rsp; /* 0x1d8 */
 	u64 s_cet;
 	u64 ssp;
 	u64 isst_addr;
-	u64 rax;              /* 0x1f8 */
-	u64 star;             /* 0x200 */
+	u64 rax;  /* 0x1f8 */
+	u64 star; /* 0x200 */
 	u64 lstar;
 	u64 cstar;
 	u64 sfmask;
@@ -85,14 +85,14 @@ struct vmcb_save {
 	u64 sysenter_cs;
 	u64 sysenter_esp;
 	u64 sysenter_eip;
-	u64 cr2;              /* 0x240 */
+	u64 cr2; /* 0x240 */
 	u8 rsvd5[0x268 - 0x248];
-	u64 g_pat;            /* 0x268 */
+	u64 g_pat; /* 0x268 */
 	u64 dbgctl;
 	u64 br_from;
 	u64 br_to;
 	u64 last_excp_from;
-	u64 last_excp_to;     /* 0x290 */
+	u64 last_excp_to; /* 0x290 */
 } __attribute__((packed));
 
 struct vmcb {

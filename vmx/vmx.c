@@ -15,11 +15,13 @@ static int vmx_probe(void)
 
 	xk_cpuid(1, 0, &a, &b, &c, &d);
 	if (c & CPUID_1_ECX_VMX)
-		host_log(HOST_LOG_ERR,
-			 "not loaded: this CPU has Intel VMX, whose backend is not written yet (AMD SVM only)");
+		host_log(
+			HOST_LOG_ERR,
+			"not loaded: this CPU has Intel VMX, whose backend is not written yet (AMD SVM only)");
 	else
-		host_log(HOST_LOG_ERR,
-			 "not loaded: this CPU has neither AMD SVM nor Intel VMX");
+		host_log(
+			HOST_LOG_ERR,
+			"not loaded: this CPU has neither AMD SVM nor Intel VMX");
 	return -ENODEV;
 }
 

@@ -67,8 +67,8 @@ void host_free(void *p, size_t size)
 
 void *host_pages_alloc(unsigned int order, u64 *hpa)
 {
-	unsigned long va = __get_free_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO,
-					    order);
+	unsigned long va =
+		__get_free_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO, order);
 
 	if (!va)
 		return NULL;

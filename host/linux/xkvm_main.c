@@ -64,8 +64,7 @@ static bool vm_owner_ok(struct xk_vm *vm)
 
 /* ---- vCPU files ---- */
 
-static long xkvm_vcpu_ioctl(struct file *f, unsigned int cmd,
-			    unsigned long arg)
+static long xkvm_vcpu_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 {
 	struct xk_vcpu *v = f->private_data;
 
@@ -203,8 +202,7 @@ static int xkvm_create_vm(unsigned long type)
 
 /* ---- /dev/kvm ---- */
 
-static long xkvm_dev_ioctl(struct file *f, unsigned int cmd,
-			   unsigned long arg)
+static long xkvm_dev_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 {
 	if (cmd == KVM_CREATE_VM)
 		return xkvm_create_vm(arg);
@@ -240,7 +238,9 @@ static const struct kernel_param_ops held_ops = {
 	.get = held_get,
 };
 module_param_cb(held, &held_ops, NULL, 0444);
-MODULE_PARM_DESC(held, "objects, pages and pinned guest pages the driver holds (read-only)");
+MODULE_PARM_DESC(
+	held,
+	"objects, pages and pinned guest pages the driver holds (read-only)");
 
 static int __init xkvm_init(void)
 {
@@ -252,20 +252,23 @@ static int __init xkvm_init(void)
 	r = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "xkvm:online",
 			      xkvm_cpu_online, xkvm_cpu_offline);
 	if (r < 0) {
-		host_log(HOST_LOG_ERR,
-			 "not loaded: SVM could not be enabled on every CPU (%d)",
-			 r);
+		host_log(
+			HOST_LOG_ERR,
+			"not loaded: SVM could not be enabled on every CPU (%d)",
+			r);
 		goto fail_core;
 	}
 	xkvm_hp_state = r;
 	r = misc_register(&xkvm_dev);
 	if (r) {
 		if (r == -EBUSY)
-			host_log(HOST_LOG_ERR,
-				 "not loaded: /dev/kvm is already registered by another driver");
+			host_log(
+				HOST_LOG_ERR,
+				"not loaded: /dev/kvm is already registered by another driver");
 		else
 			host_log(HOST_LOG_ERR,
-				 "not loaded: cannot register /dev/kvm (%d)", r);
+				 "not loaded: cannot register /dev/kvm (%d)",
+				 r);
 		goto fail_hp;
 	}
 	host_log(HOST_LOG_INFO, "loaded: /dev/kvm served by the %s backend",

@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# scripts/run-all-tests.sh - everything `make test` runs, with one closing
+# line counting every test of every stage:
+#   1. make check            style, cppcheck, header hygiene (one result)
+#   2. builds                module, tools, guest tests (one result each)
+#   3. make unit             the core's unit tests under ASan/UBSan
+#   4. testbed/run-tests     guest tests under kvm_amd and xkvm in the box,
+#                            refusal tests, load/unload, kernel-log scan
+# Each stage prints lines "PASS name" / "FAIL name: why"; this script counts
+# them all and ends with "N passed, M failed".  Exit status 1 on any failure.
+set -uo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$TOP"
+BUILD=${BUILD:-$TOP/build}
+mkdir -p "$BUILD"
+LOG=$BUILD/all-tests.log
+: > "$LOG"
+
+# Run a stage, show its output, keep its result lines.
+stage() {
+	local name=$1; shift
+	echo "=== $name: $*"
+	"$@" 2>&1 | tee -a "$LOG.raw" | sed -u -E 's/^([0-9]+ passed, [0-9]+ failed.*)$/'"$name"': \1/'
+	return "${PIPESTATUS[0]}"
+}
+
+result() { # result NAME STATUS [why]
+	if [ "$2" -eq 0 ]; then echo "PASS $1"; else echo "FAIL $1${3:+: $3}"; fi | tee -a "$LOG"
+}
+
+: > "$LOG.raw"
+stage check ./scripts/check.sh; result check/make-check $? "see the lines above"
+stage build make -s module; result build/module $?
+stage build make -s tools; result build/tools $?
+stage build make -s guest-tests; result build/guest-tests $?
+stage unit make -s unit
+stage testbed ./testbed/run-tests
+
+count() { cat "$LOG.raw" "$LOG" | awk -v w="$1" '$1 == w { n++ } END { print n + 0 }'; }
+pass=$(count PASS)
+fail=$(count FAIL)
+skip=$(count SKIP)
+echo
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
+[ "$fail" -eq 0 ]
