@@ -14,10 +14,14 @@
 # has been silent for XKVM_SILENCE_TIMEOUT seconds (the box can freeze under
 # multi-threaded TCG) or the whole boot exceeds XKVM_BOX_TIMEOUT.
 #
+# A box whose kernel reports a lockup or stall keeps printing but gets no
+# further: it is killed XKVM_WEDGE_GRACE seconds after the first such report.
+#
 # Exit status: 0  the box reached its end marker ("=== testbed: end ===")
 #              2  hang: console silent too long, QEMU killed
 #              3  overall timeout, QEMU killed
 #              4  QEMU ended before the end marker (panic, crash, bad setup)
+#              5  wedged: the kernel reported a lockup or stall, QEMU killed
 #              1  usage or setup error
 # The last line of LOG.status holds the same verdict in words.
 #
@@ -26,7 +30,9 @@
 #   XKVM_SMP, XKVM_MEM    vCPUs (2) and MiB of memory (2048)
 #   XKVM_TCG_THREAD       multi or single (multi)
 #   XKVM_SILENCE_TIMEOUT  seconds of console silence that mean a hang (180)
-#   XKVM_BOX_TIMEOUT      seconds for the whole boot (900)
+#   XKVM_BOX_TIMEOUT      seconds for the whole boot (600)
+#   XKVM_WEDGE_GRACE      seconds between a lockup/stall report and the kill
+#                         (30), to let the kernel print its traces
 #   XKVM_TEST_TIMEOUT     per-guest-test timeout inside the box (120)
 #   XKVM_LOGLEVEL         kernel console loglevel (7: up to KERN_INFO)
 #   XKVM_APPEND           extra kernel command line
@@ -42,18 +48,19 @@
 
 set -euo pipefail
 
-TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD=${BUILD:-$TOP/build}
-TB=$BUILD/testbed
+# shellcheck source=testbed/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 KERNEL=$TB/kernel/vmlinuz
 INITRD=$TB/initramfs.cpio.gz
 
 END_MARKER='=== testbed: end ==='
 
 SILENCE_TIMEOUT=${XKVM_SILENCE_TIMEOUT:-180}
-BOX_TIMEOUT=${XKVM_BOX_TIMEOUT:-900}
-LOCK=${XKVM_BOX_LOCK-/tmp/xkvm-testbed.lock}
-LOCK_WAIT=1800
+BOX_TIMEOUT=${XKVM_BOX_TIMEOUT:-600}
+WEDGE_GRACE=${XKVM_WEDGE_GRACE:-30}
+# Kernel reports after which a box makes no more progress.
+WEDGED='soft lockup - CPU#|hard LOCKUP|rcu_(preempt|sched) detected stall|blocked for more than [0-9]+ seconds|Kernel panic'
+
 
 usage() { echo "usage: $0 test|refuse|demo [LOG]" >&2; exit 1; }
 die() { echo "box: error: $*" >&2; exit 1; }
@@ -121,10 +128,10 @@ stop_qemu() {
 }
 
 # Watch QEMU until it exits or the console stalls; sets VERDICT to 0, or to
-# 2 (hang) or 3 (overall timeout) after killing QEMU.
+# 2 (hang), 3 (overall timeout) or 5 (wedged) after killing QEMU.
 VERDICT=0
 watch_box() {
-	local start now last_size=-1 size last_change
+	local start now last_size=-1 size last_change wedged_at= what
 	start=$(date +%s)
 	last_change=$start
 	while kill -0 "$QPID" 2>/dev/null; do
@@ -134,6 +141,16 @@ watch_box() {
 		if [ "$size" != "$last_size" ]; then
 			last_size=$size
 			last_change=$now
+			if [ -z "$wedged_at" ] &&
+			   what=$(grep -a -m1 -oE "$WEDGED" "$LOG"); then
+				wedged_at=$now
+				echo "box: the kernel reports '$what'; stopping the box in $WEDGE_GRACE s"
+			fi
+		fi
+		if [ -n "$wedged_at" ] && [ $((now - wedged_at)) -ge "$WEDGE_GRACE" ]; then
+			VERDICT=5
+			stop_qemu
+			return
 		fi
 		if [ $((now - last_change)) -ge "$SILENCE_TIMEOUT" ]; then
 			VERDICT=2
@@ -168,15 +185,7 @@ main() {
 		return 0
 	fi
 
-	# Serialise boxes on this machine (unless the caller already holds it).
-	if [ -n "$LOCK" ] && [ -z "${XKVM_LOCK_HELD:-}" ]; then
-		exec 9>>"$LOCK"
-		if ! flock -n 9; then
-			echo "box: another test box is running; waiting for it (lock $LOCK)"
-			flock -w "$LOCK_WAIT" 9 ||
-				echo "box: warning: lock still held after $LOCK_WAIT s; going on"
-		fi
-	fi
+	take_box_lock box
 
 	echo "box: $MODE box: ${QEMU[*]}" >"$LOG.status"
 	: >"$LOG"
@@ -205,6 +214,7 @@ main() {
 	2) echo "box: $MODE box HUNG (console silent ${SILENCE_TIMEOUT} s), killed after $elapsed s" ;;
 	3) echo "box: $MODE box TIMED OUT after $elapsed s" ;;
 	4) echo "box: $MODE box ended after $elapsed s without its end marker (QEMU status $qrc)" ;;
+	5) echo "box: $MODE box WEDGED (kernel lockup or stall), killed after $elapsed s" ;;
 	esac | tee -a "$LOG.status"
 	return "$rc"
 }
