@@ -12,6 +12,11 @@
  * every function documented "may sleep" calls might_sleep(), which reports a
  * bug when that depth is not zero.  All counters are atomics so tests may
  * use threads.
+ *
+ * FPU sections really switch state: host_fpu_begin() XSAVEs the thread's
+ * registers into a per-thread area and host_fpu_end() XRSTORs them, because
+ * the core loads the guest's FPU image in between (XSAVE, XRSTOR and XGETBV
+ * work in ring 3; the core's XSETBV does not, see tests/unit/fakes/).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -42,6 +47,8 @@ static unsigned long kick_count;
 static bool signal_pending;
 static int log_level = -1; /* -1: not yet read from the environment */
 static u64 efault_lo, efault_len;
+static u64 window_lo, window_len;
+static unsigned long signal_after, signal_checks;
 
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
 static char last_log[512];
@@ -123,9 +130,35 @@ void host_user_set_efault_range(u64 uaddr, u64 len)
 	pthread_mutex_unlock(&state_lock);
 }
 
+void host_user_set_user_window(u64 uaddr, u64 len)
+{
+	pthread_mutex_lock(&state_lock);
+	window_lo = uaddr;
+	window_len = len;
+	pthread_mutex_unlock(&state_lock);
+}
+
 void host_user_set_signal_pending(bool pending)
 {
 	STORE(signal_pending, pending);
+}
+
+void host_user_signal_after(unsigned long n)
+{
+	pthread_mutex_lock(&state_lock);
+	signal_after = n;
+	signal_checks = 0;
+	pthread_mutex_unlock(&state_lock);
+}
+
+unsigned long host_user_signal_checks(void)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&state_lock);
+	n = signal_checks;
+	pthread_mutex_unlock(&state_lock);
+	return n;
 }
 
 unsigned long host_user_kicks(void)
@@ -332,6 +365,18 @@ struct host_pin {
 #define PMAGIC 0x786b766d70696e21ULL /* "xkvmpin!" */
 #define USER_TOP 0x0000800000000000ULL
 
+/* Is [uaddr, uaddr + len) outside the user window, when one is set? */
+static bool outside_window(u64 uaddr, u64 len)
+{
+	bool out;
+
+	pthread_mutex_lock(&state_lock);
+	out = window_len && (uaddr < window_lo || len > window_len ||
+			     uaddr - window_lo > window_len - len);
+	pthread_mutex_unlock(&state_lock);
+	return out;
+}
+
 int host_pin_user(u64 uaddr, u64 npages, bool writable, struct host_pin **out)
 {
 	struct host_pin *pin;
@@ -342,6 +387,8 @@ int host_pin_user(u64 uaddr, u64 npages, bool writable, struct host_pin **out)
 		return -EINVAL;
 	if (!uaddr || npages > (USER_TOP >> XK_PAGE_SHIFT) ||
 	    uaddr > USER_TOP - (npages << XK_PAGE_SHIFT))
+		return -EFAULT;
+	if (outside_window(uaddr, npages << XK_PAGE_SHIFT))
 		return -EFAULT;
 	if (should_fail(HOST_USER_FAIL_PIN))
 		return -ENOMEM;
@@ -397,6 +444,8 @@ static bool bad_user_range(u64 uaddr, size_t len)
 	if (!len)
 		return false;
 	if (uaddr < XK_PAGE_SIZE || len > USER_TOP || uaddr > USER_TOP - len)
+		return true;
+	if (outside_window(uaddr, len))
 		return true;
 	pthread_mutex_lock(&state_lock);
 	bad = efault_len && uaddr < efault_lo + efault_len &&
@@ -554,7 +603,35 @@ void host_preempt_enable(void)
 
 bool host_signal_pending(void)
 {
-	return LOAD(signal_pending);
+	bool late = false;
+
+	pthread_mutex_lock(&state_lock);
+	signal_checks++;
+	if (signal_after && signal_checks >= signal_after)
+		late = true;
+	pthread_mutex_unlock(&state_lock);
+	return late || LOAD(signal_pending);
+}
+
+static __thread bool irqs_off;
+
+void host_irq_disable(void)
+{
+	BUG_IF(irqs_off); /* the core never nests these */
+	irqs_off = true;
+	atomic_depth++;
+}
+
+void host_irq_enable(void)
+{
+	BUG_IF(!irqs_off);
+	irqs_off = false;
+	atomic_depth--;
+}
+
+bool host_user_irqs_disabled(void)
+{
+	return irqs_off;
 }
 
 bool host_need_resched(void)
@@ -591,20 +668,71 @@ void host_on_each_cpu(void (*fn)(void *), void *arg)
 	atomic_depth--;
 }
 
+/*
+ * The thread's own FPU state while the guest's is loaded.  XSAVE needs 64
+ * bytes of alignment and a zeroed header (XRSTOR of the standard format
+ * faults on a non-zero XCOMP_BV), which a zero-initialised area has.
+ */
+#define FPU_AREA 16384
+static __thread u8 fpu_area[FPU_AREA] __attribute__((aligned(64)));
 static __thread bool in_fpu;
+static int fpu_xsave = -1; /* -1 unknown, 0 FXSAVE, 1 XSAVE */
+static u64 fpu_mask;
+
+static void fpu_probe(void)
+{
+	u32 a, b, c, d, lo, hi;
+	int x = 0;
+
+	__asm__ volatile("cpuid"
+			 : "=a"(a), "=b"(b), "=c"(c), "=d"(d)
+			 : "a"(1), "c"(0));
+	if ((c & (1u << 26)) && (c & (1u << 27))) { /* XSAVE, OSXSAVE */
+		__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+		__asm__ volatile("cpuid"
+				 : "=a"(a), "=b"(b), "=c"(c), "=d"(d)
+				 : "a"(0xd), "c"(0));
+		if (b <= FPU_AREA) {
+			fpu_mask = ((u64)hi << 32) | lo;
+			x = 1;
+		}
+	}
+	STORE(fpu_xsave, x);
+}
 
 void host_fpu_begin(void)
 {
 	BUG_IF(in_fpu); /* no nesting */
 	in_fpu = true;
 	atomic_depth++;
+	if (LOAD(fpu_xsave) < 0)
+		fpu_probe();
+	if (LOAD(fpu_xsave))
+		__asm__ volatile("xsave64 %0"
+				 : "=m"(fpu_area)
+				 : "a"((u32)fpu_mask),
+				   "d"((u32)(fpu_mask >> 32))
+				 : "memory");
+	else
+		__asm__ volatile("fxsave64 %0" : "=m"(fpu_area)::"memory");
 }
 
 void host_fpu_end(void)
 {
 	BUG_IF(!in_fpu);
+	if (LOAD(fpu_xsave))
+		__asm__ volatile("xrstor64 %0" ::"m"(fpu_area),
+				 "a"((u32)fpu_mask), "d"((u32)(fpu_mask >> 32))
+				 : "memory");
+	else
+		__asm__ volatile("fxrstor64 %0" ::"m"(fpu_area) : "memory");
 	in_fpu = false;
 	atomic_depth--;
+}
+
+bool host_user_in_fpu(void)
+{
+	return in_fpu;
 }
 
 u64 host_time_ns(void)

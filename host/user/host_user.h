@@ -12,7 +12,14 @@
  *  - a per-thread preemption/spin-lock depth makes every "may sleep"
  *    function complain (host_bug) when called in atomic context, like the
  *    kernel's might_sleep();
- *  - host_bug() prints and aborts by default, so a broken invariant is loud.
+ *  - host_bug() prints and aborts by default, so a broken invariant is loud;
+ *  - host_irq_disable() is a per-thread flag that also counts as atomic
+ *    context;
+ *  - host_fpu_begin()/host_fpu_end() save and restore the calling thread's
+ *    own FPU/SSE/AVX state (XSAVE of every feature enabled in XCR0, or
+ *    FXSAVE without XSAVE), as the kernel does for the task it interrupts:
+ *    the core loads the guest's image into the registers in between, and a
+ *    test's MXCSR, x87 control word or vector registers must survive that.
  */
 #ifndef XKVM_HOST_USER_H
 #define XKVM_HOST_USER_H
@@ -59,8 +66,32 @@ const char *host_user_last_log(void);
 /* Make host_copy_{from,to}_user fail on [uaddr, uaddr + len), len 0: off */
 void host_user_set_efault_range(u64 uaddr, u64 len);
 
+/*
+ * The VMM's address space.  By default every address from the second page
+ * to the top of the user half counts as mapped.  With a window set (len
+ * != 0) only [uaddr, uaddr + len) does: host_copy_{from,to}_user and
+ * host_pin_user on anything outside it fail with -EFAULT, as they would on
+ * unmapped memory in the kernel.  The ioctl fuzzer sets it so that no
+ * address it invents is ever dereferenced.
+ */
+void host_user_set_user_window(u64 uaddr, u64 len);
+
 /* host_signal_pending() result for all threads. */
 void host_user_set_signal_pending(bool pending);
+
+/*
+ * host_signal_pending() answers true from its n-th call on (n >= 1), as if
+ * a signal arrived just then; 0 disarms.  host_user_signal_checks() counts
+ * the calls since the last host_user_signal_after().
+ */
+void host_user_signal_after(unsigned long n);
+unsigned long host_user_signal_checks(void);
+
+/* Are interrupts off on this thread (host_irq_disable)? */
+bool host_user_irqs_disabled(void);
+
+/* Is this thread between host_fpu_begin() and host_fpu_end()? */
+bool host_user_in_fpu(void);
 
 /* How many times host_kick_cpu() was called. */
 unsigned long host_user_kicks(void);

@@ -15,6 +15,14 @@ static unsigned int ntests;
 static jmp_buf xt_jmp;
 static char xt_msg[2048];
 static char xt_context[256];
+static const char *xt_bug; /* XT_KNOWN_BUG of the running test */
+
+#define XT_MAX_CLEANUPS 32
+static struct {
+	void (*fn)(void *);
+	void *arg;
+} xt_cleanups[XT_MAX_CLEANUPS];
+static unsigned int xt_ncleanups;
 
 void xt_register(struct xt_test *t)
 {
@@ -30,6 +38,34 @@ void xt_ctx(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(xt_context, sizeof(xt_context), fmt, ap);
 	va_end(ap);
+}
+
+void xt_cleanup(void (*fn)(void *), void *arg)
+{
+	if (xt_ncleanups == XT_MAX_CLEANUPS) {
+		fn(arg);
+		XT_FAIL("more than %d cleanups", XT_MAX_CLEANUPS);
+	}
+	xt_cleanups[xt_ncleanups].fn = fn;
+	xt_cleanups[xt_ncleanups].arg = arg;
+	xt_ncleanups++;
+}
+
+void xt_cleanup_cancel(void (*fn)(void *), void *arg)
+{
+	unsigned int i;
+
+	for (i = xt_ncleanups; i-- > 0;) {
+		if (xt_cleanups[i].fn == fn && xt_cleanups[i].arg == arg) {
+			xt_cleanups[i] = xt_cleanups[--xt_ncleanups];
+			return;
+		}
+	}
+}
+
+void xt_known_bug(const char *what)
+{
+	xt_bug = what;
 }
 
 void xt_fail(const char *file, int line, const char *fmt, ...)
@@ -77,11 +113,36 @@ static void reset_knobs(void)
 	host_user_fail_nth(0, HOST_USER_FAIL_ALL);
 	host_user_bug_count_mode(false);
 	host_user_set_efault_range(0, 0);
+	host_user_set_user_window(0, 0);
 	host_user_set_signal_pending(false);
+	host_user_signal_after(0);
 }
 
-/* Runs one test; returns true if it passed. */
-static bool run_one(struct xt_test *t)
+/* Runs the registered cleanups, last first; false if one failed. */
+static bool run_cleanups(void)
+{
+	/* volatile: read after longjmp */
+	volatile bool ok = true;
+
+	while (xt_ncleanups) {
+		unsigned int i = --xt_ncleanups;
+
+		if (setjmp(xt_jmp) == 0)
+			xt_cleanups[i].fn(xt_cleanups[i].arg);
+		else
+			ok = false;
+	}
+	return ok;
+}
+
+enum {
+	XT_PASS,
+	XT_FAILED,
+	XT_XFAIL
+};
+
+/* Runs one test: XT_PASS, XT_FAILED or XT_XFAIL. */
+static int run_one(struct xt_test *t)
 {
 	struct host_held before, after;
 	/* volatile: read after longjmp */
@@ -89,12 +150,17 @@ static bool run_one(struct xt_test *t)
 
 	xt_context[0] = 0;
 	xt_msg[0] = 0;
+	xt_bug = NULL;
+	xt_ncleanups = 0;
 	reset_knobs();
 	host_held(&before);
 	if (setjmp(xt_jmp) == 0)
 		t->fn();
 	else
 		ok = false;
+	reset_knobs();
+	if (!run_cleanups())
+		ok = false; /* a cleanup's message only if the body passed */
 	reset_knobs();
 	if (host_user_atomic_depth() != 0 && ok) {
 		snprintf(xt_msg, sizeof(xt_msg),
@@ -114,13 +180,21 @@ static bool run_one(struct xt_test *t)
 			 (long long)(after.pinned - before.pinned));
 		ok = false;
 	}
-	return ok;
+	if (xt_bug) {
+		if (!ok)
+			return XT_XFAIL;
+		snprintf(xt_msg, sizeof(xt_msg),
+			 "%s:%d: known bug fixed (\"%s\"): remove XT_KNOWN_BUG",
+			 t->file, t->line, xt_bug);
+		return XT_FAILED;
+	}
+	return ok ? XT_PASS : XT_FAILED;
 }
 
 int main(int argc, char **argv)
 {
 	struct xt_test **v, *t;
-	unsigned int i, n = 0, passed = 0, failed = 0;
+	unsigned int i, n = 0, passed = 0, failed = 0, xfail = 0;
 	bool list = false;
 	int a;
 
@@ -149,17 +223,28 @@ int main(int argc, char **argv)
 			printf("unit/%s/%s\n", t->suite, t->name);
 			continue;
 		}
-		if (run_one(t)) {
+		switch (run_one(t)) {
+		case XT_PASS:
 			printf("PASS unit/%s/%s\n", t->suite, t->name);
 			passed++;
-		} else {
+			break;
+		case XT_XFAIL:
+			printf("XFAIL unit/%s/%s: known bug: %s: %s\n",
+			       t->suite, t->name, xt_bug, xt_msg);
+			xfail++;
+			break;
+		default:
 			printf("FAIL unit/%s/%s: %s\n", t->suite, t->name,
 			       xt_msg);
 			failed++;
+			break;
 		}
 	}
 	free(v);
-	if (!list)
+	if (!list && xfail)
+		printf("%u passed, %u failed, %u xfail (known bugs)\n", passed,
+		       failed, xfail);
+	else if (!list)
 		printf("%u passed, %u failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
