@@ -204,7 +204,7 @@ main() {
 
 	if [ "$VERDICT" != 0 ]; then
 		rc=$VERDICT
-	elif tr -d '\r' <"$LOG" | grep -qxF "$END_MARKER"; then
+	elif tr -d '\r' <"$LOG" | grep -xF "$END_MARKER" >/dev/null; then
 		rc=0
 	else
 		rc=4

@@ -106,7 +106,7 @@ download_image() {
 	hver=$(dpkg-query -W -f='${Version}' "linux-headers-$kver" 2>/dev/null) || hver=
 	mkdir -p "$CACHE"
 	for pkg in "linux-image-$kver" "linux-image-$kver-unsigned"; do
-		deb=$(find "$CACHE" -maxdepth 1 -name "${pkg}_${hver:-*}_amd64.deb" | head -n1)
+		deb=$(find "$CACHE" -maxdepth 1 -name "${pkg}_${hver:-*}_amd64.deb" -print -quit)
 		if [ -n "$deb" ]; then
 			echo "$deb"
 			return 0

@@ -49,7 +49,7 @@ build_kvm_hold() {
 
 install_busybox() {
 	local applet
-	readelf -d "$BUSYBOX" 2>/dev/null | grep -q NEEDED &&
+	readelf -d "$BUSYBOX" 2>/dev/null | grep NEEDED >/dev/null &&
 		die "$BUSYBOX is not static (install busybox-static)"
 	mkdir -p "$STAGE"/{bin,sbin,usr/bin,usr/sbin}
 	cp "$BUSYBOX" "$STAGE/bin/busybox"
@@ -88,7 +88,7 @@ install_tests() {
 # Copy a program into the box; the box has no C library, so warn when the
 # program is dynamically linked (it would fail there with "not found").
 install_static() {
-	if readelf -d "$1" 2>/dev/null | grep -q NEEDED; then
+	if readelf -d "$1" 2>/dev/null | grep NEEDED >/dev/null; then
 		log "warning: ${1#"$TOP"/} is dynamically linked and will not run in the box"
 	fi
 	install -m 0755 "$1" "$2"
