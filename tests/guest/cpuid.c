@@ -23,27 +23,87 @@
 
 #define IDX KVM_CPUID_FLAG_SIGNIFCANT_INDEX
 static const struct kvm_cpuid_entry2 table[] = {
-	{ .function = 0, .eax = 7, .ebx = 0x68747541, .ecx = 0x444d4163, .edx = 0x69746e65 },
-	{ .function = 1, .eax = 0x00a00f11, .ebx = 0x00020800, .ecx = 0x80802201, .edx = 0x078bf9ff },
-	{ .function = 4, .index = 0, .flags = IDX, .eax = 0x121, .ebx = 0x1c0003f, .ecx = 0x3f, .edx = 1 },
-	{ .function = 4, .index = 1, .flags = IDX, .eax = 0x122, .ebx = 0x1c0003f, .ecx = 0x7f, .edx = 2 },
-	{ .function = 7, .index = 0, .flags = IDX, .eax = 1, .ebx = 0x219c91a9, .ecx = 0x00400004 & ~0x10u, .edx = 0x10 },
-	{ .function = 7, .index = 1, .flags = IDX, .eax = 0x20, .ebx = 0, .ecx = 0, .edx = 0 },
-	{ .function = 0x80000000, .eax = 0x80000008, .ebx = 0x68747541, .ecx = 0x444d4163, .edx = 0x69746e65 },
-	{ .function = 0x80000001, .eax = 0x00a00f11, .ebx = 0x40000000, .ecx = 0x000001f3, .edx = 0x2fd3fbff },
+	{ .function = 0,
+	  .eax = 7,
+	  .ebx = 0x68747541,
+	  .ecx = 0x444d4163,
+	  .edx = 0x69746e65 },
+	{ .function = 1,
+	  .eax = 0x00a00f11,
+	  .ebx = 0x00020800,
+	  .ecx = 0x80802201,
+	  .edx = 0x078bf9ff },
+	{ .function = 4,
+	  .index = 0,
+	  .flags = IDX,
+	  .eax = 0x121,
+	  .ebx = 0x1c0003f,
+	  .ecx = 0x3f,
+	  .edx = 1 },
+	{ .function = 4,
+	  .index = 1,
+	  .flags = IDX,
+	  .eax = 0x122,
+	  .ebx = 0x1c0003f,
+	  .ecx = 0x7f,
+	  .edx = 2 },
+	{ .function = 7,
+	  .index = 0,
+	  .flags = IDX,
+	  .eax = 1,
+	  .ebx = 0x219c91a9,
+	  .ecx = 0x00400004 & ~0x10u,
+	  .edx = 0x10 },
+	{ .function = 7,
+	  .index = 1,
+	  .flags = IDX,
+	  .eax = 0x20,
+	  .ebx = 0,
+	  .ecx = 0,
+	  .edx = 0 },
+	{ .function = 0x80000000,
+	  .eax = 0x80000008,
+	  .ebx = 0x68747541,
+	  .ecx = 0x444d4163,
+	  .edx = 0x69746e65 },
+	{ .function = 0x80000001,
+	  .eax = 0x00a00f11,
+	  .ebx = 0x40000000,
+	  .ecx = 0x000001f3,
+	  .edx = 0x2fd3fbff },
 	/* "xkvm guest test CPU, no hardware at all" padded with NULs */
-	{ .function = 0x80000002, .eax = 0x6d766b78, .ebx = 0x65756720, .ecx = 0x74207473, .edx = 0x20747365 },
-	{ .function = 0x80000003, .eax = 0x2c555043, .ebx = 0x206f6e20, .ecx = 0x64726168, .edx = 0x65726177 },
-	{ .function = 0x80000004, .eax = 0x20746120, .ebx = 0x006c6c61, .ecx = 0, .edx = 0 },
-	{ .function = 0x80000008, .eax = 0x3030, .ebx = 0x1000, .ecx = 0x3, .edx = 0 },
+	{ .function = 0x80000002,
+	  .eax = 0x6d766b78,
+	  .ebx = 0x65756720,
+	  .ecx = 0x74207473,
+	  .edx = 0x20747365 },
+	{ .function = 0x80000003,
+	  .eax = 0x2c555043,
+	  .ebx = 0x206f6e20,
+	  .ecx = 0x64726168,
+	  .edx = 0x65726177 },
+	{ .function = 0x80000004,
+	  .eax = 0x20746120,
+	  .ebx = 0x006c6c61,
+	  .ecx = 0,
+	  .edx = 0 },
+	{ .function = 0x80000008,
+	  .eax = 0x3030,
+	  .ebx = 0x1000,
+	  .ecx = 0x3,
+	  .edx = 0 },
 };
 #define NTABLE (int)(sizeof(table) / sizeof(table[0]))
 
-static const struct { uint32_t leaf, sub; } queries[] = {
-	{ 0, 0 }, { 1, 0 }, { 1, 5 }, { 2, 0 }, { 4, 0 }, { 4, 1 }, { 4, 7 },
-	{ 7, 0 }, { 7, 1 }, { 7, 2 }, { 0x80000000, 0 }, { 0x80000001, 0 },
-	{ 0x80000002, 0 }, { 0x80000003, 0 }, { 0x80000004, 0 }, { 0x80000008, 0 },
-	{ 0x80000009, 0 }, { 0x8000001f, 0 },
+static const struct {
+	uint32_t leaf, sub;
+} queries[] = {
+	{ 0, 0 },          { 1, 0 },          { 1, 5 },
+	{ 2, 0 },          { 4, 0 },          { 4, 1 },
+	{ 4, 7 },          { 7, 0 },          { 7, 1 },
+	{ 7, 2 },          { 0x80000000, 0 }, { 0x80000001, 0 },
+	{ 0x80000002, 0 }, { 0x80000003, 0 }, { 0x80000004, 0 },
+	{ 0x80000008, 0 }, { 0x80000009, 0 }, { 0x8000001f, 0 },
 };
 #define NQ (int)(sizeof(queries) / sizeof(queries[0]))
 
@@ -99,6 +159,7 @@ static void guest_main(void)
 }
 
 PAYLOAD(cpuid_real);
+// clang-format off
 __asm__(".pushsection .text.guest16, \"ax\"\n"
 	".code16\n"
 	"cpuid_real_start:\n\t"
@@ -113,27 +174,30 @@ __asm__(".pushsection .text.guest16, \"ax\"\n"
 	"cpuid_real_end:\n"
 	".code64\n"
 	".popsection\n");
+// clang-format on
 
 int main(void)
 {
 	struct kt_vcpu *v;
 	struct kt_ucall uc;
-	uint32_t (*res)[4];
+	uint32_t(*res)[4];
 	char brand[49];
 
 	kt_init("cpuid");
-	v = kt_create_default();	/* sets the default table first: replace it */
+	v = kt_create_default(); /* sets the default table first: replace it */
 	kt_set_cpuid(v, table, NTABLE);
 	kt_setup_long(v, (uint64_t)(uintptr_t)guest_main, KT_STACK_ENTRY);
 	kt_expect_sync(v, 1, &uc);
-	res = (uint32_t (*)[4])KT_GUEST_VAR(v->vm, results);
+	res = (uint32_t(*)[4])KT_GUEST_VAR(v->vm, results);
 	for (int q = 0; q < NQ; q++) {
 		uint32_t e[4];
 
 		expected(queries[q].leaf, queries[q].sub, e);
 		printf("cpuid 0x%08x.%u: eax=%08x ebx=%08x ecx=%08x edx=%08x\n",
-		       queries[q].leaf, queries[q].sub, res[q][0], res[q][1], res[q][2], res[q][3]);
-		KT_ASSERT(memcmp(res[q], e, sizeof(e)) == 0, "query %d differs from the table", q);
+		       queries[q].leaf, queries[q].sub, res[q][0], res[q][1],
+		       res[q][2], res[q][3]);
+		KT_ASSERT(memcmp(res[q], e, sizeof(e)) == 0,
+			  "query %d differs from the table", q);
 	}
 	memcpy(brand, res[12], 16);
 	memcpy(brand + 16, res[13], 16);

@@ -11,6 +11,7 @@
  */
 #include "guest_asm.h"
 
+// clang-format off
 #define GATE(vec, handler)						\
 	"mov $" #handler ", %eax\n\t"					\
 	"mov %ax, " KT_STR(KT_IDT_GPA) "+" #vec "*8\n\t"		\
@@ -18,8 +19,10 @@
 	"movw $0x8e00, " KT_STR(KT_IDT_GPA) "+" #vec "*8+4\n\t"	\
 	"shr $16, %eax\n\t"						\
 	"mov %ax, " KT_STR(KT_IDT_GPA) "+" #vec "*8+6\n\t"
+// clang-format on
 
 /* handler: report (vector + 100, saved EIP, error code or 0), skip, IRET */
+// clang-format off
 #define HANDLER(name, vec, errcode, skip)				\
 	#name ":\n\t"							\
 	".if " #errcode "\n\t"						\
@@ -31,7 +34,9 @@
 	A_UCALL(UC_SYNC)						\
 	"addl $" #skip ", (%esp)\n\t"					\
 	"iret\n\t"
+// clang-format on
 
+// clang-format off
 __asm__(".pushsection .text.guest, \"ax\"\n"
 	".code32\n"
 	"exp_start:\n\t"
@@ -65,14 +70,21 @@ __asm__(".pushsection .text.guest, \"ax\"\n"
 	".align 8\n"
 	"exp_idtr: .word 14*8-1\n\t.long " KT_STR(KT_IDT_GPA) "\n"
 	".popsection\n");
+// clang-format on
 extern const char exp_start[], exp_de[], exp_bp_after[], exp_ud[], exp_gp[];
 
 #define A(sym) ((uint64_t)(uintptr_t)(sym))
 
 int main(void)
 {
-	static const struct { const char *what; uint64_t vec, ec; int fault; } ev[] = {
-		{ "div by zero", 0, 0, 1 }, { "int3", 3, 0, 0 }, { "ud2", 6, 0, 1 },
+	static const struct {
+		const char *what;
+		uint64_t vec, ec;
+		int fault;
+	} ev[] = {
+		{ "div by zero", 0, 0, 1 },
+		{ "int3", 3, 0, 0 },
+		{ "ud2", 6, 0, 1 },
 		{ "mov 0x1008 to ds", 13, 0x1008, 1 },
 	};
 	uint64_t eip[4] = { A(exp_de), A(exp_bp_after), A(exp_ud), A(exp_gp) };
@@ -84,16 +96,20 @@ int main(void)
 	kt_setup_prot(v, (uint32_t)A(exp_start), KT_STACK_TOP);
 	for (int i = 0; i < 4; i++) {
 		kt_expect_sync(v, 100 + ev[i].vec, &uc);
-		printf("%-16s vector %llu via IDT, error code 0x%llx, saved EIP %s\n", ev[i].what,
-		       (unsigned long long)ev[i].vec, (unsigned long long)uc.args[2],
-		       uc.args[1] == eip[i] ? (ev[i].fault ? "= the faulting instruction"
-							  : "= past the INT3") : "WRONG");
+		printf("%-16s vector %llu via IDT, error code 0x%llx, saved EIP %s\n",
+		       ev[i].what, (unsigned long long)ev[i].vec,
+		       (unsigned long long)uc.args[2],
+		       uc.args[1] == eip[i] ?
+			       (ev[i].fault ? "= the faulting instruction" :
+					      "= past the INT3") :
+			       "WRONG");
 		KT_ASSERT_EQ(uc.args[1], eip[i]);
 		KT_ASSERT_EQ(uc.args[2], ev[i].ec);
 		kt_expect_sync(v, (uint64_t)i + 1, &uc);
 		printf("%-16s main line resumed", ev[i].what);
 		if (i == 3) {
-			printf(", DS still 0x%llx", (unsigned long long)uc.args[1] & 0xffff);
+			printf(", DS still 0x%llx",
+			       (unsigned long long)uc.args[1] & 0xffff);
 			KT_ASSERT_EQ(uc.args[1] & 0xffff, KT_SEL_DATA);
 		}
 		printf("\n");

@@ -12,6 +12,7 @@
 
 #define R(sym) A_REAL(sym, exr_start)
 
+// clang-format off
 #define HANDLER(name, vec, skip)					\
 	#name ":\n\t"							\
 	"push %bp\n\tmov %sp, %bp\n\t"					\
@@ -19,7 +20,9 @@
 	A_UCALL(UC_SYNC)						\
 	"addw $" #skip ", 2(%bp)\n\t"					\
 	"pop %bp\n\tiret\n\t"
+// clang-format on
 
+// clang-format off
 __asm__(".pushsection .text.guest16, \"ax\"\n"
 	".code16\n"
 	"exr_start:\n\t"
@@ -46,14 +49,21 @@ __asm__(".pushsection .text.guest16, \"ax\"\n"
 	"exr_end:\n"
 	".code64\n"
 	".popsection\n");
+// clang-format on
 extern const char exr_start[], exr_end[], exr_de[], exr_bp_after[], exr_ud[];
 
 #define OFF(sym) (KT_REAL_GPA + (uint64_t)(sym - exr_start))
 
 int main(void)
 {
-	static const struct { const char *what; uint64_t vec; int fault; } ev[] = {
-		{ "div by zero", 0, 1 }, { "int3", 3, 0 }, { "ud2", 6, 1 },
+	static const struct {
+		const char *what;
+		uint64_t vec;
+		int fault;
+	} ev[] = {
+		{ "div by zero", 0, 1 },
+		{ "int3", 3, 0 },
+		{ "ud2", 6, 1 },
 	};
 	uint64_t ip[3] = { OFF(exr_de), OFF(exr_bp_after), OFF(exr_ud) };
 	struct kt_vcpu *v;
@@ -67,11 +77,14 @@ int main(void)
 		kt_expect_sync(v, 100 + ev[i].vec, &uc);
 		printf("%-12s vector %llu via IVT, saved IP %s\n", ev[i].what,
 		       (unsigned long long)ev[i].vec,
-		       uc.args[1] == ip[i] ? (ev[i].fault ? "= the faulting instruction"
-							 : "= past the INT3") : "WRONG");
+		       uc.args[1] == ip[i] ?
+			       (ev[i].fault ? "= the faulting instruction" :
+					      "= past the INT3") :
+			       "WRONG");
 		KT_ASSERT_EQ(uc.args[1], ip[i]);
 		kt_expect_sync(v, (uint64_t)i + 1, &uc);
-		printf("%-12s main line resumed after the handler\n", ev[i].what);
+		printf("%-12s main line resumed after the handler\n",
+		       ev[i].what);
 	}
 	kt_expect_done(v);
 	kt_pass();

@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile uint32_t go;		/* guest copy is set by the host */
+static volatile uint32_t go; /* guest copy is set by the host */
 static volatile uint64_t spins;
 
 static void guest_main(void)
@@ -50,7 +50,7 @@ static void *signaller(void *arg)
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
 
 	(void)arg;
-	for (int i = 0; i < 60000 && !got_eintr; i++) {	/* up to ~10 minutes */
+	for (int i = 0; i < 60000 && !got_eintr; i++) { /* up to ~10 minutes */
 		pthread_kill(vcpu_thread, SIGUSR1);
 		nanosleep(&ts, NULL);
 	}
@@ -92,10 +92,12 @@ int main(void)
 		r = ioctl(v->fd, KVM_RUN, NULL);
 		if (r < 0) {
 			e = errno;
-			KT_ASSERT(e == EINTR, "KVM_RUN failed with errno %d", e);
+			KT_ASSERT(e == EINTR, "KVM_RUN failed with errno %d",
+				  e);
 			break;
 		}
-		kt_fail(__FILE__, __LINE__, "unexpected exit %s while the guest spins",
+		kt_fail(__FILE__, __LINE__,
+			"unexpected exit %s while the guest spins",
 			kt_exit_name(v->run->exit_reason));
 	}
 	got_eintr = 1;
@@ -108,7 +110,8 @@ int main(void)
 	v->run->immediate_exit = 1;
 	r = ioctl(v->fd, KVM_RUN, NULL);
 	e = errno;
-	printf("immediate_exit=1 again: %s\n", r == -1 && e == EINTR ? "EINTR" : "other");
+	printf("immediate_exit=1 again: %s\n",
+	       r == -1 && e == EINTR ? "EINTR" : "other");
 	KT_ASSERT(r == -1 && e == EINTR);
 	v->run->immediate_exit = 0;
 

@@ -16,6 +16,7 @@
  */
 #include "guest_asm.h"
 
+// clang-format off
 __asm__(".pushsection .text.guest, \"ax\"\n"
 	".code64\n"
 	"fe_start:\n\t"
@@ -23,6 +24,7 @@ __asm__(".pushsection .text.guest, \"ax\"\n"
 	A_DONE
 	"1: hlt\n\tjmp 1b\n"
 	".popsection\n");
+// clang-format on
 extern const char fe_start[];
 
 int main(void)
@@ -36,18 +38,21 @@ int main(void)
 	v = kt_create_default();
 	kt_setup_long(v, (uint64_t)(uintptr_t)fe_start, KT_STACK_TOP);
 	kt_get_sregs(v, &s);
-	s.cs.db = 1;		/* L=1 and D=1: reserved combination */
+	s.cs.db = 1; /* L=1 and D=1: reserved combination */
 	kt_set_sregs(v, &s);
 	r = kt_run_raw(v);
-	printf("long mode with CS.L=1 CS.D=1: exit %s (%u)\n", kt_exit_name(r), r);
+	printf("long mode with CS.L=1 CS.D=1: exit %s (%u)\n", kt_exit_name(r),
+	       r);
 	KT_ASSERT_EQ(r, KVM_EXIT_FAIL_ENTRY);
 	printf("hardware_entry_failure_reason=0x%llx\n",
-	       (unsigned long long)v->run->fail_entry.hardware_entry_failure_reason);
-	KT_ASSERT_EQ(v->run->fail_entry.hardware_entry_failure_reason, 0xffffffffull);
+	       (unsigned long long)
+		       v->run->fail_entry.hardware_entry_failure_reason);
+	KT_ASSERT_EQ(v->run->fail_entry.hardware_entry_failure_reason,
+		     0xffffffffull);
 
 	kt_get_sregs(v, &s);
-	printf("KVM_GET_SREGS after the failure: cs.l=%u cs.db=%u efer=0x%llx\n", s.cs.l, s.cs.db,
-	       (unsigned long long)s.efer);
+	printf("KVM_GET_SREGS after the failure: cs.l=%u cs.db=%u efer=0x%llx\n",
+	       s.cs.l, s.cs.db, (unsigned long long)s.efer);
 	KT_ASSERT_EQ(s.cs.l, 1);
 	KT_ASSERT_EQ(s.cs.db, 1);
 	KT_ASSERT_EQ(s.efer, 0x500);
@@ -56,7 +61,8 @@ int main(void)
 	v = kt_create_default();
 	kt_setup_long(v, (uint64_t)(uintptr_t)fe_start, KT_STACK_TOP);
 	kt_expect_sync(v, 1, &uc);
-	printf("with CS.D=0 the guest runs: sync value 0x%llx\n", (unsigned long long)uc.args[1]);
+	printf("with CS.D=0 the guest runs: sync value 0x%llx\n",
+	       (unsigned long long)uc.args[1]);
 	KT_ASSERT_EQ(uc.args[1], 0x600d);
 	kt_expect_done(v);
 	kt_pass();

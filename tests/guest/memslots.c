@@ -14,11 +14,14 @@
 
 #include <string.h>
 
-static const struct { int slot; uint64_t gpa, size; } slots[] = {
+static const struct {
+	int slot;
+	uint64_t gpa, size;
+} slots[] = {
 	{ 1, 0x10000000, 0x100000 },
-	{ 2, 0x10100000, 0x100000 },		/* adjacent to slot 1 */
+	{ 2, 0x10100000, 0x100000 }, /* adjacent to slot 1 */
 	{ 3, 0x20000000, 0x200000 },
-	{ 4, 0x100000000ull, 0x100000 },	/* above 4 GiB */
+	{ 4, 0x100000000ull, 0x100000 }, /* above 4 GiB */
 	{ 5, 0x180000000ull, 0x10000 },
 };
 #define NSLOTS (int)(sizeof(slots) / sizeof(slots[0]))
@@ -60,7 +63,10 @@ static void guest_main(void)
 		GUEST_SYNC((uint64_t)i, first, last);
 	}
 	/* A dword across the slot 1 / slot 2 boundary. */
-	__asm__ volatile("movl %0, (%1)" : : "r"(0xa1b2c3d4u), "r"(0x100ffffeull) : "memory");
+	__asm__ volatile("movl %0, (%1)"
+			 :
+			 : "r"(0xa1b2c3d4u), "r"(0x100ffffeull)
+			 : "memory");
 	GUEST_DONE();
 	guest_hlt_forever();
 }
@@ -74,7 +80,8 @@ int main(void)
 	kt_init("memslots");
 	v = kt_create_default();
 	for (int i = 0; i < NSLOTS; i++) {
-		buf[i] = kt_mem_add(v->vm, slots[i].slot, slots[i].gpa, slots[i].size, 0);
+		buf[i] = kt_mem_add(v->vm, slots[i].slot, slots[i].gpa,
+				    slots[i].size, 0);
 		for (uint64_t o = 0; o < slots[i].size; o += 8)
 			buf[i][o / 8] = host_pattern(slots[i].slot, o);
 	}
@@ -83,7 +90,8 @@ int main(void)
 		kt_expect_sync(v, (uint64_t)i, &uc);
 		printf("slot %d at gpa 0x%llx: guest read first 0x%llx last 0x%llx\n",
 		       slots[i].slot, (unsigned long long)slots[i].gpa,
-		       (unsigned long long)uc.args[1], (unsigned long long)uc.args[2]);
+		       (unsigned long long)uc.args[1],
+		       (unsigned long long)uc.args[2]);
 	}
 	kt_expect_done(v);
 
@@ -92,7 +100,8 @@ int main(void)
 		int changed = 0;
 
 		KT_ASSERT_EQ(buf[i][1], guest_value(slots[i].slot, 1));
-		KT_ASSERT_EQ(buf[i][(s - 16) / 8], guest_value(slots[i].slot, 2));
+		KT_ASSERT_EQ(buf[i][(s - 16) / 8],
+			     guest_value(slots[i].slot, 2));
 		for (uint64_t o = 0; o < s; o += 8) {
 			if (buf[i][o / 8] != host_pattern(slots[i].slot, o))
 				changed++;
@@ -107,7 +116,8 @@ int main(void)
 
 		memcpy(&lo, (char *)buf[0] + 0xffffe, 2);
 		memcpy(&hi, (char *)buf[1], 2);
-		printf("straddling dword: slot 1 tail 0x%04x, slot 2 head 0x%04x\n", lo, hi);
+		printf("straddling dword: slot 1 tail 0x%04x, slot 2 head 0x%04x\n",
+		       lo, hi);
 		KT_ASSERT_EQ(lo, 0xc3d4);
 		KT_ASSERT_EQ(hi, 0xa1b2);
 	}

@@ -19,6 +19,7 @@
 
 #define R(sym) A_REAL(sym, ms_start)
 
+// clang-format off
 __asm__(".pushsection .text.guest16, \"ax\"\n"
 	".code16\n"
 	"ms_start:\n\t"
@@ -51,6 +52,7 @@ __asm__(".pushsection .text.guest16, \"ax\"\n"
 	"ms_gdtr: .word 0xff\n\t.long " KT_STR(KT_GDT_GPA) "\n"
 	"ms_end:\n"
 	".popsection\n");
+// clang-format on
 extern const char ms_start[], ms_end[];
 
 static void show(struct kt_vcpu *v, int stage, struct kt_ucall *uc)
@@ -60,9 +62,9 @@ static void show(struct kt_vcpu *v, int stage, struct kt_ucall *uc)
 	kt_expect_sync(v, (uint64_t)stage, uc);
 	kt_get_sregs(v, &s);
 	printf("stage %d: guest value 0x%llx | cr0=0x%llx cr4=0x%llx efer=0x%llx cs=0x%x l=%u db=%u\n",
-	       stage, (unsigned long long)uc->args[1], (unsigned long long)s.cr0,
-	       (unsigned long long)s.cr4, (unsigned long long)s.efer, s.cs.selector,
-	       s.cs.l, s.cs.db);
+	       stage, (unsigned long long)uc->args[1],
+	       (unsigned long long)s.cr0, (unsigned long long)s.cr4,
+	       (unsigned long long)s.efer, s.cs.selector, s.cs.l, s.cs.db);
 	switch (stage) {
 	case 1:
 		KT_ASSERT_EQ(s.cr0 & 0x80000001, 0);

@@ -18,15 +18,15 @@
 
 #include <string.h>
 
-#define MSR_EFER		0xc0000080
-#define MSR_STAR		0xc0000081
-#define MSR_LSTAR		0xc0000082
-#define MSR_CSTAR		0xc0000083
-#define MSR_SFMASK		0xc0000084
-#define MSR_KERNEL_GS_BASE	0xc0000102
-#define MSR_SYSENTER_CS		0x174
-#define MSR_SYSENTER_ESP	0x175
-#define MSR_SYSENTER_EIP	0x176
+#define MSR_EFER 0xc0000080
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_CSTAR 0xc0000083
+#define MSR_SFMASK 0xc0000084
+#define MSR_KERNEL_GS_BASE 0xc0000102
+#define MSR_SYSENTER_CS 0x174
+#define MSR_SYSENTER_ESP 0x175
+#define MSR_SYSENTER_EIP 0x176
 
 static const struct {
 	const char *name;
@@ -44,14 +44,17 @@ static const struct {
 };
 #define NMSRS (int)(sizeof(msrs) / sizeof(msrs[0]))
 
-#define EFER_WANT 0xd01ull	/* SCE | LME | LMA | NX */
+#define EFER_WANT 0xd01ull /* SCE | LME | LMA | NX */
 
 static uint64_t rdmsr_safe(uint32_t msr, uint64_t *val)
 {
 	uint32_t lo = 0, hi = 0;
 
 	guest_exc_reset();
-	__asm__ volatile(GUEST_TRY("rdmsr") : "+a"(lo), "+d"(hi) : "c"(msr) : "memory");
+	__asm__ volatile(GUEST_TRY("rdmsr")
+			 : "+a"(lo), "+d"(hi)
+			 : "c"(msr)
+			 : "memory");
 	*val = lo | ((uint64_t)hi << 32);
 	return guest_exc.vector;
 }
@@ -59,8 +62,11 @@ static uint64_t rdmsr_safe(uint32_t msr, uint64_t *val)
 static uint64_t wrmsr_safe(uint32_t msr, uint64_t val)
 {
 	guest_exc_reset();
-	__asm__ volatile(GUEST_TRY("wrmsr") : : "c"(msr), "a"((uint32_t)val),
-			 "d"((uint32_t)(val >> 32)) : "memory");
+	__asm__ volatile(GUEST_TRY("wrmsr")
+			 :
+			 : "c"(msr), "a"((uint32_t)val),
+			   "d"((uint32_t)(val >> 32))
+			 : "memory");
 	return guest_exc.vector;
 }
 
@@ -108,8 +114,8 @@ int main(void)
 		struct kvm_msr_entry e[NMSRS + 1];
 	} m;
 	static const char *neg[] = { "RDMSR 0xdeadbeef", "WRMSR 0x12345678",
-		"WRMSR EFER reserved bit 3",
-		"WRMSR EFER clearing LME while paging" };
+				     "WRMSR EFER reserved bit 3",
+				     "WRMSR EFER clearing LME while paging" };
 
 	kt_init("msr");
 	v = kt_create_default();
@@ -119,18 +125,20 @@ int main(void)
 	printf("guest EFER at start 0x%llx\n", (unsigned long long)uc.args[1]);
 	KT_ASSERT_EQ(uc.args[1], 0x500);
 	kt_expect_sync(v, 2, &uc);
-	printf("guest EFER after write 0x%llx\n", (unsigned long long)uc.args[1]);
+	printf("guest EFER after write 0x%llx\n",
+	       (unsigned long long)uc.args[1]);
 	for (int i = 0; i < NMSRS; i++) {
 		kt_expect_sync(v, 3, &uc);
-		printf("guest %-14s (0x%08x) reads back 0x%llx\n", msrs[i].name, msrs[i].msr,
-		       (unsigned long long)uc.args[2]);
+		printf("guest %-14s (0x%08x) reads back 0x%llx\n", msrs[i].name,
+		       msrs[i].msr, (unsigned long long)uc.args[2]);
 		KT_ASSERT_EQ(uc.args[1], msrs[i].msr);
 		KT_ASSERT_EQ(uc.args[2], msrs[i].val);
 	}
 	for (int i = 0; i < 4; i++) {
 		kt_expect_sync(v, 10 + (uint64_t)i, &uc);
 		printf("%-38s -> vector %llu error code %llu\n", neg[i],
-		       (unsigned long long)uc.args[1], (unsigned long long)uc.args[2]);
+		       (unsigned long long)uc.args[1],
+		       (unsigned long long)uc.args[2]);
 		KT_ASSERT_EQ(uc.args[1], 13);
 	}
 	kt_expect_done(v);
@@ -150,7 +158,8 @@ int main(void)
 		       (unsigned long long)m.e[i].data);
 		KT_ASSERT_EQ(m.e[i].data, msrs[i].val);
 	}
-	printf("host KVM_GET_MSRS EFER 0x%llx\n", (unsigned long long)m.e[NMSRS].data);
+	printf("host KVM_GET_MSRS EFER 0x%llx\n",
+	       (unsigned long long)m.e[NMSRS].data);
 	KT_ASSERT_EQ(m.e[NMSRS].data, EFER_WANT);
 	kt_pass();
 }

@@ -17,9 +17,15 @@ static uint64_t guest_in_rax(int size, uint16_t port)
 	uint64_t rax = 0x1122334455667788ull;
 
 	switch (size) {
-	case 1: __asm__ volatile("inb %w1, %%al" : "+a"(rax) : "d"(port)); break;
-	case 2: __asm__ volatile("inw %w1, %%ax" : "+a"(rax) : "d"(port)); break;
-	case 4: __asm__ volatile("inl %w1, %%eax" : "+a"(rax) : "d"(port)); break;
+	case 1:
+		__asm__ volatile("inb %w1, %%al" : "+a"(rax) : "d"(port));
+		break;
+	case 2:
+		__asm__ volatile("inw %w1, %%ax" : "+a"(rax) : "d"(port));
+		break;
+	case 4:
+		__asm__ volatile("inl %w1, %%eax" : "+a"(rax) : "d"(port));
+		break;
 	}
 	return rax;
 }
@@ -53,7 +59,8 @@ static void guest_main(void)
 	guest_hlt_forever();
 }
 
-static void expect_out(struct kt_vcpu *v, uint16_t port, uint8_t size, uint32_t val)
+static void expect_out(struct kt_vcpu *v, uint16_t port, uint8_t size,
+		       uint32_t val)
 {
 	uint32_t got = 0;
 	uint8_t *d;
@@ -65,7 +72,8 @@ static void expect_out(struct kt_vcpu *v, uint16_t port, uint8_t size, uint32_t 
 	KT_ASSERT_EQ(got, val);
 }
 
-static void supply_in(struct kt_vcpu *v, uint16_t port, uint8_t size, uint32_t val)
+static void supply_in(struct kt_vcpu *v, uint16_t port, uint8_t size,
+		      uint32_t val)
 {
 	uint8_t *d;
 

@@ -15,6 +15,7 @@
 
 PAYLOAD(pio_prot);
 extern const char pio_prot_after[];
+// clang-format off
 __asm__(".pushsection .text.guest32, \"ax\"\n"
 	".code32\n"
 	"pio_prot_start:\n\t"
@@ -62,8 +63,10 @@ __asm__(".pushsection .text.guest32, \"ax\"\n"
 	"pio_prot_end:\n"
 	".code64\n"
 	".popsection\n");
+// clang-format on
 
-static void expect_out(struct kt_vcpu *v, uint16_t port, uint8_t size, uint32_t val)
+static void expect_out(struct kt_vcpu *v, uint16_t port, uint8_t size,
+		       uint32_t val)
 {
 	uint32_t got = 0;
 
@@ -73,7 +76,8 @@ static void expect_out(struct kt_vcpu *v, uint16_t port, uint8_t size, uint32_t 
 	KT_ASSERT_EQ(got, val);
 }
 
-static void supply_in(struct kt_vcpu *v, uint16_t port, uint8_t size, uint32_t val)
+static void supply_in(struct kt_vcpu *v, uint16_t port, uint8_t size,
+		      uint32_t val)
 {
 	KT_ASSERT_EQ(kt_run(v), KVM_EXIT_IO);
 	memcpy(kt_check_io(v, port, size, KVM_EXIT_IO_IN, 1), &val, size);
@@ -116,7 +120,8 @@ int main(void)
 	expect_sync(v, 4, 0xabcdef01);
 	kt_run_expect(v, KVM_EXIT_HLT);
 	kt_get_regs(v, &r);
-	printf("hlt exit: eip is %s the HLT\n", r.rip == hlt_off ? "just past" : "NOT past");
+	printf("hlt exit: eip is %s the HLT\n",
+	       r.rip == hlt_off ? "just past" : "NOT past");
 	KT_ASSERT_EQ(r.rip, hlt_off);
 	kt_expect_done(v);
 	kt_pass();

@@ -14,6 +14,7 @@
 
 PAYLOAD(pio_real);
 extern const char pio_real_after[];
+// clang-format off
 __asm__(".pushsection .text.guest16, \"ax\"\n"
 	".code16\n"
 	"pio_real_start:\n\t"
@@ -61,8 +62,10 @@ __asm__(".pushsection .text.guest16, \"ax\"\n"
 	"pio_real_end:\n"
 	".code64\n"
 	".popsection\n");
+// clang-format on
 
-static void expect_out(struct kt_vcpu *v, uint16_t port, uint8_t size, uint32_t val)
+static void expect_out(struct kt_vcpu *v, uint16_t port, uint8_t size,
+		       uint32_t val)
 {
 	uint32_t got = 0;
 
@@ -72,7 +75,8 @@ static void expect_out(struct kt_vcpu *v, uint16_t port, uint8_t size, uint32_t 
 	KT_ASSERT_EQ(got, val);
 }
 
-static void supply_in(struct kt_vcpu *v, uint16_t port, uint8_t size, uint32_t val)
+static void supply_in(struct kt_vcpu *v, uint16_t port, uint8_t size,
+		      uint32_t val)
 {
 	KT_ASSERT_EQ(kt_run(v), KVM_EXIT_IO);
 	memcpy(kt_check_io(v, port, size, KVM_EXIT_IO_IN, 1), &val, size);
@@ -92,7 +96,8 @@ int main(void)
 {
 	struct kt_vcpu *v;
 	struct kvm_regs r;
-	uint16_t hlt_off = (uint16_t)(KT_REAL_GPA + (pio_real_after - pio_real_start));
+	uint16_t hlt_off =
+		(uint16_t)(KT_REAL_GPA + (pio_real_after - pio_real_start));
 
 	kt_init("pio_real");
 	v = kt_create_default();
@@ -116,7 +121,8 @@ int main(void)
 	expect_sync(v, 4, 0xabcdef01);
 	kt_run_expect(v, KVM_EXIT_HLT);
 	kt_get_regs(v, &r);
-	printf("hlt exit: ip is %s the HLT\n", r.rip == hlt_off ? "just past" : "NOT past");
+	printf("hlt exit: ip is %s the HLT\n",
+	       r.rip == hlt_off ? "just past" : "NOT past");
 	KT_ASSERT_EQ(r.rip, hlt_off);
 	kt_expect_done(v);
 	kt_pass();

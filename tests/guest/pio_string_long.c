@@ -10,6 +10,7 @@
 #include "string_io.h"
 
 PAYLOAD(sio_long);
+// clang-format off
 __asm__(".pushsection .text.guest, \"ax\"\n"
 	".code64\n"
 	"sio_long_start:\n\t"
@@ -18,6 +19,7 @@ __asm__(".pushsection .text.guest, \"ax\"\n"
 	"sio_long_end:\n"
 	".code64\n"
 	".popsection\n");
+// clang-format on
 
 int main(void)
 {

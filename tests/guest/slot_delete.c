@@ -23,26 +23,44 @@ static void guest_main(void)
 	uint32_t v4;
 	uint16_t v2;
 
-	__asm__ volatile("movq %0, (%1)" : : "r"(0x1111222233334444ull), "r"(BASE) : "memory");
+	__asm__ volatile("movq %0, (%1)"
+			 :
+			 : "r"(0x1111222233334444ull), "r"(BASE)
+			 : "memory");
 	GUEST_SYNC(1, 0, 0);
 	/* slot 1 is gone now */
-	__asm__ volatile("movl (%1), %0" : "=r"(v4) : "r"(BASE + 0x10) : "memory");
+	__asm__ volatile("movl (%1), %0"
+			 : "=r"(v4)
+			 : "r"(BASE + 0x10)
+			 : "memory");
 	GUEST_ASSERT_EQ(v4, 0xfeedface);
-	__asm__ volatile("movq %0, (%1)" : : "r"(0x0123456789abcdefull), "r"(BASE + 0x20) : "memory");
-	__asm__ volatile("movb %0, (%1)" : : "q"((uint8_t)0x5a), "r"(BASE + 0x30) : "memory");
-	__asm__ volatile("movw (%1), %0" : "=r"(v2) : "r"(BASE + 0x40) : "memory");
+	__asm__ volatile("movq %0, (%1)"
+			 :
+			 : "r"(0x0123456789abcdefull), "r"(BASE + 0x20)
+			 : "memory");
+	__asm__ volatile("movb %0, (%1)"
+			 :
+			 : "q"((uint8_t)0x5a), "r"(BASE + 0x30)
+			 : "memory");
+	__asm__ volatile("movw (%1), %0"
+			 : "=r"(v2)
+			 : "r"(BASE + 0x40)
+			 : "memory");
 	GUEST_ASSERT_EQ(v2, 0xbeef);
 	GUEST_SYNC(2, v4, v2);
 	/* a new slot 1 */
-	__asm__ volatile("movq (%1), %0" : "=r"(v8) : "r"(BASE + 0x100) : "memory");
+	__asm__ volatile("movq (%1), %0"
+			 : "=r"(v8)
+			 : "r"(BASE + 0x100)
+			 : "memory");
 	GUEST_ASSERT_EQ(v8, 0x7777777777777777ull);
 	GUEST_SYNC(3, v8, 0);
 	GUEST_DONE();
 	guest_hlt_forever();
 }
 
-static void expect_mmio(struct kt_vcpu *v, uint64_t gpa, uint32_t len, int is_write,
-			uint64_t wdata, uint64_t rdata)
+static void expect_mmio(struct kt_vcpu *v, uint64_t gpa, uint32_t len,
+			int is_write, uint64_t wdata, uint64_t rdata)
 {
 	struct kvm_run *run = v->run;
 	uint32_t r = kt_run(v);
@@ -50,8 +68,9 @@ static void expect_mmio(struct kt_vcpu *v, uint64_t gpa, uint32_t len, int is_wr
 
 	KT_ASSERT(r == KVM_EXIT_MMIO, "expected MMIO exit at 0x%llx, got %s",
 		  (unsigned long long)gpa, kt_exit_name(r));
-	printf("MMIO exit: phys_addr=0x%llx len=%u is_write=%u", (unsigned long long)run->mmio.phys_addr,
-	       run->mmio.len, run->mmio.is_write);
+	printf("MMIO exit: phys_addr=0x%llx len=%u is_write=%u",
+	       (unsigned long long)run->mmio.phys_addr, run->mmio.len,
+	       run->mmio.is_write);
 	KT_ASSERT_EQ(run->mmio.phys_addr, gpa);
 	KT_ASSERT_EQ(run->mmio.len, len);
 	KT_ASSERT_EQ(run->mmio.is_write, is_write);
@@ -94,7 +113,8 @@ int main(void)
 	memset(b, 0x77, 0x200000);
 	printf("slot 1 added again\n");
 	kt_expect_sync(v, 3, &uc);
-	printf("guest read the new slot without an exit: 0x%llx\n", (unsigned long long)uc.args[1]);
+	printf("guest read the new slot without an exit: 0x%llx\n",
+	       (unsigned long long)uc.args[1]);
 	kt_expect_done(v);
 	kt_pass();
 }

@@ -8,27 +8,28 @@
  */
 #include "guest_asm.h"
 
+// clang-format off
 __asm__(".pushsection .rodata\n"
 	".align 8\n"
 	"tf_null_idt: .word 0\n\t.quad 0\n"
 	".popsection\n");
+// clang-format on
 
-#define TF_BODY(m, fault)						\
-	"tf_" #m "_start:\n\t"						\
-	A_SYNC(1, $0)							\
-	fault								\
-	A_DONE								\
-	"1: hlt\n\tjmp 1b\n"						\
-	"tf_" #m "_end:\n"
+#define TF_BODY(m, fault)                                                      \
+	"tf_" #m "_start:\n\t" A_SYNC(1, $0) fault A_DONE "1: hlt\n\tjmp 1b\n" \
+							  "tf_" #m "_end:\n"
 
+// clang-format off
 __asm__(".pushsection .text.guest, \"ax\"\n"
 	".code16\n" TF_BODY(real, "lidt %cs:" A_REAL(tf_real_idt, tf_real_start) "\n\tint3\n\t"
 			    "jmp 2f\n" "tf_real_idt: .word 0\n\t.long 0\n" "2:\n\t")
 	".code32\n" TF_BODY(prot, "lidt tf_null_idt\n\tud2\n\t")
 	".code64\n" TF_BODY(long, "lidt tf_null_idt(%rip)\n\tud2\n\t")
 	".popsection\n");
+// clang-format on
 
-extern const char tf_real_start[], tf_real_end[], tf_prot_start[], tf_long_start[];
+extern const char tf_real_start[], tf_real_end[], tf_prot_start[],
+	tf_long_start[];
 
 static void expect_shutdown(const char *mode, struct kt_vcpu *v)
 {

@@ -33,71 +33,76 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CONSOLE_PORT	0xe9
-#define EXIT_PORT	0xf4
-#define GDT_GPA		0x1000
-#define PT_GPA		0x2000
-#define SYS_END		0x10000	/* system area [GDT_GPA, SYS_END) */
-#define STATUS_VMERR	2
-#define STATUS_TOOL	1
+#define CONSOLE_PORT 0xe9
+#define EXIT_PORT 0xf4
+#define GDT_GPA 0x1000
+#define PT_GPA 0x2000
+#define SYS_END 0x10000 /* system area [GDT_GPA, SYS_END) */
+#define STATUS_VMERR 2
+#define STATUS_TOOL 1
 
-enum mode { MODE_DEFAULT, MODE_REAL, MODE_PROT, MODE_LONG };
+enum mode {
+	MODE_DEFAULT,
+	MODE_REAL,
+	MODE_PROT,
+	MODE_LONG
+};
 
 static const char usage_text[] =
-"NAME\n"
-"    kvmrun - run a bare-metal guest image on /dev/kvm\n"
-"\n"
-"SYNOPSIS\n"
-"    kvmrun [-m real|prot|long] [-a loadaddr] [-e entry] [-M memsize_mb]\n"
-"           [-s] [-v] [-h] file\n"
-"\n"
-"DESCRIPTION\n"
-"    Loads FILE into guest memory and runs it on one vCPU.  An ELF file\n"
-"    (ELF32 or ELF64, detected by its magic) has its PT_LOAD segments copied\n"
-"    to their physical addresses (p_paddr) and starts at e_entry; anything\n"
-"    else is a flat binary copied to LOADADDR and started there.\n"
-"\n"
-"    The guest starts with the registers a loader would leave, no firmware:\n"
-"      real  CS:IP from the entry (CS = entry bits 16-19 << 12), other\n"
-"            segments 0, SP 0x7c00, CR0 = 0x60000010.\n"
-"      prot  32-bit flat code/data segments (GDT at 0x1000), paging off,\n"
-"            ESP = top of RAM (at most 4 GiB).\n"
-"      long  64-bit flat segments, CR0.PG, CR4.PAE, EFER.LME|LMA, page tables\n"
-"            at 0x2000 mapping the first max(4 GiB, RAM) identically with\n"
-"            2 MiB pages, RSP = top of RAM (at most 4 GiB).\n"
-"    In every mode RFLAGS = 0x2 (interrupts off) and the other general\n"
-"    registers are 0.  The CPUID table is KVM_GET_SUPPORTED_CPUID's.\n"
-"\n"
-"OPTIONS\n"
-"    -m MODE    real, prot or long.  Default: long for ELF64, prot for\n"
-"               ELF32, real for flat binaries.\n"
-"    -a ADDR    load address of a flat binary.  Default 0x7c00 in real mode,\n"
-"               0x100000 in prot and long mode.  Ignored for ELF files.\n"
-"    -e ADDR    entry point.  Default: e_entry for ELF, ADDR for flat.\n"
-"    -M MB      guest RAM in MiB at guest physical 0 (default 128).\n"
-"    -s         print the number of exits by reason on stderr at the end.\n"
-"    -v         trace every exit on stderr.\n"
-"    -h         this text.\n"
-"\n"
-"GUEST INTERFACE\n"
-"    OUT to port 0xE9    each byte written goes to stdout.  IN returns 0xE9.\n"
-"    OUT to port 0xF4    (1, 2 or 4 bytes) of value V ends the run; kvmrun\n"
-"                        exits with status V & 0xff.\n"
-"    HLT                 ends the run; kvmrun exits with status 0.\n"
-"    Other ports: OUT is ignored, IN returns all ones.  Reads from guest\n"
-"    physical addresses without RAM (MMIO) return all ones, writes are\n"
-"    ignored.  Both are shown with -v.\n"
-"\n"
-"EXIT STATUS\n"
-"    V & 0xff   the guest wrote V to port 0xF4\n"
-"    0          the guest executed HLT\n"
-"    1          kvmrun failed (usage, file, /dev/kvm, ioctl error)\n"
-"    2          the VM failed: triple fault (SHUTDOWN), FAIL_ENTRY,\n"
-"               INTERNAL_ERROR or an exit kvmrun does not know; the\n"
-"               registers are printed on stderr\n"
-"\n"
-"EXAMPLE\n"
-"    kvmrun -s build/demo/hello.elf\n";
+	"NAME\n"
+	"    kvmrun - run a bare-metal guest image on /dev/kvm\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    kvmrun [-m real|prot|long] [-a loadaddr] [-e entry] [-M memsize_mb]\n"
+	"           [-s] [-v] [-h] file\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    Loads FILE into guest memory and runs it on one vCPU.  An ELF file\n"
+	"    (ELF32 or ELF64, detected by its magic) has its PT_LOAD segments copied\n"
+	"    to their physical addresses (p_paddr) and starts at e_entry; anything\n"
+	"    else is a flat binary copied to LOADADDR and started there.\n"
+	"\n"
+	"    The guest starts with the registers a loader would leave, no firmware:\n"
+	"      real  CS:IP from the entry (CS = entry bits 16-19 << 12), other\n"
+	"            segments 0, SP 0x7c00, CR0 = 0x60000010.\n"
+	"      prot  32-bit flat code/data segments (GDT at 0x1000), paging off,\n"
+	"            ESP = top of RAM (at most 4 GiB).\n"
+	"      long  64-bit flat segments, CR0.PG, CR4.PAE, EFER.LME|LMA, page tables\n"
+	"            at 0x2000 mapping the first max(4 GiB, RAM) identically with\n"
+	"            2 MiB pages, RSP = top of RAM (at most 4 GiB).\n"
+	"    In every mode RFLAGS = 0x2 (interrupts off) and the other general\n"
+	"    registers are 0.  The CPUID table is KVM_GET_SUPPORTED_CPUID's.\n"
+	"\n"
+	"OPTIONS\n"
+	"    -m MODE    real, prot or long.  Default: long for ELF64, prot for\n"
+	"               ELF32, real for flat binaries.\n"
+	"    -a ADDR    load address of a flat binary.  Default 0x7c00 in real mode,\n"
+	"               0x100000 in prot and long mode.  Ignored for ELF files.\n"
+	"    -e ADDR    entry point.  Default: e_entry for ELF, ADDR for flat.\n"
+	"    -M MB      guest RAM in MiB at guest physical 0 (default 128).\n"
+	"    -s         print the number of exits by reason on stderr at the end.\n"
+	"    -v         trace every exit on stderr.\n"
+	"    -h         this text.\n"
+	"\n"
+	"GUEST INTERFACE\n"
+	"    OUT to port 0xE9    each byte written goes to stdout.  IN returns 0xE9.\n"
+	"    OUT to port 0xF4    (1, 2 or 4 bytes) of value V ends the run; kvmrun\n"
+	"                        exits with status V & 0xff.\n"
+	"    HLT                 ends the run; kvmrun exits with status 0.\n"
+	"    Other ports: OUT is ignored, IN returns all ones.  Reads from guest\n"
+	"    physical addresses without RAM (MMIO) return all ones, writes are\n"
+	"    ignored.  Both are shown with -v.\n"
+	"\n"
+	"EXIT STATUS\n"
+	"    V & 0xff   the guest wrote V to port 0xF4\n"
+	"    0          the guest executed HLT\n"
+	"    1          kvmrun failed (usage, file, /dev/kvm, ioctl error)\n"
+	"    2          the VM failed: triple fault (SHUTDOWN), FAIL_ENTRY,\n"
+	"               INTERNAL_ERROR or an exit kvmrun does not know; the\n"
+	"               registers are printed on stderr\n"
+	"\n"
+	"EXAMPLE\n"
+	"    kvmrun -s build/demo/hello.elf\n";
 
 static struct {
 	enum mode mode;
@@ -111,7 +116,8 @@ static struct kvm_run *run;
 static uint8_t *ram;
 static uint64_t exit_counts[64];
 
-static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void die(const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 1, 2)));
 static void die(const char *fmt, ...)
 {
 	va_list ap;
@@ -149,10 +155,15 @@ static uint64_t parse_num(const char *s, const char *what)
 static const char *exit_name(uint32_t r)
 {
 	static const char *const names[] = {
-		"UNKNOWN", "EXCEPTION", "IO", "HYPERCALL", "DEBUG", "HLT", "MMIO",
-		"IRQ_WINDOW_OPEN", "SHUTDOWN", "FAIL_ENTRY", "INTR", "SET_TPR",
-		"TPR_ACCESS", "S390_SIEIC", "S390_RESET", "DCR", "NMI",
-		"INTERNAL_ERROR",
+		"UNKNOWN",    "EXCEPTION",
+		"IO",         "HYPERCALL",
+		"DEBUG",      "HLT",
+		"MMIO",       "IRQ_WINDOW_OPEN",
+		"SHUTDOWN",   "FAIL_ENTRY",
+		"INTR",       "SET_TPR",
+		"TPR_ACCESS", "S390_SIEIC",
+		"S390_RESET", "DCR",
+		"NMI",        "INTERNAL_ERROR",
 	};
 
 	if (r < sizeof(names) / sizeof(names[0]))
@@ -170,10 +181,11 @@ static void check_range(uint64_t gpa, uint64_t len, const char *what)
 		die("%s [0x%llx, 0x%llx) does not fit in %llu MiB of RAM", what,
 		    (unsigned long long)gpa, (unsigned long long)(gpa + len),
 		    (unsigned long long)(opt.mem >> 20));
-	if (opt.mode != MODE_REAL && len && gpa < SYS_END && gpa + len > GDT_GPA)
+	if (opt.mode != MODE_REAL && len && gpa < SYS_END &&
+	    gpa + len > GDT_GPA)
 		die("%s [0x%llx, 0x%llx) overlaps kvmrun's GDT/page tables at [0x%x, 0x%x)",
-		    what, (unsigned long long)gpa, (unsigned long long)(gpa + len),
-		    GDT_GPA, SYS_END);
+		    what, (unsigned long long)gpa,
+		    (unsigned long long)(gpa + len), GDT_GPA, SYS_END);
 }
 
 static void load_elf(const uint8_t *img, size_t size)
@@ -189,21 +201,26 @@ static void load_elf(const uint8_t *img, size_t size)
 
 		if (size < sizeof(*h))
 			die("%s: truncated ELF header", opt.file);
-		phoff = h->e_phoff; phnum = h->e_phnum; phentsize = h->e_phentsize;
+		phoff = h->e_phoff;
+		phnum = h->e_phnum;
+		phentsize = h->e_phentsize;
 		entry = h->e_entry;
 	} else {
 		const Elf32_Ehdr *h = (const void *)img;
 
 		if (size < sizeof(*h))
 			die("%s: truncated ELF header", opt.file);
-		phoff = h->e_phoff; phnum = h->e_phnum; phentsize = h->e_phentsize;
+		phoff = h->e_phoff;
+		phnum = h->e_phnum;
+		phentsize = h->e_phentsize;
 		entry = h->e_entry;
 	}
 	if (opt.mode == MODE_DEFAULT)
 		opt.mode = is64 ? MODE_LONG : MODE_PROT;
 	if (!opt.have_entry)
 		opt.entry = entry;
-	if (phnum == 0 || phoff > size || (uint64_t)phnum * phentsize > size - phoff)
+	if (phnum == 0 || phoff > size ||
+	    (uint64_t)phnum * phentsize > size - phoff)
 		die("%s: bad program headers", opt.file);
 	for (unsigned i = 0; i < phnum; i++) {
 		const uint8_t *p = img + phoff + (uint64_t)i * phentsize;
@@ -212,13 +229,19 @@ static void load_elf(const uint8_t *img, size_t size)
 		if (is64) {
 			const Elf64_Phdr *ph = (const void *)p;
 
-			type = ph->p_type; off = ph->p_offset; paddr = ph->p_paddr;
-			filesz = ph->p_filesz; memsz = ph->p_memsz;
+			type = ph->p_type;
+			off = ph->p_offset;
+			paddr = ph->p_paddr;
+			filesz = ph->p_filesz;
+			memsz = ph->p_memsz;
 		} else {
 			const Elf32_Phdr *ph = (const void *)p;
 
-			type = ph->p_type; off = ph->p_offset; paddr = ph->p_paddr;
-			filesz = ph->p_filesz; memsz = ph->p_memsz;
+			type = ph->p_type;
+			off = ph->p_offset;
+			paddr = ph->p_paddr;
+			filesz = ph->p_filesz;
+			memsz = ph->p_memsz;
 		}
 		if (type != PT_LOAD || memsz == 0)
 			continue;
@@ -228,8 +251,10 @@ static void load_elf(const uint8_t *img, size_t size)
 		memcpy(ram + paddr, img + off, filesz);
 		memset(ram + paddr + filesz, 0, memsz - filesz);
 		if (opt.verbose)
-			fprintf(stderr, "kvmrun: PT_LOAD 0x%llx filesz 0x%llx memsz 0x%llx\n",
-				(unsigned long long)paddr, (unsigned long long)filesz,
+			fprintf(stderr,
+				"kvmrun: PT_LOAD 0x%llx filesz 0x%llx memsz 0x%llx\n",
+				(unsigned long long)paddr,
+				(unsigned long long)filesz,
 				(unsigned long long)memsz);
 	}
 }
@@ -265,12 +290,19 @@ static void load_file(void)
 
 /* ------------------------------------------------------------ CPU state -- */
 
-static struct kvm_segment seg(uint16_t sel, uint64_t base, uint32_t limit, uint8_t type,
-			      uint8_t db, uint8_t l, uint8_t g)
+static struct kvm_segment seg(uint16_t sel, uint64_t base, uint32_t limit,
+			      uint8_t type, uint8_t db, uint8_t l, uint8_t g)
 {
 	struct kvm_segment s = {
-		.base = base, .limit = limit, .selector = sel, .type = type,
-		.present = 1, .db = db, .s = 1, .l = l, .g = g,
+		.base = base,
+		.limit = limit,
+		.selector = sel,
+		.type = type,
+		.present = 1,
+		.db = db,
+		.s = 1,
+		.l = l,
+		.g = g,
 	};
 	return s;
 }
@@ -310,9 +342,11 @@ static void setup_cpu(void)
 		uint16_t cs = (uint16_t)((opt.entry >> 4) & 0xf000);
 
 		if (opt.entry >= 0x100000)
-			die("real-mode entry 0x%llx is above 1 MiB", (unsigned long long)opt.entry);
+			die("real-mode entry 0x%llx is above 1 MiB",
+			    (unsigned long long)opt.entry);
 		s.cs = seg(cs, (uint64_t)cs << 4, 0xffff, 0xb, 0, 0, 0);
-		s.ds = s.es = s.fs = s.gs = s.ss = seg(0, 0, 0xffff, 0x3, 0, 0, 0);
+		s.ds = s.es = s.fs = s.gs = s.ss =
+			seg(0, 0, 0xffff, 0x3, 0, 0, 0);
 		s.cr0 = 0x60000010;
 		s.idt.base = 0;
 		s.idt.limit = 0x3ff;
@@ -328,12 +362,14 @@ static void setup_cpu(void)
 		s.gdt.limit = 4 * 8 - 1;
 		s.idt.base = 0;
 		s.idt.limit = 0;
-		s.ds = s.es = s.fs = s.gs = s.ss = seg(0x10, 0, 0xffffffff, 0x3, 1, 0, 1);
+		s.ds = s.es = s.fs = s.gs = s.ss =
+			seg(0x10, 0, 0xffffffff, 0x3, 1, 0, 1);
 		r.rip = opt.entry;
 		r.rsp = top;
 		if (opt.mode == MODE_PROT) {
 			if (opt.entry >> 32)
-				die("32-bit entry 0x%llx is above 4 GiB", (unsigned long long)opt.entry);
+				die("32-bit entry 0x%llx is above 4 GiB",
+				    (unsigned long long)opt.entry);
 			s.cs = seg(0x18, 0, 0xffffffff, 0xb, 1, 0, 1);
 			s.cr0 = 0x11;
 			s.cr4 = 0;
@@ -376,8 +412,10 @@ static void dump_regs(void)
 	struct kvm_regs r;
 	struct kvm_sregs s;
 
-	if (ioctl(vcpu_fd, KVM_GET_REGS, &r) < 0 || ioctl(vcpu_fd, KVM_GET_SREGS, &s) < 0) {
-		fprintf(stderr, "  (registers unavailable: %s)\n", strerror(errno));
+	if (ioctl(vcpu_fd, KVM_GET_REGS, &r) < 0 ||
+	    ioctl(vcpu_fd, KVM_GET_SREGS, &s) < 0) {
+		fprintf(stderr, "  (registers unavailable: %s)\n",
+			strerror(errno));
 		return;
 	}
 	fprintf(stderr,
@@ -389,11 +427,11 @@ static void dump_regs(void)
 		"  cs=%04x base=%llx l=%u db=%u  ss=%04x  ds=%04x\n"
 		"  cr0=%llx cr2=%llx cr3=%llx cr4=%llx efer=%llx\n"
 		"  gdt=%llx/%x idt=%llx/%x\n",
-		r.rip, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rsp, r.rbp,
-		r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15,
-		s.cs.selector, s.cs.base, s.cs.l, s.cs.db, s.ss.selector, s.ds.selector,
-		s.cr0, s.cr2, s.cr3, s.cr4, s.efer, s.gdt.base, s.gdt.limit,
-		s.idt.base, s.idt.limit);
+		r.rip, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi,
+		r.rsp, r.rbp, r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14,
+		r.r15, s.cs.selector, s.cs.base, s.cs.l, s.cs.db, s.ss.selector,
+		s.ds.selector, s.cr0, s.cr2, s.cr3, s.cr4, s.efer, s.gdt.base,
+		s.gdt.limit, s.idt.base, s.idt.limit);
 }
 
 static void print_stats(void)
@@ -403,10 +441,12 @@ static void print_stats(void)
 	if (!opt.stats)
 		return;
 	fprintf(stderr, "kvmrun: exits by reason:\n");
-	for (unsigned i = 0; i < sizeof(exit_counts) / sizeof(exit_counts[0]); i++) {
+	for (unsigned i = 0; i < sizeof(exit_counts) / sizeof(exit_counts[0]);
+	     i++) {
 		if (!exit_counts[i])
 			continue;
-		fprintf(stderr, "  %-16s %llu\n", exit_name(i), (unsigned long long)exit_counts[i]);
+		fprintf(stderr, "  %-16s %llu\n", exit_name(i),
+			(unsigned long long)exit_counts[i]);
 		total += exit_counts[i];
 	}
 	fprintf(stderr, "  %-16s %llu\n", "total", (unsigned long long)total);
@@ -453,7 +493,8 @@ static void handle_io(void)
 		finish((int)(v & 0xff), why);
 	}
 	if (!out)
-		memset(d, run->io.port == CONSOLE_PORT ? CONSOLE_PORT : 0xff, (size_t)n * sz);
+		memset(d, run->io.port == CONSOLE_PORT ? CONSOLE_PORT : 0xff,
+		       (size_t)n * sz);
 }
 
 static void run_loop(void)
@@ -464,10 +505,12 @@ static void run_loop(void)
 		if (ioctl(vcpu_fd, KVM_RUN, NULL) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			snprintf(buf, sizeof(buf), "KVM_RUN failed: %s", strerror(errno));
+			snprintf(buf, sizeof(buf), "KVM_RUN failed: %s",
+				 strerror(errno));
 			vm_failed(buf);
 		}
-		if (run->exit_reason < sizeof(exit_counts) / sizeof(exit_counts[0]))
+		if (run->exit_reason <
+		    sizeof(exit_counts) / sizeof(exit_counts[0]))
 			exit_counts[run->exit_reason]++;
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
@@ -478,11 +521,14 @@ static void run_loop(void)
 			break;
 		case KVM_EXIT_MMIO:
 			if (opt.verbose)
-				fprintf(stderr, "kvmrun: MMIO %s 0x%llx len %u\n",
+				fprintf(stderr,
+					"kvmrun: MMIO %s 0x%llx len %u\n",
 					run->mmio.is_write ? "write" : "read",
-					(unsigned long long)run->mmio.phys_addr, run->mmio.len);
+					(unsigned long long)run->mmio.phys_addr,
+					run->mmio.len);
 			if (!run->mmio.is_write)
-				memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
+				memset(run->mmio.data, 0xff,
+				       sizeof(run->mmio.data));
 			break;
 		case KVM_EXIT_INTR:
 			break;
@@ -490,18 +536,24 @@ static void run_loop(void)
 			vm_failed("SHUTDOWN (triple fault)");
 			break;
 		case KVM_EXIT_FAIL_ENTRY:
-			snprintf(buf, sizeof(buf), "FAIL_ENTRY, hardware reason 0x%llx",
-				 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+			snprintf(buf, sizeof(buf),
+				 "FAIL_ENTRY, hardware reason 0x%llx",
+				 (unsigned long long)run->fail_entry
+					 .hardware_entry_failure_reason);
 			vm_failed(buf);
 			break;
 		case KVM_EXIT_INTERNAL_ERROR: {
-			int k = snprintf(buf, sizeof(buf), "INTERNAL_ERROR, suberror %u",
+			int k = snprintf(buf, sizeof(buf),
+					 "INTERNAL_ERROR, suberror %u",
 					 run->internal.suberror);
 
-			for (uint32_t i = 0; i < run->internal.ndata && i < 4 && k > 0 &&
-			     (size_t)k < sizeof(buf); i++)
-				k += snprintf(buf + k, sizeof(buf) - (size_t)k, " 0x%llx",
-					      (unsigned long long)run->internal.data[i]);
+			for (uint32_t i = 0; i < run->internal.ndata && i < 4 &&
+					     k > 0 && (size_t)k < sizeof(buf);
+			     i++)
+				k += snprintf(buf + k, sizeof(buf) - (size_t)k,
+					      " 0x%llx",
+					      (unsigned long long)
+						      run->internal.data[i]);
 			vm_failed(buf);
 			break;
 		}
@@ -528,7 +580,8 @@ int main(int argc, char **argv)
 			else if (!strcmp(optarg, "long"))
 				opt.mode = MODE_LONG;
 			else
-				die("unknown mode '%s' (real, prot or long)", optarg);
+				die("unknown mode '%s' (real, prot or long)",
+				    optarg);
 			break;
 		case 'a':
 			opt.load = parse_num(optarg, "load address");
@@ -567,8 +620,8 @@ int main(int argc, char **argv)
 	ram = mmap(NULL, opt.mem, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (ram == MAP_FAILED)
-		die("cannot allocate %llu MiB: %s", (unsigned long long)(opt.mem >> 20),
-		    strerror(errno));
+		die("cannot allocate %llu MiB: %s",
+		    (unsigned long long)(opt.mem >> 20), strerror(errno));
 	load_file();
 
 	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -586,14 +639,18 @@ int main(int argc, char **argv)
 	XIOCTL(vm_fd, KVM_SET_TSS_ADDR, (void *)0xfffbd000ul);
 	vcpu_fd = (int)XIOCTL(vm_fd, KVM_CREATE_VCPU, (void *)0);
 	mmap_size = (int)XIOCTL(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, NULL);
-	run = mmap(NULL, (size_t)mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu_fd, 0);
+	run = mmap(NULL, (size_t)mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   vcpu_fd, 0);
 	if (run == MAP_FAILED)
 		die("mmap kvm_run: %s", strerror(errno));
 	setup_cpuid();
 	setup_cpu();
 	if (opt.verbose)
 		fprintf(stderr, "kvmrun: %s mode, entry 0x%llx, %llu MiB\n",
-			opt.mode == MODE_REAL ? "real" : opt.mode == MODE_PROT ? "prot" : "long",
-			(unsigned long long)opt.entry, (unsigned long long)(opt.mem >> 20));
+			opt.mode == MODE_REAL ? "real" :
+			opt.mode == MODE_PROT ? "prot" :
+						"long",
+			(unsigned long long)opt.entry,
+			(unsigned long long)(opt.mem >> 20));
 	run_loop();
 }

@@ -15,6 +15,7 @@ void hello_main(void) __attribute__((noreturn));
 
 static uint8_t stack[16384] __attribute__((aligned(16), used));
 
+// clang-format off
 __asm__(".pushsection .text.start, \"ax\"\n"
 	".globl _start\n"
 	"_start:\n\t"
@@ -22,6 +23,7 @@ __asm__(".pushsection .text.start, \"ax\"\n"
 	"call hello_main\n"
 	"1:\n\thlt\n\tjmp 1b\n"
 	".popsection\n");
+// clang-format on
 
 static void outb(uint16_t port, uint8_t v)
 {
@@ -42,12 +44,13 @@ static void puts_e9(const char *s)
 static void puthex32(uint32_t v)
 {
 	for (int i = 28; i >= 0; i -= 4)
-		outb(0xe9, (uint8_t)"0123456789abcdef"[(v >> i) & 0xf]);
+		outb(0xe9, (uint8_t) "0123456789abcdef"[(v >> i) & 0xf]);
 }
 
 static void cpuid(uint32_t leaf, uint32_t r[4])
 {
-	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+	__asm__ volatile("cpuid"
+			 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
 			 : "a"(leaf), "c"(0));
 }
 
@@ -95,7 +98,8 @@ void hello_main(void)
 			cpuid(0x80000002 + l, &brand[4 * l]);
 		brand[12] = 0;
 		puts_e9("CPU brand (CPUID 0x80000002-4): ");
-		puts_e9(((const char *)brand)[0] ? (const char *)brand : "(empty)");
+		puts_e9(((const char *)brand)[0] ? (const char *)brand :
+						   "(empty)");
 		puts_e9("\n");
 	}
 	puts_e9("Goodbye: exiting with status 0 through port 0xf4\n");

@@ -27,9 +27,11 @@ static struct idt_gate guest_idt[32] __attribute__((aligned(16)));
 extern const uint64_t guest_exc_stubs[32];
 
 /* Vectors that push an error code: 8, 10-14, 17, 21, 29, 30. */
-#define EXC_HAS_ERR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || \
-			(v) == 21 || (v) == 29 || (v) == 30)
+#define EXC_HAS_ERR(v)                                                     \
+	((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || \
+	 (v) == 29 || (v) == 30)
 
+// clang-format off
 __asm__(
 	".pushsection .text\n"
 	".macro kt_stub v\n"
@@ -63,6 +65,7 @@ __asm__(
 	"  .quad kt_exc_stub_\\v\n"
 	".endr\n"
 	".popsection\n");
+// clang-format on
 
 void guest_exc_dispatch(struct guest_frame *f);
 
@@ -102,7 +105,7 @@ void guest_idt_init(void)
 		g->off0 = (uint16_t)a;
 		g->sel = KT_SEL_CODE64;
 		g->ist = 0;
-		g->type = 0x8e;		/* present, DPL 0, 64-bit interrupt gate */
+		g->type = 0x8e; /* present, DPL 0, 64-bit interrupt gate */
 		g->off1 = (uint16_t)(a >> 16);
 		g->off2 = (uint32_t)(a >> 32);
 		g->rsvd = 0;

@@ -19,11 +19,15 @@
 
 #include "kvmtest.h"
 
-#define A_UCALL(cmd) "mov $" KT_STR(cmd) ", %eax\n\tout %eax, $" KT_STR(KT_UCALL_PORT) "\n\t"
-#define A_SYNC(stage, src) "mov " #src ", %esi\n\tmov $" #stage ", %edi\n\t" A_UCALL(UC_SYNC)
+#define A_UCALL(cmd) \
+	"mov $" KT_STR(cmd) ", %eax\n\tout %eax, $" KT_STR(KT_UCALL_PORT) "\n\t"
+#define A_SYNC(stage, src) \
+	"mov " #src ", %esi\n\tmov $" #stage ", %edi\n\t" A_UCALL(UC_SYNC)
 #define A_SYNC2(stage, src, src2) "mov " #src2 ", %edx\n\t" A_SYNC(stage, src)
+// clang-format off
 #define A_CHECK(id, reg, imm) "cmp $" #imm ", " #reg "\n\tje 9f\n\tmov " #reg ", %esi\n\t" \
 	"mov $" #id ", %edi\n\t" A_UCALL(UC_ASSERT) "9:\n\t"
+// clang-format on
 #define A_DONE A_UCALL(UC_DONE)
 #define A_REAL(sym, start) "(" #sym " - " #start " + " KT_STR(KT_REAL_GPA) ")"
 

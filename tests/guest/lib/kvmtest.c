@@ -34,7 +34,8 @@ void kt_fail(const char *file, int line, const char *fmt, ...)
 	exit(1);
 }
 
-void kt_fail_cond(const char *file, int line, const char *cond, const char *fmt, ...)
+void kt_fail_cond(const char *file, int line, const char *cond, const char *fmt,
+		  ...)
 {
 	va_list ap;
 	char buf[768];
@@ -107,7 +108,8 @@ struct kt_vm *kt_vm_create(void)
 	return vm;
 }
 
-void *kt_mem_add(struct kt_vm *vm, int slot, uint64_t gpa, uint64_t size, uint32_t flags)
+void *kt_mem_add(struct kt_vm *vm, int slot, uint64_t gpa, uint64_t size,
+		 uint32_t flags)
 {
 	struct kvm_userspace_memory_region r;
 	void *p;
@@ -156,11 +158,12 @@ void *kt_gpa2hva(struct kt_vm *vm, uint64_t gpa)
 		(unsigned long long)gpa);
 }
 
-void kt_load_blob(struct kt_vm *vm, uint64_t gpa, const void *start, const void *end)
+void kt_load_blob(struct kt_vm *vm, uint64_t gpa, const void *start,
+		  const void *end)
 {
 	size_t n = (size_t)((const char *)end - (const char *)start);
 
-	kt_gpa2hva(vm, gpa + n - 1);	/* bounds check */
+	kt_gpa2hva(vm, gpa + n - 1); /* bounds check */
 	memcpy(kt_gpa2hva(vm, gpa), start, n);
 }
 
@@ -196,7 +199,10 @@ struct kt_vcpu *kt_create_default(void)
 	struct kt_vm *vm = kt_vm_create();
 	struct kt_vcpu *v;
 
-	kt_mem_add(vm, 0, 0, KT_MAIN_SIZE, 0);
+	/* slot 0's host memory stays reachable through vm->slots[0] */
+	void *main_mem = kt_mem_add(vm, 0, 0, KT_MAIN_SIZE, 0);
+
+	KT_ASSERT(main_mem != NULL);
 	kt_load_image(vm);
 	v = kt_vcpu_create(vm, 0);
 	kt_set_default_cpuid(v);
@@ -222,16 +228,27 @@ void kt_set_cpuid(struct kt_vcpu *vcpu, const struct kvm_cpuid_entry2 *e, int n)
 void kt_set_default_cpuid(struct kt_vcpu *vcpu)
 {
 	const struct kvm_cpuid_entry2 e[] = {
-		{ .function = 0, .eax = 1, .ebx = AMD_EBX, .ecx = AMD_ECX, .edx = AMD_EDX },
+		{ .function = 0,
+		  .eax = 1,
+		  .ebx = AMD_EBX,
+		  .ecx = AMD_ECX,
+		  .edx = AMD_EDX },
 		/* family 0x17; FPU TSC MSR PAE CX8 SEP PGE CMOV PAT PSE FXSR SSE SSE2 */
-		{ .function = 1, .eax = 0x00800f12,
+		{ .function = 1,
+		  .eax = 0x00800f12,
 		  .ecx = 0x00000001,
-		  .edx = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) |
-			 (1u << 8) | (1u << 11) | (1u << 13) | (1u << 15) |
-			 (1u << 16) | (1u << 24) | (1u << 25) | (1u << 26) },
-		{ .function = 0x80000000, .eax = 0x80000008, .ebx = AMD_EBX, .ecx = AMD_ECX, .edx = AMD_EDX },
+		  .edx = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) |
+			 (1u << 6) | (1u << 8) | (1u << 11) | (1u << 13) |
+			 (1u << 15) | (1u << 16) | (1u << 24) | (1u << 25) |
+			 (1u << 26) },
+		{ .function = 0x80000000,
+		  .eax = 0x80000008,
+		  .ebx = AMD_EBX,
+		  .ecx = AMD_ECX,
+		  .edx = AMD_EDX },
 		/* LM, NX, SYSCALL */
-		{ .function = 0x80000001, .eax = 0x00800f12,
+		{ .function = 0x80000001,
+		  .eax = 0x00800f12,
 		  .edx = (1u << 29) | (1u << 20) | (1u << 11) },
 		{ .function = 0x80000008, .eax = 0x3028 },
 	};
@@ -277,7 +294,7 @@ void kt_build_page_tables(struct kt_vm *vm)
 
 		pdpt[g] = pd_gpa | 3;
 		for (uint64_t i = 0; i < 512; i++)
-			pd[i] = ((g << 30) | (i << 21)) | 0x83;	/* P RW PS */
+			pd[i] = ((g << 30) | (i << 21)) | 0x83; /* P RW PS */
 	}
 }
 
@@ -344,7 +361,7 @@ void kt_setup_prot(struct kt_vcpu *vcpu, uint32_t eip, uint32_t esp)
 	s.gdt.limit = 0xff;
 	s.idt.base = 0;
 	s.idt.limit = 0;
-	s.cr0 = 0x11;		/* PE ET */
+	s.cr0 = 0x11; /* PE ET */
 	s.cr4 = 0;
 	s.efer = 0;
 	kt_set_sregs(vcpu, &s);
@@ -364,29 +381,48 @@ void kt_setup_long(struct kt_vcpu *vcpu, uint64_t rip, uint64_t rsp)
 	s.gdt.limit = 0xff;
 	s.idt.base = 0;
 	s.idt.limit = 0;
-	s.cr0 = 0x80050033;	/* PG WP NE ET MP PE */
+	s.cr0 = 0x80050033; /* PG WP NE ET MP PE */
 	s.cr3 = KT_PT_GPA;
-	s.cr4 = 0x620;		/* OSXMMEXCPT OSFXSR PAE */
-	s.efer = 0x500;		/* LMA LME */
+	s.cr4 = 0x620;  /* OSXMMEXCPT OSFXSR PAE */
+	s.efer = 0x500; /* LMA LME */
 	kt_set_sregs(vcpu, &s);
 	set_entry(vcpu, rip, rsp);
 }
 
-void kt_get_regs(struct kt_vcpu *v, struct kvm_regs *r) { KT_IOCTL(v->fd, KVM_GET_REGS, r); }
-void kt_set_regs(struct kt_vcpu *v, struct kvm_regs *r) { KT_IOCTL(v->fd, KVM_SET_REGS, r); }
-void kt_get_sregs(struct kt_vcpu *v, struct kvm_sregs *s) { KT_IOCTL(v->fd, KVM_GET_SREGS, s); }
-void kt_set_sregs(struct kt_vcpu *v, struct kvm_sregs *s) { KT_IOCTL(v->fd, KVM_SET_SREGS, s); }
+void kt_get_regs(struct kt_vcpu *v, struct kvm_regs *r)
+{
+	KT_IOCTL(v->fd, KVM_GET_REGS, r);
+}
+void kt_set_regs(struct kt_vcpu *v, struct kvm_regs *r)
+{
+	KT_IOCTL(v->fd, KVM_SET_REGS, r);
+}
+void kt_get_sregs(struct kt_vcpu *v, struct kvm_sregs *s)
+{
+	KT_IOCTL(v->fd, KVM_GET_SREGS, s);
+}
+void kt_set_sregs(struct kt_vcpu *v, struct kvm_sregs *s)
+{
+	KT_IOCTL(v->fd, KVM_SET_SREGS, s);
+}
 
 const char *kt_exit_name(uint32_t r)
 {
 	static const char *names[] = {
-		[KVM_EXIT_UNKNOWN] = "UNKNOWN", [KVM_EXIT_EXCEPTION] = "EXCEPTION",
-		[KVM_EXIT_IO] = "IO", [KVM_EXIT_HYPERCALL] = "HYPERCALL",
-		[KVM_EXIT_DEBUG] = "DEBUG", [KVM_EXIT_HLT] = "HLT",
-		[KVM_EXIT_MMIO] = "MMIO", [KVM_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN",
-		[KVM_EXIT_SHUTDOWN] = "SHUTDOWN", [KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
-		[KVM_EXIT_INTR] = "INTR", [KVM_EXIT_SET_TPR] = "SET_TPR",
-		[KVM_EXIT_TPR_ACCESS] = "TPR_ACCESS", [KVM_EXIT_NMI] = "NMI",
+		[KVM_EXIT_UNKNOWN] = "UNKNOWN",
+		[KVM_EXIT_EXCEPTION] = "EXCEPTION",
+		[KVM_EXIT_IO] = "IO",
+		[KVM_EXIT_HYPERCALL] = "HYPERCALL",
+		[KVM_EXIT_DEBUG] = "DEBUG",
+		[KVM_EXIT_HLT] = "HLT",
+		[KVM_EXIT_MMIO] = "MMIO",
+		[KVM_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN",
+		[KVM_EXIT_SHUTDOWN] = "SHUTDOWN",
+		[KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
+		[KVM_EXIT_INTR] = "INTR",
+		[KVM_EXIT_SET_TPR] = "SET_TPR",
+		[KVM_EXIT_TPR_ACCESS] = "TPR_ACCESS",
+		[KVM_EXIT_NMI] = "NMI",
 		[KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
 		[KVM_EXIT_SYSTEM_EVENT] = "SYSTEM_EVENT",
 	};
@@ -401,14 +437,16 @@ void kt_dump_regs(struct kt_vcpu *vcpu, FILE *f)
 	struct kvm_regs r;
 	struct kvm_sregs s;
 
-	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0 || ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0) {
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0 ||
+	    ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0) {
 		fprintf(f, "  (cannot read registers)\n");
 		return;
 	}
-	fprintf(f, "  rip=%llx rsp=%llx rflags=%llx rax=%llx rbx=%llx rcx=%llx rdx=%llx\n"
+	fprintf(f,
+		"  rip=%llx rsp=%llx rflags=%llx rax=%llx rbx=%llx rcx=%llx rdx=%llx\n"
 		"  rsi=%llx rdi=%llx cr0=%llx cr3=%llx cr4=%llx efer=%llx cs=%x\n",
-		r.rip, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi,
-		s.cr0, s.cr3, s.cr4, s.efer, s.cs.selector);
+		r.rip, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi,
+		r.rdi, s.cr0, s.cr3, s.cr4, s.efer, s.cs.selector);
 }
 
 uint32_t kt_run_raw(struct kt_vcpu *vcpu)
@@ -417,7 +455,8 @@ uint32_t kt_run_raw(struct kt_vcpu *vcpu)
 		int e = errno;
 
 		kt_dump_regs(vcpu, stderr);
-		kt_fail(__FILE__, __LINE__, "KVM_RUN failed: %s (errno %d), exit_reason %u",
+		kt_fail(__FILE__, __LINE__,
+			"KVM_RUN failed: %s (errno %d), exit_reason %u",
 			strerror(e), e, vcpu->run->exit_reason);
 	}
 	return vcpu->run->exit_reason;
@@ -429,15 +468,16 @@ uint8_t *kt_check_io(struct kt_vcpu *vcpu, uint16_t port, uint8_t size,
 	struct kvm_run *run = vcpu->run;
 
 	if (run->exit_reason != KVM_EXIT_IO)
-		kt_fail(__FILE__, __LINE__, "expected IO exit (port 0x%x), got %s (%u)",
-			port, kt_exit_name(run->exit_reason), run->exit_reason);
-	if (run->io.port != port || run->io.size != size || run->io.direction != dir ||
-	    run->io.count != count)
+		kt_fail(__FILE__, __LINE__,
+			"expected IO exit (port 0x%x), got %s (%u)", port,
+			kt_exit_name(run->exit_reason), run->exit_reason);
+	if (run->io.port != port || run->io.size != size ||
+	    run->io.direction != dir || run->io.count != count)
 		kt_fail(__FILE__, __LINE__,
 			"IO exit mismatch: port 0x%x size %u dir %u count %u, "
 			"expected port 0x%x size %u dir %u count %u",
-			run->io.port, run->io.size, run->io.direction, run->io.count,
-			port, size, dir, count);
+			run->io.port, run->io.size, run->io.direction,
+			run->io.count, port, size, dir, count);
 	return (uint8_t *)run + run->io.data_offset;
 }
 
@@ -447,10 +487,11 @@ static void console_bytes(struct kt_vcpu *vcpu)
 	uint8_t *d = (uint8_t *)run + run->io.data_offset;
 
 	KT_ASSERT(run->io.size == 1 && run->io.direction == KVM_EXIT_IO_OUT,
-		  "console port 0x%x: size %u dir %u", run->io.port, run->io.size,
-		  run->io.direction);
+		  "console port 0x%x: size %u dir %u", run->io.port,
+		  run->io.size, run->io.direction);
 	KT_ASSERT(run->io.count >= 1 && run->io.data_offset >= 4096 - 1 &&
-		  run->io.data_offset + run->io.count <= (uint32_t)vcpu->vm->run_size,
+			  run->io.data_offset + run->io.count <=
+				  (uint32_t)vcpu->vm->run_size,
 		  "console count %u data_offset %llu", run->io.count,
 		  (unsigned long long)run->io.data_offset);
 	for (uint32_t i = 0; i < run->io.count; i++) {
@@ -487,7 +528,8 @@ void kt_run_expect(struct kt_vcpu *vcpu, uint32_t reason)
 	if (r != reason) {
 		kt_dump_regs(vcpu, stderr);
 		if (r == KVM_EXIT_IO)
-			fprintf(stderr, "  io: port 0x%x size %u dir %u count %u\n",
+			fprintf(stderr,
+				"  io: port 0x%x size %u dir %u count %u\n",
 				vcpu->run->io.port, vcpu->run->io.size,
 				vcpu->run->io.direction, vcpu->run->io.count);
 		kt_fail(__FILE__, __LINE__, "expected exit %s, got %s (%u)",
@@ -495,7 +537,8 @@ void kt_run_expect(struct kt_vcpu *vcpu, uint32_t reason)
 	}
 }
 
-static void guest_string(struct kt_vcpu *vcpu, uint64_t gva, char *buf, size_t n)
+static void guest_string(struct kt_vcpu *vcpu, uint64_t gva, char *buf,
+			 size_t n)
 {
 	size_t i;
 
@@ -526,8 +569,10 @@ uint32_t kt_decode_ucall(struct kt_vcpu *vcpu, struct kt_ucall *uc)
 	if (r_exit != KVM_EXIT_IO || vcpu->run->io.port != KT_UCALL_PORT) {
 		kt_dump_regs(vcpu, stderr);
 		if (r_exit == KVM_EXIT_IO)
-			kt_fail(__FILE__, __LINE__, "expected ucall, got IO port 0x%x size %u dir %u",
-				vcpu->run->io.port, vcpu->run->io.size, vcpu->run->io.direction);
+			kt_fail(__FILE__, __LINE__,
+				"expected ucall, got IO port 0x%x size %u dir %u",
+				vcpu->run->io.port, vcpu->run->io.size,
+				vcpu->run->io.direction);
 		kt_fail(__FILE__, __LINE__, "expected ucall, got exit %s (%u)",
 			kt_exit_name(r_exit), r_exit);
 	}
@@ -543,16 +588,21 @@ uint32_t kt_decode_ucall(struct kt_vcpu *vcpu, struct kt_ucall *uc)
 	case UC_DONE:
 		return uc->cmd;
 	case UC_ASSERT:
-		if (uc->args[0] < 0x10000)	/* asm payloads pass a check number */
+		if (uc->args[0] <
+		    0x10000) /* asm payloads pass a check number */
 			snprintf(msg, sizeof(msg), "asm check #%llu",
 				 (unsigned long long)uc->args[0]);
 		else
 			guest_string(vcpu, uc->args[0], msg, sizeof(msg));
-		kt_fail(__FILE__, __LINE__, "GUEST_ASSERT: %s (values 0x%llx, 0x%llx)", msg,
-			(unsigned long long)uc->args[1], (unsigned long long)uc->args[2]);
+		kt_fail(__FILE__, __LINE__,
+			"GUEST_ASSERT: %s (values 0x%llx, 0x%llx)", msg,
+			(unsigned long long)uc->args[1],
+			(unsigned long long)uc->args[2]);
 	case UC_EXCEPTION:
-		kt_fail(__FILE__, __LINE__, "unexpected guest exception vector %llu at rip 0x%llx error code 0x%llx",
-			(unsigned long long)uc->args[0], (unsigned long long)uc->args[1],
+		kt_fail(__FILE__, __LINE__,
+			"unexpected guest exception vector %llu at rip 0x%llx error code 0x%llx",
+			(unsigned long long)uc->args[0],
+			(unsigned long long)uc->args[1],
 			(unsigned long long)uc->args[2]);
 	default:
 		kt_fail(__FILE__, __LINE__, "unknown ucall %u", uc->cmd);
@@ -566,11 +616,14 @@ void kt_expect_sync(struct kt_vcpu *vcpu, uint64_t stage, struct kt_ucall *uc)
 	if (!uc)
 		uc = &tmp;
 	if (kt_get_ucall(vcpu, uc) != UC_SYNC)
-		kt_fail(__FILE__, __LINE__, "expected GUEST_SYNC(%llu), got ucall %u",
+		kt_fail(__FILE__, __LINE__,
+			"expected GUEST_SYNC(%llu), got ucall %u",
 			(unsigned long long)stage, uc->cmd);
 	if (uc->args[0] != stage)
-		kt_fail(__FILE__, __LINE__, "expected GUEST_SYNC stage %llu, got %llu",
-			(unsigned long long)stage, (unsigned long long)uc->args[0]);
+		kt_fail(__FILE__, __LINE__,
+			"expected GUEST_SYNC stage %llu, got %llu",
+			(unsigned long long)stage,
+			(unsigned long long)uc->args[0]);
 }
 
 void kt_expect_done(struct kt_vcpu *vcpu)
@@ -578,7 +631,8 @@ void kt_expect_done(struct kt_vcpu *vcpu)
 	struct kt_ucall uc;
 
 	if (kt_get_ucall(vcpu, &uc) != UC_DONE)
-		kt_fail(__FILE__, __LINE__, "expected GUEST_DONE, got ucall %u stage %llu",
-			uc.cmd, (unsigned long long)uc.args[0]);
+		kt_fail(__FILE__, __LINE__,
+			"expected GUEST_DONE, got ucall %u stage %llu", uc.cmd,
+			(unsigned long long)uc.args[0]);
 	printf("guest done\n");
 }

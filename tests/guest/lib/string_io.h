@@ -35,12 +35,15 @@
 #include <string.h>
 
 /* Verify n bytes at addr against the IN stream of port (uses esi/ecx/al/bl). */
+// clang-format off
 #define S_VERIFY(id, addr, n, port)					\
 	"mov $" #addr ", %esi\n\tmov $" #n ", %ecx\n\tmov $" #port ", %bl\n"	\
 	"8:\n\tlodsb\n\tcmp %bl, %al\n\tje 7f\n\t"				\
 	"movzbl %al, %esi\n\tmov $" #id ", %edi\n\t" A_UCALL(UC_ASSERT)	\
 	"7:\n\tadd $13, %bl\n\tdec %ecx\n\tjnz 8b\n\t"
+// clang-format on
 
+// clang-format off
 #define STRING_IO_BODY(SRC, DST)					\
 	"cld\n\t"							\
 	"mov $" #SRC ", %edi\n\tmov $1024, %ecx\n\tmov $3, %al\n"	\
@@ -71,18 +74,25 @@
 	/* 11 */ "mov $" #DST "+0x30f, %edi\n\tmov $16, %ecx\n\tmov $0x58, %edx\n\t" \
 	"std\n\trep insb\n\tcld\n\t" A_SYNC2(11, %edi, %ecx)		\
 	A_DONE
+// clang-format on
 
 #ifndef KT_GUEST_ONLY
-static uint8_t sio_src(uint32_t i) { return (uint8_t)(3 + 7 * i); }
-static uint8_t sio_in(uint16_t port, uint32_t k) { return (uint8_t)(port + 13 * k); }
+static uint8_t sio_src(uint32_t i)
+{
+	return (uint8_t)(3 + 7 * i);
+}
+static uint8_t sio_in(uint16_t port, uint32_t k)
+{
+	return (uint8_t)(port + 13 * k);
+}
 
 /*
  * Run until the next exit that is not IO on `port`; every exit on the port
  * must have this size and direction.  OUT data is appended to buf, IN data
  * is supplied from the port's stream.  Returns the number of bytes moved.
  */
-static size_t sio_run(struct kt_vcpu *v, uint16_t port, uint8_t size, uint8_t dir,
-		      uint8_t *buf, size_t max)
+static size_t sio_run(struct kt_vcpu *v, uint16_t port, uint8_t size,
+		      uint8_t dir, uint8_t *buf, size_t max)
 {
 	size_t n = 0;
 	unsigned exits = 0;
@@ -96,11 +106,13 @@ static size_t sio_run(struct kt_vcpu *v, uint16_t port, uint8_t size, uint8_t di
 		if (run->exit_reason != KVM_EXIT_IO || run->io.port != port)
 			break;
 		exits++;
-		KT_ASSERT(run->io.size == size && run->io.direction == dir && run->io.count >= 1,
-			  "port 0x%x: size %u dir %u count %u", port, run->io.size,
-			  run->io.direction, run->io.count);
+		KT_ASSERT(run->io.size == size && run->io.direction == dir &&
+				  run->io.count >= 1,
+			  "port 0x%x: size %u dir %u count %u", port,
+			  run->io.size, run->io.direction, run->io.count);
 		len = (size_t)run->io.count * size;
-		KT_ASSERT(n + len <= max, "port 0x%x: more than %zu bytes", port, max);
+		KT_ASSERT(n + len <= max, "port 0x%x: more than %zu bytes",
+			  port, max);
 		KT_ASSERT(run->io.data_offset + len <= (size_t)v->vm->run_size);
 		d = (uint8_t *)run + run->io.data_offset;
 		if (dir == KVM_EXIT_IO_OUT) {
@@ -122,7 +134,8 @@ static void sio_sync(struct kt_vcpu *v, int stage, uint64_t reg, uint64_t cx)
 	struct kt_ucall uc;
 
 	if (kt_decode_ucall(v, &uc) != UC_SYNC || uc.args[0] != (uint64_t)stage)
-		kt_fail(__FILE__, __LINE__, "stage %d: expected GUEST_SYNC, got ucall %u/%llu",
+		kt_fail(__FILE__, __LINE__,
+			"stage %d: expected GUEST_SYNC, got ucall %u/%llu",
 			stage, uc.cmd, (unsigned long long)uc.args[0]);
 	printf("stage %d: index register=0x%llx count register=0x%llx\n", stage,
 	       (unsigned long long)uc.args[1], (unsigned long long)uc.args[2]);
@@ -130,8 +143,9 @@ static void sio_sync(struct kt_vcpu *v, int stage, uint64_t reg, uint64_t cx)
 	KT_ASSERT_EQ(uc.args[2], cx);
 }
 
-static void sio_expect_out(struct kt_vcpu *v, int stage, uint16_t port, uint8_t size,
-			   uint32_t units, uint32_t src, uint64_t src_off, int down)
+static void sio_expect_out(struct kt_vcpu *v, int stage, uint16_t port,
+			   uint8_t size, uint32_t units, uint32_t src,
+			   uint64_t src_off, int down)
 {
 	uint8_t buf[4096];
 	size_t n = sio_run(v, port, size, KVM_EXIT_IO_OUT, buf, sizeof(buf));
@@ -139,12 +153,14 @@ static void sio_expect_out(struct kt_vcpu *v, int stage, uint16_t port, uint8_t 
 
 	KT_ASSERT_EQ(n, (size_t)units * size);
 	for (uint32_t u = 0; u < units; u++) {
-		uint64_t off = down ? src_off - (uint64_t)u * size : src_off + (uint64_t)u * size;
+		uint64_t off = down ? src_off - (uint64_t)u * size :
+				      src_off + (uint64_t)u * size;
 
 		for (uint32_t b = 0; b < size; b++) {
-			KT_ASSERT(buf[u * size + b] == sio_src((uint32_t)off + b),
-				  "stage %d: byte %u is 0x%x", stage, u * size + b,
-				  buf[u * size + b]);
+			KT_ASSERT(buf[u * size + b] ==
+					  sio_src((uint32_t)off + b),
+				  "stage %d: byte %u is 0x%x", stage,
+				  u * size + b, buf[u * size + b]);
 			sum = sum * 31 + buf[u * size + b];
 		}
 	}
@@ -153,17 +169,19 @@ static void sio_expect_out(struct kt_vcpu *v, int stage, uint16_t port, uint8_t 
 	(void)src;
 }
 
-static void sio_expect_in(struct kt_vcpu *v, int stage, uint16_t port, uint8_t size,
-			  uint32_t units, uint64_t dst, int down)
+static void sio_expect_in(struct kt_vcpu *v, int stage, uint16_t port,
+			  uint8_t size, uint32_t units, uint64_t dst, int down)
 {
-	size_t n = sio_run(v, port, size, KVM_EXIT_IO_IN, NULL, (size_t)units * size);
+	size_t n = sio_run(v, port, size, KVM_EXIT_IO_IN, NULL,
+			   (size_t)units * size);
 	uint8_t *mem = kt_gpa2hva(v->vm, down ? dst - units + 1 : dst);
 
 	KT_ASSERT_EQ(n, (size_t)units * size);
 	for (uint32_t k = 0; k < n; k++) {
 		uint8_t got = down ? mem[n - 1 - k] : mem[k];
 
-		KT_ASSERT(got == sio_in(port, k), "stage %d: guest byte %u is 0x%x", stage, k, got);
+		KT_ASSERT(got == sio_in(port, k),
+			  "stage %d: guest byte %u is 0x%x", stage, k, got);
 	}
 	printf("stage %d: IN port 0x%x size %u: %zu bytes landed in guest memory\n",
 	       stage, port, size, n);
@@ -214,11 +232,13 @@ static void sio_check(struct kt_vcpu *v, uint32_t src, uint32_t dst)
 	kt_run(v);
 	memcpy(kt_check_io(v, 0x56, 2, KVM_EXIT_IO_IN, 1), "\xb2\xb3", 2);
 	kt_run(v);
-	memcpy(kt_check_io(v, 0x56, 4, KVM_EXIT_IO_IN, 1), "\xc4\xc5\xc6\xc7", 4);
+	memcpy(kt_check_io(v, 0x56, 4, KVM_EXIT_IO_IN, 1), "\xc4\xc5\xc6\xc7",
+	       4);
 	kt_run(v);
 	sio_sync(v, 10, dst + 0x257, 0x99);
 	d = kt_gpa2hva(v->vm, dst + 0x250);
-	KT_ASSERT(memcmp(d, "\xa1\xb2\xb3\xc4\xc5\xc6\xc7", 7) == 0, "stage 10 data");
+	KT_ASSERT(memcmp(d, "\xa1\xb2\xb3\xc4\xc5\xc6\xc7", 7) == 0,
+		  "stage 10 data");
 	printf("stage 10: INSB/INSW/INSD data landed in guest memory\n");
 	sio_expect_in(v, 11, 0x58, 1, 16, dst + 0x30f, 1);
 	sio_sync(v, 11, dst + 0x30f - 16, 0);
