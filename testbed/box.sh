@@ -48,7 +48,7 @@
 
 set -euo pipefail
 
-# shellcheck source=testbed/lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 KERNEL=$TB/kernel/vmlinuz
 INITRD=$TB/initramfs.cpio.gz
@@ -108,19 +108,19 @@ stream() {
 		done
 }
 
-QPID= SPID=
+QPID='' SPID=''
 cleanup() {
-	[ -n "$QPID" ] && kill "$QPID" 2>/dev/null || true
-	[ -n "$SPID" ] && kill "$SPID" 2>/dev/null || true
+	if [ -n "$QPID" ]; then kill "$QPID" 2>/dev/null || true; fi
+	if [ -n "$SPID" ]; then kill "$SPID" 2>/dev/null || true; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # Stop QEMU: TERM first, KILL if it lingers.
 stop_qemu() {
-	local i
+	local _
 	kill "$QPID" 2>/dev/null || return 0
-	for i in 1 2 3 4 5 6 7 8 9 10; do
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		kill -0 "$QPID" 2>/dev/null || return 0
 		sleep 0.5
 	done
@@ -131,7 +131,7 @@ stop_qemu() {
 # 2 (hang), 3 (overall timeout) or 5 (wedged) after killing QEMU.
 VERDICT=0
 watch_box() {
-	local start now last_size=-1 size last_change wedged_at= what
+	local start now last_size=-1 size last_change wedged_at='' what
 	start=$(date +%s)
 	last_change=$start
 	while kill -0 "$QPID" 2>/dev/null; do

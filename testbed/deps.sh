@@ -134,11 +134,11 @@ download_image() {
 # names to $2/order in load order.  $modroot is the unpacked module tree.
 declare -A MODPATH=()   # module name -> file in the unpacked tree
 declare -A BUILTIN=()   # module name -> 1 if built into vmlinuz
-declare -A DONE=()      # "<group>:<name>" -> 1 once copied
+declare -A COPIED=()      # "<group>:<name>" -> 1 once copied
 copy_module() {
 	local name=$1 dir=$2 src dst dep
-	[ -n "${DONE[$dir:$name]:-}" ] && return 0
-	DONE[$dir:$name]=1
+	[ -n "${COPIED["$dir:$name"]:-}" ] && return 0
+	COPIED["$dir:$name"]=1
 	if [ -n "${BUILTIN[$name]:-}" ]; then
 		return 0
 	fi

@@ -7,6 +7,7 @@
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
+# shellcheck disable=SC2034 # used by the scripts that source this file
 TB=$BUILD/testbed
 export BUILD
 
