@@ -31,8 +31,13 @@ struct xk_ioctl {
 
 #define XK_IOCTL_ARG_MAX 512
 
+/*
+ * unknown: the errno for a command the file does not know, which Linux
+ * chose per file: EINVAL for /dev/kvm and vCPUs, ENOTTY for VMs.
+ */
 static long dispatch(const struct xk_ioctl *tab, u32 n, void *obj,
-		     struct host_mutex *lock, unsigned int cmd, u64 uarg)
+		     struct host_mutex *lock, unsigned int cmd, u64 uarg,
+		     long unknown)
 {
 	u8 karg[XK_IOCTL_ARG_MAX] __attribute__((aligned(8)));
 	const struct xk_ioctl *e = NULL;
@@ -45,7 +50,7 @@ static long dispatch(const struct xk_ioctl *tab, u32 n, void *obj,
 			break;
 		}
 	if (!e)
-		return -ENOTTY;
+		return unknown;
 	if (dir == _IOC_NONE)
 		size = 0;
 	if (size > sizeof(karg))
@@ -75,6 +80,7 @@ static const struct xk_cap caps[] = {
 	{ KVM_CAP_DESTROY_MEMORY_REGION_WORKS, 1 },
 	{ KVM_CAP_JOIN_MEMORY_REGIONS_WORKS, 1 },
 	{ KVM_CAP_SET_TSS_ADDR, 1 },
+	{ KVM_CAP_EXT_CPUID, 1 },
 	{ KVM_CAP_IMMEDIATE_EXIT, 1 },
 	{ KVM_CAP_READONLY_MEM, 1 },
 	{ KVM_CAP_CHECK_EXTENSION_VM, 1 },
@@ -114,7 +120,64 @@ static long dev_mmap_size(void *obj, void *karg, u64 uarg)
 	return XK_RUN_PAGES * XK_PAGE_SIZE;
 }
 
+static long dev_supported_cpuid(void *obj, void *karg, u64 uarg)
+{
+	struct kvm_cpuid2 *c = karg;
+	struct kvm_cpuid_entry2 *e;
+	u32 max = XK_MIN(c->nent, (u32)XK_MAX_CPUID), n = 0;
+	long r;
+
+	(void)obj;
+	if (max < 1)
+		return -E2BIG;
+	e = host_zalloc(max * sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	r = xk_supported_cpuid(e, max, &n);
+	if (!r && host_copy_to_user(uarg + sizeof(*c), e, n * sizeof(*e)))
+		r = -EFAULT;
+	host_free(e, max * sizeof(*e));
+	if (!r)
+		c->nent = n;
+	return r;
+}
+
+/* MSRs KVM_GET_MSRS and KVM_SET_MSRS both handle, for migration. */
+static const u32 msrs_to_save[] = {
+	XK_MSR_IA32_SYSENTER_CS,
+	XK_MSR_IA32_SYSENTER_ESP,
+	XK_MSR_IA32_SYSENTER_EIP,
+	XK_MSR_STAR,
+	XK_MSR_CSTAR,
+	XK_MSR_KERNEL_GS_BASE,
+	XK_MSR_SFMASK,
+	XK_MSR_LSTAR,
+	XK_MSR_IA32_TSC,
+	XK_MSR_IA32_CR_PAT,
+	XK_MSR_TSC_AUX,
+};
+
+static long dev_msr_index_list(void *obj, void *karg, u64 uarg)
+{
+	struct kvm_msr_list *l = karg;
+	u32 want = l->nmsrs, n = XK_ARRAY_SIZE(msrs_to_save);
+
+	(void)obj;
+	/* Linux writes the count back even when the buffer is too small */
+	l->nmsrs = n;
+	if (host_copy_to_user(uarg, l, sizeof(*l)))
+		return -EFAULT;
+	if (want < n)
+		return -E2BIG;
+	if (host_copy_to_user(uarg + sizeof(*l), msrs_to_save,
+			      sizeof(msrs_to_save)))
+		return -EFAULT;
+	return 0;
+}
+
 static const struct xk_ioctl dev_ioctls[] = {
+	{ KVM_GET_SUPPORTED_CPUID, dev_supported_cpuid, XK_IOC_NOLOCK },
+	{ KVM_GET_MSR_INDEX_LIST, dev_msr_index_list, XK_IOC_NOLOCK },
 	{ KVM_GET_API_VERSION, dev_api_version, XK_IOC_NOLOCK },
 	{ KVM_CHECK_EXTENSION, dev_check_extension, XK_IOC_NOLOCK },
 	{ KVM_GET_VCPU_MMAP_SIZE, dev_mmap_size, XK_IOC_NOLOCK },
@@ -123,7 +186,7 @@ static const struct xk_ioctl dev_ioctls[] = {
 long xk_dev_ioctl(unsigned int cmd, u64 arg)
 {
 	return dispatch(dev_ioctls, XK_ARRAY_SIZE(dev_ioctls), NULL, NULL, cmd,
-			arg);
+			arg, -EINVAL);
 }
 
 /* ---- VM ---- */
@@ -154,8 +217,8 @@ static const struct xk_ioctl vm_ioctls[] = {
 
 long xk_vm_ioctl(struct xk_vm *vm, unsigned int cmd, u64 arg)
 {
-	return dispatch(vm_ioctls, XK_ARRAY_SIZE(vm_ioctls), vm, NULL, cmd,
-			arg);
+	return dispatch(vm_ioctls, XK_ARRAY_SIZE(vm_ioctls), vm, NULL, cmd, arg,
+			-ENOTTY);
 }
 
 /* ---- vCPU ---- */
@@ -373,5 +436,5 @@ static const struct xk_ioctl vcpu_ioctls[] = {
 long xk_vcpu_ioctl(struct xk_vcpu *v, unsigned int cmd, u64 arg)
 {
 	return dispatch(vcpu_ioctls, XK_ARRAY_SIZE(vcpu_ioctls), v, v->lock,
-			cmd, arg);
+			cmd, arg, -EINVAL);
 }

@@ -261,6 +261,8 @@ int xk_msr_set(struct xk_vcpu *v, u32 msr, u64 val, bool host);
 bool xk_guest_cpuid_has(struct xk_vcpu *v, u32 leaf, int reg, u32 bit);
 bool xk_guest_is_intel(struct xk_vcpu *v);
 int xk_cap_value(long cap);
+int xk_supported_cpuid(struct kvm_cpuid_entry2 *entries, u32 max, u32 *n);
+u64 xk_supported_xcr0(void);
 
 /* ---- ioctls (ioctl.c): the host glue creates the file descriptors ---- */
 long xk_dev_ioctl(unsigned int cmd, u64 arg);

@@ -621,7 +621,7 @@ static int handle_xsetbv(struct xk_vcpu *v)
 		return 1;
 	}
 	if (g->cpl != 0 || (u32)v->gpr[XK_RCX] != 0 || !(val & 1) ||
-	    (val & ~xk_host_xcr0()) || ((val & 4) && !(val & 2)) ||
+	    (val & ~xk_supported_xcr0()) || ((val & 4) && !(val & 2)) ||
 	    ((val & 0xe0) && (val & 0xe0) != 0xe0)) {
 		xk_queue_exception(v, XK_EXC_GP, true, 0);
 		return 1;
@@ -658,9 +658,13 @@ static int svm_handle_exit(struct xk_vcpu *v)
 
 	save_exit_int_info(v, s);
 
-	if (code == SVM_EXIT_INVALID) {
+	/*
+	 * VMRUN refused the state.  The APM's exit code is -1 in 64 bits; QEMU
+	 * writes only the low half and Linux compares only that, so do we.
+	 */
+	if ((u32)code == (u32)SVM_EXIT_INVALID) {
 		v->run->exit_reason = KVM_EXIT_FAIL_ENTRY;
-		v->run->fail_entry.hardware_entry_failure_reason = code;
+		v->run->fail_entry.hardware_entry_failure_reason = (u32)code;
 		v->run->fail_entry.cpu = (u32)v->cpu;
 		return 0;
 	}

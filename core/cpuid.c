@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cpuid.c - KVM_GET_SUPPORTED_CPUID: what a guest may be given.
+ *
+ * Theory.  The answer starts from the host's own CPUID and keeps, leaf by
+ * leaf, only the feature bits this driver really delivers to a guest: bits
+ * the guest uses without exits (SSE, AVX, RDRAND, 1 GiB pages under nested
+ * paging...) when the host has them, and bits whose intercepts or MSRs the
+ * driver implements (SYSENTER, SYSCALL, PAT, RDTSCP, XSAVE through the
+ * XSETBV intercept, the APIC base MSR for a user-space APIC).  Features
+ * whose MSRs or devices are not written yet (MTRR, machine check banks,
+ * x2APIC, TSC deadline, PMU, nested SVM) are left out, so a VMM never
+ * hands a guest a promise the driver cannot keep.  The hypervisor bit is
+ * set, as Linux does.  The VMM builds the guest's table from this and hands
+ * it back with KVM_SET_CPUID2; the guest then sees exactly that table.
+ */
+#include "xkvm.h"
+
+/* leaf 1 */
+#define L1_ECX_OK                                                         \
+	(XK_BIT(0) | XK_BIT(1) | XK_BIT(9) | XK_BIT(12) | XK_BIT(13) |    \
+	 XK_BIT(17) | XK_BIT(19) | XK_BIT(20) | XK_BIT(22) | XK_BIT(23) | \
+	 XK_BIT(25) | XK_BIT(26) | XK_BIT(28) | XK_BIT(29) | XK_BIT(30))
+#define L1_ECX_HYPERVISOR XK_BIT(31)
+#define L1_EDX_OK                                                         \
+	(XK_BIT(0) | XK_BIT(1) | XK_BIT(2) | XK_BIT(3) | XK_BIT(4) |      \
+	 XK_BIT(5) | XK_BIT(6) | XK_BIT(8) | XK_BIT(9) | XK_BIT(11) |     \
+	 XK_BIT(13) | XK_BIT(15) | XK_BIT(16) | XK_BIT(17) | XK_BIT(19) | \
+	 XK_BIT(23) | XK_BIT(24) | XK_BIT(25) | XK_BIT(26))
+/* leaf 7.0 EBX: FSGSBASE BMI1 AVX2 SMEP BMI2 ERMS ADX SMAP CLFLUSHOPT
+ * CLWB SHA; RDSEED */
+#define L7_EBX_OK                                                        \
+	(XK_BIT(0) | XK_BIT(3) | XK_BIT(5) | XK_BIT(7) | XK_BIT(8) |     \
+	 XK_BIT(9) | XK_BIT(18) | XK_BIT(19) | XK_BIT(20) | XK_BIT(23) | \
+	 XK_BIT(24) | XK_BIT(29))
+/* 0x80000001 ECX: LAHF_LM ABM SSE4A MISALIGNSSE PREFETCHW */
+#define E1_ECX_OK (XK_BIT(0) | XK_BIT(5) | XK_BIT(6) | XK_BIT(7) | XK_BIT(8))
+/* 0x80000001 EDX: the leaf-1 copies plus SYSCALL NX MMXEXT FFXSR PDPE1GB
+ * RDTSCP LM */
+#define E1_EDX_OK                                                             \
+	((L1_EDX_OK & ~(XK_BIT(11) | XK_BIT(19))) | XK_BIT(11) | XK_BIT(20) | \
+	 XK_BIT(22) | XK_BIT(25) | XK_BIT(26) | XK_BIT(27) | XK_BIT(29))
+/* XCR0 components the XSETBV intercept accepts: x87, SSE, AVX, AVX-512 */
+#define XCR0_OK 0xe7ULL
+
+u64 xk_supported_xcr0(void)
+{
+	return xk_host_xcr0() & XCR0_OK;
+}
+
+struct cpuid_out {
+	struct kvm_cpuid_entry2 *e;
+	u32 max;
+	u32 n;
+};
+
+static struct kvm_cpuid_entry2 *add(struct cpuid_out *o, u32 fn, u32 idx,
+				    bool indexed)
+{
+	struct kvm_cpuid_entry2 *e;
+	u32 a, b, c, d;
+
+	if (o->n >= o->max)
+		return NULL;
+	e = &o->e[o->n++];
+	xk_memset(e, 0, sizeof(*e));
+	xk_cpuid(fn, idx, &a, &b, &c, &d);
+	e->function = fn;
+	e->index = idx;
+	e->flags = indexed ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0;
+	e->eax = a;
+	e->ebx = b;
+	e->ecx = c;
+	e->edx = d;
+	return e;
+}
+
+/* Fill up to max entries; -E2BIG when they do not all fit. */
+int xk_supported_cpuid(struct kvm_cpuid_entry2 *entries, u32 max, u32 *n)
+{
+	struct cpuid_out o = { entries, max, 0 };
+	struct kvm_cpuid_entry2 *e;
+	u32 basic, ext, b, c, d, fn;
+
+	xk_cpuid(0, 0, &basic, &b, &c, &d);
+	xk_cpuid(0x80000000, 0, &ext, &b, &c, &d);
+	basic = XK_MIN(basic, 0xdu);
+	ext = XK_MIN(ext, 0x80000008u);
+
+	e = add(&o, 0, 0, false);
+	if (!e)
+		return -E2BIG;
+	e->eax = basic;
+	if (basic >= 1) {
+		e = add(&o, 1, 0, false);
+		if (!e)
+			return -E2BIG;
+		e->ecx = (e->ecx & L1_ECX_OK) | L1_ECX_HYPERVISOR;
+		e->edx &= L1_EDX_OK;
+		if (!(xk_supported_xcr0() & 4))
+			e->ecx &= ~XK_BIT(28); /* AVX needs XCR0.AVX */
+	}
+	if (basic >= 7) {
+		e = add(&o, 7, 0, true);
+		if (!e)
+			return -E2BIG;
+		e->eax = 0; /* sub-leaf 0 only */
+		e->ebx &= L7_EBX_OK;
+		e->ecx = 0;
+		e->edx = 0;
+	}
+	if (basic >= 0xd) {
+		u64 xcr0 = xk_supported_xcr0();
+		u32 i;
+
+		e = add(&o, 0xd, 0, true);
+		if (!e)
+			return -E2BIG;
+		e->eax = (u32)xcr0;
+		e->edx = (u32)(xcr0 >> 32);
+		/* EBX: size for the XCR0 in force now, which is the host's */
+		e->ecx = e->ebx;
+		e = add(&o, 0xd, 1, true);
+		if (!e)
+			return -E2BIG;
+		e->eax &= XK_BIT(0); /* XSAVEOPT: no XSAVES/XSAVEC yet */
+		e->ebx = e->ecx = e->edx = 0;
+		for (i = 2; i < 8; i++) {
+			if (!(xcr0 & XK_BIT(i)))
+				continue;
+			if (!add(&o, 0xd, i, true))
+				return -E2BIG;
+		}
+	}
+	for (fn = 0x80000000; fn <= ext; fn++) {
+		if (fn == 0x80000007)
+			continue;
+		e = add(&o, fn, 0, false);
+		if (!e)
+			return -E2BIG;
+		switch (fn) {
+		case 0x80000000:
+			e->eax = ext;
+			break;
+		case 0x80000001:
+			e->ecx &= E1_ECX_OK;
+			e->edx &= E1_EDX_OK;
+			break;
+		case 0x80000008:
+			e->eax &= 0xffff; /* address sizes */
+			e->ebx = e->ecx = e->edx = 0;
+			break;
+		default: /* brand string, cache and TLB descriptions */
+			break;
+		}
+	}
+	*n = o.n;
+	return 0;
+}
