@@ -160,8 +160,9 @@ static void slot_unmap(struct xk_vm *vm, struct xk_slot *s)
 	xk_vm_flush_all(vm);
 }
 
-static int slot_create(struct xk_vm *vm, u32 id, u32 flags, u64 gfn, u64 npages,
-		       u64 uaddr)
+/* A new slot with its pages pinned, not yet mapped nor published. */
+static int slot_alloc(struct xk_vm *vm, u32 id, u32 flags, u64 gfn, u64 npages,
+		      u64 uaddr, struct xk_slot **out)
 {
 	struct xk_slot *s;
 	int r;
@@ -181,6 +182,19 @@ static int slot_create(struct xk_vm *vm, u32 id, u32 flags, u64 gfn, u64 npages,
 	}
 	vm->npages += npages;
 	vm->nslots++;
+	*out = s;
+	return 0;
+}
+
+static int slot_create(struct xk_vm *vm, u32 id, u32 flags, u64 gfn, u64 npages,
+		       u64 uaddr)
+{
+	struct xk_slot *s;
+	int r;
+
+	r = slot_alloc(vm, id, flags, gfn, npages, uaddr, &s);
+	if (r)
+		return r;
 	r = slot_map(vm, s);
 	if (r) {
 		slot_release(vm, s);
@@ -203,7 +217,7 @@ static int set_memory_locked(struct xk_vm *vm,
 	u32 id = r->slot & 0xffff, as_id = r->slot >> 16;
 	u64 npages = r->memory_size >> XK_PAGE_SHIFT;
 	u64 gfn = r->guest_phys_addr >> XK_PAGE_SHIFT;
-	struct xk_slot *old;
+	struct xk_slot *old, *moved;
 	int err;
 
 	if (r->flags & ~XK_VALID_MEM_FLAGS)
@@ -246,10 +260,28 @@ static int set_memory_locked(struct xk_vm *vm,
 		return 0; /* no change (no flag other than READONLY exists) */
 	if (slot_overlaps(vm, id, gfn, npages))
 		return -EEXIST;
-	/* A move: the old range goes first, then the new one is mapped. */
+	/*
+	 * A move.  Everything that can fail (pinning, page table pages) is
+	 * done first, so a failed move leaves the old slot as it was; then the
+	 * old range is unmapped (and flushed) and the new one mapped.
+	 */
+	err = slot_alloc(vm, id, r->flags, gfn, npages, r->userspace_addr,
+			 &moved);
+	if (err)
+		return err;
+	err = xk_ops->map_prepare(vm, gfn << XK_PAGE_SHIFT, npages);
+	if (err) {
+		slot_release(vm, moved);
+		return err;
+	}
 	slot_delete(vm, old);
-	err = slot_create(vm, id, r->flags, gfn, npages, r->userspace_addr);
-	return err;
+	err = slot_map(vm, moved);
+	if (XK_WARN_ON(err)) { /* prepared above: cannot fail */
+		slot_release(vm, moved);
+		return err;
+	}
+	XK_WRITE_ONCE(vm->slots[id], moved);
+	return 0;
 }
 
 int xk_vm_set_memory(struct xk_vm *vm,
