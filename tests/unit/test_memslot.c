@@ -301,8 +301,6 @@ XT_TEST(memslot, slot_of_2g_pages_einval)
 	struct fx *f = fx_new_vm();
 	s64 pin0 = pinned();
 
-	XT_KNOWN_BUG("XK_MAX_SLOT_PAGES is 1 << 31; Linux's "
-		     "KVM_MEM_MAX_NR_PAGES is (1 << 31) - 1");
 	/* 2^31 pages: Linux refuses before anything else happens */
 	XT_EQ(fx_set_region(f, 0, 0, 0, (1ULL << 31) * PG, 0x100000000000ULL),
 	      -EINVAL);
@@ -471,23 +469,44 @@ XT_TEST(memslot, map_failure_midway_unmaps_all)
 
 /*
  * Linux's KVM_MR_MOVE installs the new slot only once everything for it is
- * ready, and a failure leaves the old one in place.  xkvm deletes the old
- * slot first (slot_delete) and then creates the new one.
+ * ready, and a failure leaves the old one in place: every allocation and
+ * pin of a move, failed in turn.
  */
 XT_TEST(memslot, failed_move_keeps_old_slot)
 {
+	unsigned long n, i;
 	struct fx *f = fx_new_vm();
 	u8 *h = fx_mem(f, 0, GPA, NP, 0);
-	long r;
 
-	XT_KNOWN_BUG("a move that fails (ENOMEM/EFAULT) loses the old slot; "
-		     "Linux keeps it");
-	host_user_fail_nth(1, HOST_USER_FAIL_ALL);
-	r = fx_set_region(f, 0, 0, 4 * GPA, NP * PG, ua(h));
 	host_user_fail_nth(0, HOST_USER_FAIL_ALL);
-	XT_EQ(r, -ENOMEM);
-	XT_ASSERT(xk_vm_find_slot(f->vm, GPA >> 12) != NULL);
-	expect_mapped(f, GPA, NP, ua(h), true);
+	XT_EQ(fx_set_region(f, 0, 0, 4 * GPA, NP * PG, ua(h)), 0);
+	n = host_user_fail_points();
+	XT_ASSERT(n >= 2); /* the new slot, its pin */
+	fx_destroy(f);
+
+	for (i = 1; i <= n; i++) {
+		s64 pin0;
+		long r;
+
+		xt_ctx("failure point %lu of %lu", i, n);
+		f = fx_new_vm();
+		h = fx_mem(f, 0, GPA, NP, 0);
+		pin0 = pinned();
+		host_user_fail_nth(i, HOST_USER_FAIL_ALL);
+		r = fx_set_region(f, 0, 0, 4 * GPA, NP * PG, ua(h));
+		XT_ASSERT(host_user_fail_fired());
+		host_user_fail_nth(0, HOST_USER_FAIL_ALL);
+		XT_ASSERT(r == -ENOMEM || r == -EFAULT);
+		XT_ASSERT(xk_vm_find_slot(f->vm, GPA >> 12) != NULL);
+		XT_ASSERT(!xk_vm_find_slot(f->vm, (4 * GPA) >> 12));
+		expect_mapped(f, GPA, NP, ua(h), true);
+		expect_unmapped(f, 4 * GPA, NP);
+		XT_EQ(fake_map_count(f->vm), NP);
+		XT_EQ(pinned(), pin0);
+		XT_EQ(f->vm->nslots, 1);
+		XT_EQ(f->vm->npages, NP);
+		fx_destroy(f);
+	}
 }
 
 XT_TEST(memslot, delete_and_move_flush_tlbs)
