@@ -197,17 +197,20 @@ int xk_emulation_failed(struct xk_vcpu *v)
 	return 0;
 }
 
+/* Linux's report of an instruction it cannot emulate, with its bytes. */
 static int emulation_failed_bytes(struct xk_vcpu *v, const u8 *bytes, u32 n)
 {
 	struct kvm_run *run = v->run;
 
 	xk_emulation_failed(v);
-	/* data[0..1] hold up to 16 instruction bytes, as Linux reports */
-	run->internal.ndata = 3;
-	run->internal.data[0] = n;
-	run->internal.data[1] = 0;
-	run->internal.data[2] = 0;
-	xk_memcpy(&run->internal.data[1], bytes, XK_MIN(n, 15u));
+	n = XK_MIN(n, (u32)sizeof(run->emulation_failure.insn_bytes));
+	run->emulation_failure.ndata = 3; /* flags and the two words of bytes */
+	run->emulation_failure.flags =
+		KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES;
+	run->emulation_failure.insn_size = (u8)n;
+	xk_memset(run->emulation_failure.insn_bytes, 0,
+		  sizeof(run->emulation_failure.insn_bytes));
+	xk_memcpy(run->emulation_failure.insn_bytes, bytes, n);
 	return 0;
 }
 
@@ -691,4 +694,37 @@ int xk_handle_hlt(struct xk_vcpu *v)
 	/* No in-kernel local APIC yet: the VMM decides what a halt means. */
 	v->run->exit_reason = KVM_EXIT_HLT;
 	return 0;
+}
+
+/* ---- MOV to and from DR0-3 --------------------------------------------- */
+
+/*
+ * The guest's DR0-3 live in the vCPU, never in the CPU (they would be the
+ * host's): reads and writes are emulated, so a guest sees its own values,
+ * though its hardware breakpoints do not fire.  The CPU has already checked
+ * CPL and DR7.GD before the intercept.
+ */
+int xk_handle_mov_dr(struct xk_vcpu *v, unsigned int dr, bool write)
+{
+	struct xk_guest_view g;
+	struct xk_insn insn;
+	u8 bytes[16];
+	u32 n = 0;
+	int r;
+
+	view_init(v, &g);
+	r = fetch_insn(v, &g, &insn, bytes, &n);
+	if (r)
+		return r < 0 ? xk_emulation_failed(v) : 1;
+	if (insn.map != XK_MAP_0F || insn.opcode != (write ? 0x23 : 0x21) ||
+	    dr > 3 || (insn.reg & 7) != dr)
+		return emulation_failed_bytes(v, bytes, insn.len);
+	if (write)
+		v->dr[dr] = g.mode == XK_MODE_LONG64 ? v->gpr[insn.rm] :
+						       (u32)v->gpr[insn.rm];
+	else
+		v->gpr[insn.rm] = g.mode == XK_MODE_LONG64 ? v->dr[dr] :
+							     (u32)v->dr[dr];
+	xk_skip_to(v, v->rip + insn.len);
+	return 1;
 }

@@ -164,6 +164,7 @@ struct xk_vcpu {
 	u64 rflags;
 	u64 apic_base;
 	u64 cr8;
+	u64 dr[4];    /* (l) DR0-3: kept here, never loaded into the CPU */
 	bool skipped; /* RIP moved by emulation: no int shadow */
 	bool has_run; /* KVM_RUN entered the guest once */
 
@@ -246,6 +247,7 @@ int xk_handle_cpuid(struct xk_vcpu *v);
 int xk_handle_rdmsr(struct xk_vcpu *v);
 int xk_handle_wrmsr(struct xk_vcpu *v);
 int xk_handle_hlt(struct xk_vcpu *v);
+int xk_handle_mov_dr(struct xk_vcpu *v, unsigned int dr, bool write);
 int xk_internal_error(struct xk_vcpu *v, u32 suberror, u64 code, u64 info1,
 		      u64 info2);
 int xk_emulation_failed(struct xk_vcpu *v);

@@ -422,7 +422,7 @@ static void svm_vcpu_reset(struct xk_vcpu *v)
 	g->dr6 = XK_DR6_INIT;
 	g->dr7 = XK_DR7_INIT;
 	g->g_pat = XK_PAT_DEFAULT;
-	xk_memset(s->dr, 0, sizeof(s->dr));
+	xk_memset(v->dr, 0, sizeof(v->dr));
 	s->tsc_aux = 0;
 	s->sysenter_eip_hi = s->sysenter_esp_hi = 0;
 }
@@ -669,9 +669,7 @@ static int svm_handle_exit(struct xk_vcpu *v)
 		return 0;
 	}
 	if (code >= SVM_EXIT_READ_DR0 && code <= SVM_EXIT_WRITE_DR15)
-		return xk_internal_error(
-			v, KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON, code,
-			c->exit_info1, c->exit_info2);
+		return xk_handle_mov_dr(v, code & 0xf, code >= 0x30);
 	switch (code) {
 	case SVM_EXIT_INTR:
 		v->stats.irq_exits++;

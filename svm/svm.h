@@ -27,7 +27,6 @@ struct svm_vcpu {
 	u64 sysenter_eip_hi; /* (l) Intel-vendor guests only */
 	u64 sysenter_esp_hi; /* (l) */
 	u64 tsc_aux;         /* (l) */
-	u64 dr[4];           /* (l) guest DR0-3 (not loaded) */
 };
 
 /* Per host CPU, set up at load (svm.c). */
