@@ -102,10 +102,11 @@ int xk_cap_value(long cap)
 
 /* ---- /dev/kvm ---- */
 
+/* Linux refuses a non-zero argument to the two argument-less queries. */
 static long dev_api_version(void *obj, void *karg, u64 uarg)
 {
-	(void)obj, (void)karg, (void)uarg;
-	return XK_API_VERSION;
+	(void)obj, (void)karg;
+	return uarg ? -EINVAL : XK_API_VERSION;
 }
 
 static long dev_check_extension(void *obj, void *karg, u64 uarg)
@@ -116,8 +117,8 @@ static long dev_check_extension(void *obj, void *karg, u64 uarg)
 
 static long dev_mmap_size(void *obj, void *karg, u64 uarg)
 {
-	(void)obj, (void)karg, (void)uarg;
-	return XK_RUN_PAGES * XK_PAGE_SIZE;
+	(void)obj, (void)karg;
+	return uarg ? -EINVAL : (long)(XK_RUN_PAGES * XK_PAGE_SIZE);
 }
 
 static long dev_supported_cpuid(void *obj, void *karg, u64 uarg)
@@ -298,14 +299,41 @@ static long vcpu_get_sregs(void *obj, void *karg, u64 uarg)
 	return 0;
 }
 
-static bool cr4_valid(u64 cr4)
+/*
+ * CR4 bits the driver supports, less those whose feature the guest's CPUID
+ * does not announce (Linux's rule: a bit for a feature the guest was not
+ * given is reserved).
+ */
+static bool cr4_valid(struct xk_vcpu *v, u64 cr4)
 {
 	u64 ok = XK_CR4_VME | XK_CR4_PVI | XK_CR4_TSD | XK_CR4_DE | XK_CR4_PSE |
 		 XK_CR4_PAE | XK_CR4_MCE | XK_CR4_PGE | XK_CR4_PCE |
 		 XK_CR4_OSFXSR | XK_CR4_OSXMMEXCPT | XK_CR4_FSGSBASE |
 		 XK_CR4_PCIDE | XK_CR4_OSXSAVE | XK_CR4_SMEP | XK_CR4_SMAP;
 
+	if (!xk_guest_cpuid_has(v, 1, 2, CPUID_1_ECX_XSAVE))
+		ok &= ~XK_CR4_OSXSAVE;
+	if (!xk_guest_cpuid_has(v, 1, 2, XK_BIT(17)))
+		ok &= ~XK_CR4_PCIDE;
+	if (!xk_guest_cpuid_has(v, 7, 1, XK_BIT(0)))
+		ok &= ~XK_CR4_FSGSBASE;
+	if (!xk_guest_cpuid_has(v, 7, 1, XK_BIT(7)))
+		ok &= ~XK_CR4_SMEP;
+	if (!xk_guest_cpuid_has(v, 7, 1, XK_BIT(20)))
+		ok &= ~XK_CR4_SMAP;
 	return !(cr4 & ~ok);
+}
+
+/* CR0: no bit above 31, NW only with CD, PG only with PE. */
+static bool cr0_valid(u64 cr0)
+{
+	if (cr0 >> 32)
+		return false;
+	if ((cr0 & XK_CR0_NW) && !(cr0 & XK_CR0_CD))
+		return false;
+	if ((cr0 & XK_CR0_PG) && !(cr0 & XK_CR0_PE))
+		return false;
+	return true;
 }
 
 static long vcpu_set_sregs(void *obj, void *karg, u64 uarg)
@@ -324,7 +352,7 @@ static long vcpu_set_sregs(void *obj, void *karg, u64 uarg)
 	} else if ((s->efer & XK_EFER_LMA) || s->cs.l) {
 		return -EINVAL;
 	}
-	if (!cr4_valid(s->cr4))
+	if (!cr4_valid(v, s->cr4) || !cr0_valid(s->cr0))
 		return -EINVAL;
 	if (s->apic_base &
 	    (~((1ULL << XK_MAXPHYADDR) - 1) | 0x2ff | XK_BIT(10)))
@@ -337,31 +365,57 @@ static long vcpu_set_sregs(void *obj, void *karg, u64 uarg)
 	return 0;
 }
 
+static size_t cpuid_bytes(u32 n)
+{
+	return n ? n * sizeof(struct kvm_cpuid_entry2) : 1;
+}
+
+void xk_cpuid_table_free(struct xk_vcpu *v)
+{
+	if (v->cpuid)
+		host_free(v->cpuid, cpuid_bytes(v->ncpuid));
+	v->cpuid = NULL;
+	v->ncpuid = 0;
+}
+
+/* Linux's test of "the same table": the fields that mean something. */
+static bool cpuid_same(const struct kvm_cpuid_entry2 *a,
+		       const struct kvm_cpuid_entry2 *b, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		if (a[i].function != b[i].function ||
+		    a[i].index != b[i].index || a[i].flags != b[i].flags ||
+		    a[i].eax != b[i].eax || a[i].ebx != b[i].ebx ||
+		    a[i].ecx != b[i].ecx || a[i].edx != b[i].edx)
+			return false;
+	return true;
+}
+
 static long vcpu_set_cpuid2(void *obj, void *karg, u64 uarg)
 {
 	struct xk_vcpu *v = obj;
 	const struct kvm_cpuid2 *c = karg;
 	struct kvm_cpuid_entry2 *e;
-	size_t bytes;
 
 	if (c->nent > XK_MAX_CPUID)
 		return -E2BIG;
-	bytes = (size_t)c->nent * sizeof(*e);
-	e = host_zalloc(bytes ? bytes : 1);
+	e = host_zalloc(cpuid_bytes(c->nent));
 	if (!e)
 		return -ENOMEM;
-	if (bytes && host_copy_from_user(e, uarg + sizeof(*c), bytes)) {
-		host_free(e, bytes ? bytes : 1);
+	if (c->nent &&
+	    host_copy_from_user(e, uarg + sizeof(*c), c->nent * sizeof(*e))) {
+		host_free(e, cpuid_bytes(c->nent));
 		return -EFAULT;
 	}
-	/* Linux: once the vCPU ran, only the identical table is accepted */
-	if (v->has_run && (c->nent != v->ncpuid ||
-			   (bytes && xk_memcmp(e, v->cpuid, bytes)))) {
-		host_free(e, bytes ? bytes : 1);
+	/* Linux: once the vCPU ran, only the same table is accepted */
+	if (v->has_run &&
+	    (c->nent != v->ncpuid || !cpuid_same(e, v->cpuid, c->nent))) {
+		host_free(e, cpuid_bytes(c->nent));
 		return -EINVAL;
 	}
-	if (v->cpuid)
-		host_free(v->cpuid, v->ncpuid ? v->ncpuid * sizeof(*e) : 1);
+	xk_cpuid_table_free(v);
 	v->cpuid = e;
 	v->ncpuid = c->nent;
 	return 0;
@@ -383,32 +437,41 @@ static long vcpu_get_cpuid2(void *obj, void *karg, u64 uarg)
 
 #define XK_MAX_IO_MSRS 256
 
-/* GET_MSRS / SET_MSRS: the number of entries done, stopping at a failure */
+/*
+ * GET_MSRS / SET_MSRS: the number of entries done, stopping at the first
+ * MSR that fails.  As in Linux the whole list is read in before anything
+ * happens, so an unreadable list changes nothing (-EFAULT).
+ */
 static long msrs_io(struct xk_vcpu *v, const struct kvm_msrs *m, u64 uarg,
 		    bool set)
 {
 	u64 base = uarg + sizeof(*m);
+	size_t bytes = (size_t)m->nmsrs * sizeof(struct kvm_msr_entry);
+	struct kvm_msr_entry *e;
+	long r;
 	u32 i;
 
 	if (m->nmsrs >= XK_MAX_IO_MSRS)
 		return -E2BIG;
-	for (i = 0; i < m->nmsrs; i++) {
-		struct kvm_msr_entry e;
-		u64 ua = base + (u64)i * sizeof(e);
-
-		if (host_copy_from_user(&e, ua, sizeof(e)))
-			return -EFAULT;
-		if (set) {
-			if (xk_msr_set(v, e.index, e.data, true))
-				break;
-		} else {
-			if (xk_msr_get(v, e.index, &e.data, true))
-				break;
-			if (host_copy_to_user(ua, &e, sizeof(e)))
-				return -EFAULT;
-		}
+	if (!m->nmsrs)
+		return 0;
+	e = host_zalloc(bytes);
+	if (!e)
+		return -ENOMEM;
+	if (host_copy_from_user(e, base, bytes)) {
+		host_free(e, bytes);
+		return -EFAULT;
 	}
-	return i;
+	for (i = 0; i < m->nmsrs; i++) {
+		if (set ? xk_msr_set(v, e[i].index, e[i].data, true) :
+			  xk_msr_get(v, e[i].index, &e[i].data, true))
+			break;
+	}
+	r = i;
+	if (!set && host_copy_to_user(base, e, bytes))
+		r = -EFAULT;
+	host_free(e, bytes);
+	return r;
 }
 
 static long vcpu_get_msrs(void *obj, void *karg, u64 uarg)

@@ -70,9 +70,9 @@ static int efer_set(struct xk_vcpu *v, u64 val, bool host)
 		/* LME may not change while paging is on */
 		if (xk_ops->paging_enabled(v) && ((cur ^ val) & XK_EFER_LME))
 			return -EINVAL;
-		/* LMA is the CPU's to set */
-		val = (val & ~XK_EFER_LMA) | (cur & XK_EFER_LMA);
 	}
+	/* LMA is the CPU's to set (KVM_SET_SREGS may, as a whole state) */
+	val = (val & ~XK_EFER_LMA) | (cur & XK_EFER_LMA);
 	return xk_ops->set_msr(v, XK_MSR_EFER, val, host);
 }
 

@@ -187,8 +187,7 @@ out_unlock:
 void xk_vcpu_free(struct xk_vcpu *v)
 {
 	xk_ops->vcpu_destroy(v);
-	if (v->cpuid)
-		host_free(v->cpuid, v->ncpuid * sizeof(*v->cpuid));
+	xk_cpuid_table_free(v);
 	host_pages_free(v->fpu, fpu_size > 4096 ? 1 : 0);
 	host_pages_free(v->pio_data, 0);
 	host_pages_free(v->run, 0);
@@ -241,8 +240,7 @@ int xk_vcpu_run(struct xk_vcpu *v)
 	r = complete_userspace(v);
 	if (r <= 0)
 		goto out;
-	if (run->immediate_exit) {
-		run->exit_reason = KVM_EXIT_INTR;
+	if (run->immediate_exit) { /* Linux leaves exit_reason alone */
 		r = -EINTR;
 		goto out;
 	}
@@ -298,6 +296,8 @@ static int complete_userspace(struct xk_vcpu *v)
 		p->pending = false;
 		if (p->string)
 			return xk_pio_string_complete(v);
+		if (v->rip != p->rip)
+			return 1; /* the VMM moved the vCPU: drop the access */
 		if (p->in) {
 			u64 val = 0;
 

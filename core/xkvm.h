@@ -263,6 +263,7 @@ int xk_msr_set(struct xk_vcpu *v, u32 msr, u64 val, bool host);
 bool xk_guest_cpuid_has(struct xk_vcpu *v, u32 leaf, int reg, u32 bit);
 bool xk_guest_is_intel(struct xk_vcpu *v);
 int xk_cap_value(long cap);
+void xk_cpuid_table_free(struct xk_vcpu *v);
 int xk_supported_cpuid(struct kvm_cpuid_entry2 *entries, u32 max, u32 *n);
 u64 xk_supported_xcr0(void);
 
