@@ -33,8 +33,6 @@ XT_TEST(ioctl, dev_api_version_and_mmap_size)
 
 XT_TEST(ioctl, dev_nonzero_arg_einval)
 {
-	XT_KNOWN_BUG("KVM_GET_API_VERSION and KVM_GET_VCPU_MMAP_SIZE ignore "
-		     "their argument; Linux: -EINVAL unless it is 0");
 	XT_EQ(xk_dev_ioctl(KVM_GET_API_VERSION, 1), -EINVAL);
 	XT_EQ(xk_dev_ioctl(KVM_GET_VCPU_MMAP_SIZE, 1), -EINVAL);
 }
@@ -347,8 +345,6 @@ XT_TEST(ioctl, sregs_bad_cr0_einval)
 	struct kvm_sregs s;
 	unsigned int i;
 
-	XT_KNOWN_BUG("KVM_SET_SREGS does not check CR0 (Linux: "
-		     "kvm_is_valid_cr0, -EINVAL)");
 	for (i = 0; i < XK_ARRAY_SIZE(cases); i++) {
 		xt_ctx("%s", cases[i].what);
 		fx_get_sregs(f, &s);
@@ -369,8 +365,6 @@ XT_TEST(ioctl, sregs_cr4_follows_guest_cpuid)
 	e[0].eax = 7;
 	e[1].function = 1;
 	XT_EQ(fx_set_cpuid(f, e, 2), 0);
-	XT_KNOWN_BUG("KVM_SET_SREGS takes CR4 bits the guest's CPUID does "
-		     "not announce (Linux: cr4_guest_rsvd_bits, -EINVAL)");
 	fx_get_sregs(f, &s);
 	s.cr4 = XK_CR4_OSXSAVE;
 	XT_EQ(fx_vcpu_ioctl(f, KVM_SET_SREGS, &s), -EINVAL);
@@ -483,9 +477,6 @@ XT_TEST(ioctl, cpuid2_after_run_padding_ignored)
 	XT_EQ(fx_set_cpuid(f, e, 2), 0);
 	fx_script(f, NULL, 0);
 	fx_run_to_end(f);
-	XT_KNOWN_BUG("after the first run KVM_SET_CPUID2 compares whole "
-		     "entries, padding too; Linux compares function, index, "
-		     "flags and the four registers (kvm_cpuid_check_equal)");
 	e[1].padding[2] = 7;
 	XT_EQ(fx_set_cpuid(f, e, 2), 0);
 }
@@ -496,8 +487,6 @@ XT_TEST(ioctl, cpuid2_empty_table)
 	struct fx_cpuid *c = &cpuid_buf;
 	struct kvm_cpuid_entry2 e[1];
 
-	XT_KNOWN_BUG("an empty CPUID table is freed with size 0 but was "
-		     "allocated with size 1 (xk_vcpu_free)");
 	host_user_bug_count_mode(true);
 	cpuid_entries(e, 1);
 	XT_EQ(fx_set_cpuid(f, e, 1), 0);
@@ -631,9 +620,6 @@ XT_TEST(ioctl, msrs_set_efault_applies_nothing)
 	static const u64 val[] = { 0x1234, 0x5678 };
 	struct fx *f = fx_new();
 
-	XT_KNOWN_BUG("KVM_SET_MSRS writes the entries before an unreadable "
-		     "one and then fails; Linux copies the whole list first "
-		     "and changes nothing (-EFAULT)");
 	msr_list(2, idx, val);
 	host_user_set_efault_range(ua(&msrs.e[1]), 1);
 	XT_EQ(set_msrs(f), -EFAULT);
@@ -667,8 +653,6 @@ XT_TEST(ioctl, msrs_host_efer_keeps_lma)
 	u32 idx = XK_MSR_EFER;
 	u64 v = XK_EFER_LME | XK_EFER_LMA;
 
-	XT_KNOWN_BUG("a KVM_SET_MSRS write of EFER sets LMA; Linux keeps "
-		     "the vCPU's LMA (set_efer), only KVM_SET_SREGS sets it");
 	msr_list(1, &idx, &v);
 	XT_EQ(set_msrs(f), 1);
 	XT_EQ(get_msr(f, XK_MSR_EFER), XK_EFER_LME);

@@ -148,9 +148,6 @@ XT_TEST(run, pio_vmm_moved_rip_drops_completion)
 	set_rax(f, 0x1111111111111111ULL);
 	FX_SCRIPT(f, IN_STEP(0x61, 2), OUT_STEP(0x80, 1));
 	fx_run_expect(f, KVM_EXIT_IO);
-	XT_KNOWN_BUG("plain IN/OUT completion ignores a RIP the VMM changed "
-		     "(Linux: complete_fast_pio_in/out drop it); only the "
-		     "string forms check xk_pio.rip");
 	fx_set_rip(f, 0x5000);
 	*(u16 *)fx_io_data(f) = 0xabcd;
 	/* the guest goes on at 0x5000 and the IN is dropped */
@@ -236,8 +233,6 @@ XT_TEST(run, immediate_exit_keeps_exit_reason)
 	fx_run_expect(f, KVM_EXIT_IO);
 	f->run->immediate_exit = 1;
 	XT_EQ(fx_run(f), -EINTR);
-	XT_KNOWN_BUG("immediate_exit sets exit_reason = KVM_EXIT_INTR; "
-		     "Linux returns -EINTR and leaves exit_reason as it was");
 	XT_EQ(f->run->exit_reason, KVM_EXIT_IO);
 }
 
