@@ -81,6 +81,8 @@ static const struct xk_cap caps[] = {
 	{ KVM_CAP_JOIN_MEMORY_REGIONS_WORKS, 1 },
 	{ KVM_CAP_SET_TSS_ADDR, 1 },
 	{ KVM_CAP_EXT_CPUID, 1 },
+	{ KVM_CAP_MP_STATE, 1 },
+	{ KVM_CAP_USER_NMI, 1 },
 	{ KVM_CAP_IMMEDIATE_EXIT, 1 },
 	{ KVM_CAP_READONLY_MEM, 1 },
 	{ KVM_CAP_CHECK_EXTENSION_VM, 1 },
@@ -484,7 +486,57 @@ static long vcpu_set_msrs(void *obj, void *karg, u64 uarg)
 	return msrs_io(obj, karg, uarg, true);
 }
 
+/* KVM_INTERRUPT: a user-space interrupt controller raises a vector. */
+static long vcpu_interrupt(void *obj, void *karg, u64 uarg)
+{
+	struct xk_vcpu *v = obj;
+	const struct kvm_interrupt *irq = karg;
+
+	(void)uarg;
+	if (irq->irq >= 256)
+		return -EINVAL;
+	if (v->irq_pending)
+		return -EEXIST; /* Linux: one at a time until it is delivered */
+	v->irq_pending = true;
+	v->irq_vector = (u8)irq->irq;
+	return 0;
+}
+
+static long vcpu_nmi(void *obj, void *karg, u64 uarg)
+{
+	struct xk_vcpu *v = obj;
+
+	(void)karg, (void)uarg;
+	v->nmi_pending = true;
+	return 0;
+}
+
+/*
+ * Without an in-kernel local APIC every vCPU is simply runnable (INIT and
+ * SIPI are the VMM's business, through the register ioctls), as in Linux.
+ */
+static long vcpu_get_mp_state(void *obj, void *karg, u64 uarg)
+{
+	struct kvm_mp_state *mp = karg;
+
+	(void)obj, (void)uarg;
+	mp->mp_state = KVM_MP_STATE_RUNNABLE;
+	return 0;
+}
+
+static long vcpu_set_mp_state(void *obj, void *karg, u64 uarg)
+{
+	const struct kvm_mp_state *mp = karg;
+
+	(void)obj, (void)uarg;
+	return mp->mp_state == KVM_MP_STATE_RUNNABLE ? 0 : -EINVAL;
+}
+
 static const struct xk_ioctl vcpu_ioctls[] = {
+	{ KVM_INTERRUPT, vcpu_interrupt, XK_IOC_VCPU },
+	{ KVM_NMI, vcpu_nmi, XK_IOC_VCPU },
+	{ KVM_GET_MP_STATE, vcpu_get_mp_state, XK_IOC_VCPU },
+	{ KVM_SET_MP_STATE, vcpu_set_mp_state, XK_IOC_VCPU },
 	{ KVM_RUN, vcpu_run, XK_IOC_VCPU },
 	{ KVM_GET_REGS, vcpu_get_regs, XK_IOC_VCPU },
 	{ KVM_SET_REGS, vcpu_set_regs, XK_IOC_VCPU },

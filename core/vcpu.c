@@ -123,6 +123,9 @@ static void vcpu_reset_common(struct xk_vcpu *v)
 	if (v->id == 0)
 		v->apic_base |= XK_APICBASE_BSP;
 	v->cr8 = 0;
+	v->irq_pending = false;
+	v->nmi_pending = false;
+	v->nmi_masked = false;
 	fpu_init_state(v);
 }
 
@@ -228,7 +231,16 @@ static void sync_run_fields(struct xk_vcpu *v)
 	run->cr8 = v->cr8;
 	run->apic_base = v->apic_base;
 	run->flags = 0;
-	run->ready_for_interrupt_injection = 0;
+	run->ready_for_interrupt_injection = xk_ready_for_interrupt(v);
+}
+
+/*
+ * A user-space interrupt controller may hand over an interrupt now: the
+ * guest takes interrupts and none is queued already.
+ */
+bool xk_ready_for_interrupt(struct xk_vcpu *v)
+{
+	return !v->irq_pending && xk_ops->interrupt_allowed(v);
 }
 
 int xk_vcpu_run(struct xk_vcpu *v)
@@ -279,6 +291,14 @@ int xk_vcpu_run(struct xk_vcpu *v)
 		r = xk_ops->handle_exit(v);
 		if (r <= 0)
 			break;
+		/* the VMM asked to hear when it may inject: tell it now */
+		if (v->run->request_interrupt_window &&
+		    xk_ready_for_interrupt(v)) {
+			v->run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
+			v->stats.request_irq_exits++;
+			r = 0;
+			break;
+		}
 	}
 out:
 	sync_run_fields(v);

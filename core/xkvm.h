@@ -98,6 +98,12 @@ struct xk_vendor_ops {
 	bool (*paging_enabled)(struct xk_vcpu *v);
 	void (*get_sregs)(struct xk_vcpu *v, struct kvm_sregs *s);
 	int (*set_sregs)(struct xk_vcpu *v, const struct kvm_sregs *s);
+	/*
+	 * Whether the guest takes an external interrupt now (RFLAGS.IF, no
+	 * interrupt shadow, no event being delivered), and its shadow alone.
+	 */
+	bool (*interrupt_allowed)(struct xk_vcpu *v);
+	bool (*interrupt_shadow)(struct xk_vcpu *v);
 	/* RIP after the intercepted instruction: 0, 1 (#PF queued), <0 */
 	int (*next_rip)(struct xk_vcpu *v, u64 *next);
 	/* MSRs whose home is the vendor's state area; -ENOENT if not one */
@@ -167,6 +173,17 @@ struct xk_vcpu {
 	u64 dr[4];    /* (l) DR0-3: kept here, never loaded into the CPU */
 	bool skipped; /* RIP moved by emulation: no int shadow */
 	bool has_run; /* KVM_RUN entered the guest once */
+
+	/*
+	 * Events from a user-space interrupt controller, (l): an external
+	 * interrupt queued by KVM_INTERRUPT and not yet handed to the CPU, and
+	 * NMIs from KVM_NMI.  nmi_masked: an NMI was delivered and the guest
+	 * has not returned from its handler yet (IRET).
+	 */
+	bool irq_pending;
+	u8 irq_vector;
+	bool nmi_pending;
+	bool nmi_masked;
 
 	struct kvm_run *run; /* (c) shared with the VMM via mmap */
 	void *pio_data;      /* (c) the page after kvm_run */
@@ -247,6 +264,7 @@ int xk_handle_cpuid(struct xk_vcpu *v);
 int xk_handle_rdmsr(struct xk_vcpu *v);
 int xk_handle_wrmsr(struct xk_vcpu *v);
 int xk_handle_hlt(struct xk_vcpu *v);
+bool xk_ready_for_interrupt(struct xk_vcpu *v);
 int xk_handle_mov_dr(struct xk_vcpu *v, unsigned int dr, bool write);
 int xk_internal_error(struct xk_vcpu *v, u32 suberror, u64 code, u64 info1,
 		      u64 info2);

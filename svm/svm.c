@@ -406,6 +406,7 @@ static void svm_vcpu_reset(struct xk_vcpu *v)
 	s->asid_gen = 0;
 	s->asid_cpu = -1;
 	s->reinject = 0;
+	s->awaiting_iret = false;
 
 	vmcb_init_seg(&g->cs, 0xf000, 0xffff0000, 0x9b);
 	vmcb_init_seg(&g->ds, 0, 0, 0x93);
@@ -472,27 +473,71 @@ static void svm_vcpu_load(struct xk_vcpu *v, unsigned int cpu)
 	}
 }
 
-/* Put the next event into EVENTINJ.  Interrupts off. */
+static bool svm_interrupt_shadow(struct xk_vcpu *v)
+{
+	return !!(to_svm(v)->vmcb->control.int_state & SVM_INT_SHADOW);
+}
+
+static bool svm_interrupt_allowed(struct xk_vcpu *v)
+{
+	struct svm_vcpu *s = to_svm(v);
+
+	return (v->rflags & XK_RFLAGS_IF) && !svm_interrupt_shadow(v) &&
+	       !s->reinject && !v->exception.pending;
+}
+
+/*
+ * Put the next event into EVENTINJ, in priority order: an event whose
+ * delivery an exit cut short, an exception, an NMI, an external interrupt
+ * the guest can take now.  An interrupt it cannot take yet, or a VMM that
+ * asked for the interrupt window, arms the virtual-interrupt intercept:
+ * the CPU exits (VINTR) as soon as the guest can take one.  Interrupts off.
+ */
 static void inject_event(struct xk_vcpu *v, struct svm_vcpu *s)
 {
 	struct vmcb_control *c = &s->vmcb->control;
 	struct xk_event *e = &v->exception;
+	bool window;
 
 	c->event_inj = 0;
 	if (s->reinject) {
 		c->event_inj = s->reinject;
 		s->reinject = 0;
-		return;
+	} else if (e->pending) {
+		c->event_inj = e->vector |
+			       ((u64)SVM_EV_TYPE_EXC << SVM_EV_TYPE_SHIFT) |
+			       SVM_EV_VALID;
+		if (e->has_error)
+			c->event_inj |= SVM_EV_ERR_VALID |
+					((u64)e->error << 32);
+		if (e->vector == XK_EXC_PF)
+			s->vmcb->save.cr2 = e->cr2;
+		e->pending = false;
+	} else if (v->nmi_pending && !v->nmi_masked) {
+		c->event_inj = XK_EXC_NMI |
+			       ((u64)SVM_EV_TYPE_NMI << SVM_EV_TYPE_SHIFT) |
+			       SVM_EV_VALID;
+		v->nmi_pending = false;
+		v->nmi_masked = true;
+		c->intercept_misc1 |= SVM_I1_IRET; /* to see the NMI end */
+		v->stats.nmi_injections++;
+	} else if (v->irq_pending && (v->rflags & XK_RFLAGS_IF) &&
+		   !(c->int_state & SVM_INT_SHADOW)) {
+		c->event_inj = v->irq_vector |
+			       ((u64)SVM_EV_TYPE_INTR << SVM_EV_TYPE_SHIFT) |
+			       SVM_EV_VALID;
+		v->irq_pending = false;
+		v->stats.irq_injections++;
 	}
-	if (!e->pending)
-		return;
-	c->event_inj = e->vector | ((u64)SVM_EV_TYPE_EXC << SVM_EV_TYPE_SHIFT) |
-		       SVM_EV_VALID;
-	if (e->has_error)
-		c->event_inj |= SVM_EV_ERR_VALID | ((u64)e->error << 32);
-	if (e->vector == XK_EXC_PF)
-		s->vmcb->save.cr2 = e->cr2;
-	e->pending = false;
+	window = v->irq_pending ||
+		 (v->run->request_interrupt_window && !c->event_inj);
+	if (window) {
+		c->v_intr |= SVM_V_IRQ | SVM_V_IGN_TPR;
+		c->intercept_misc1 |= SVM_I1_VINTR;
+	} else {
+		c->v_intr &= ~(SVM_V_IRQ | SVM_V_IGN_TPR);
+		c->intercept_misc1 &= ~SVM_I1_VINTR;
+	}
 }
 
 static void svm_vcpu_enter(struct xk_vcpu *v)
@@ -657,6 +702,10 @@ static int svm_handle_exit(struct xk_vcpu *v)
 	u64 code = c->exit_code;
 
 	save_exit_int_info(v, s);
+	if (s->awaiting_iret && v->rip != s->nmi_iret_rip) {
+		s->awaiting_iret = false;
+		v->nmi_masked = false;
+	}
 
 	/*
 	 * VMRUN refused the state.  The APM's exit code is -1 in 64 bits; QEMU
@@ -673,6 +722,23 @@ static int svm_handle_exit(struct xk_vcpu *v)
 	switch (code) {
 	case SVM_EXIT_INTR:
 		v->stats.irq_exits++;
+		return 1;
+	case SVM_EXIT_VINTR:
+		/* the guest can take an interrupt: the window is open */
+		c->v_intr &= ~(SVM_V_IRQ | SVM_V_IGN_TPR);
+		c->intercept_misc1 &= ~SVM_I1_VINTR;
+		v->stats.irq_window_exits++;
+		return 1;
+	case SVM_EXIT_IRET:
+		/*
+		 * The guest leaves its NMI handler.  The IRET has not run yet;
+		 * NMIs stay blocked until it has, so unmasking waits for the
+		 * next exit at another RIP.
+		 */
+		c->intercept_misc1 &= ~SVM_I1_IRET;
+		s->nmi_iret_rip = v->rip;
+		s->awaiting_iret = true;
+		v->stats.nmi_window_exits++;
 		return 1;
 	case SVM_EXIT_NMI:
 	case SVM_EXIT_SMI:
@@ -896,6 +962,8 @@ const struct xk_vendor_ops xk_svm_ops = {
 	.vcpu_enter = svm_vcpu_enter,
 	.handle_exit = svm_handle_exit,
 	.next_rip = svm_next_rip,
+	.interrupt_allowed = svm_interrupt_allowed,
+	.interrupt_shadow = svm_interrupt_shadow,
 	.paging_enabled = svm_paging_enabled,
 	.get_sregs = svm_get_sregs,
 	.set_sregs = svm_set_sregs,

@@ -27,6 +27,8 @@ struct svm_vcpu {
 	u64 sysenter_eip_hi; /* (l) Intel-vendor guests only */
 	u64 sysenter_esp_hi; /* (l) */
 	u64 tsc_aux;         /* (l) */
+	u64 nmi_iret_rip;    /* (l) RIP of the IRET ending an NMI */
+	bool awaiting_iret;  /* (l) NMIs unmask once RIP moves on */
 };
 
 /* Per host CPU, set up at load (svm.c). */

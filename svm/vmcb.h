@@ -124,6 +124,7 @@ _Static_assert(xk_offsetof(struct vmcb_save, g_pat) == 0x268, "vmcb");
 #define SVM_I1_CPUID XK_BIT(18)
 #define SVM_I1_RSM XK_BIT(19)
 #define SVM_I1_INVD XK_BIT(22)
+#define SVM_I1_IRET XK_BIT(20)
 #define SVM_I1_HLT XK_BIT(24)
 #define SVM_I1_INVLPGA XK_BIT(26)
 #define SVM_I1_IOIO XK_BIT(27)
@@ -147,6 +148,7 @@ _Static_assert(xk_offsetof(struct vmcb_save, g_pat) == 0x268, "vmcb");
 /* v_intr */
 #define SVM_V_TPR_MASK 0xffULL
 #define SVM_V_IRQ XK_BIT(8)
+#define SVM_V_IGN_TPR XK_BIT(20)
 #define SVM_V_INTR_MASKING XK_BIT(24)
 
 #define SVM_INT_SHADOW XK_BIT(0)
@@ -177,6 +179,7 @@ _Static_assert(xk_offsetof(struct vmcb_save, g_pat) == 0x268, "vmcb");
 #define SVM_EXIT_INIT 0x063
 #define SVM_EXIT_VINTR 0x064
 #define SVM_EXIT_RDPMC 0x06f
+#define SVM_EXIT_IRET 0x074
 #define SVM_EXIT_CPUID 0x072
 #define SVM_EXIT_RSM 0x073
 #define SVM_EXIT_INVD 0x076

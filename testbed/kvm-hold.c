@@ -54,12 +54,13 @@ int main(int argc, char **argv)
 			return fail("KVM_CREATE_VCPU");
 	}
 
-	printf("kvm-hold: api %d, holding vm fd %d, vcpu fd %d (pid %d)\n",
-	       api, vm, vcpu, (int)getpid());
+	printf("kvm-hold: api %d, holding vm fd %d, vcpu fd %d (pid %d)\n", api,
+	       vm, vcpu, (int)getpid());
 	fflush(stdout);
 
 	if (ready) {
-		fd = open(ready, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		fd = open(ready, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			  0644);
 		if (fd < 0)
 			return fail("create ready file");
 		close(fd);

@@ -353,7 +353,8 @@ XT_TEST(run, run_fields)
 	XT_EQ(f->run->if_flag, 1);
 	XT_EQ(f->run->cr8, 5);
 	XT_EQ(f->run->apic_base, 0xfee00000 | XK_APICBASE_ENABLE);
-	XT_EQ(f->run->ready_for_interrupt_injection, 0);
+	/* IF set, nothing queued: a user-space irqchip may inject now */
+	XT_EQ(f->run->ready_for_interrupt_injection, 1);
 	XT_EQ(f->run->flags, 0);
 }
 

@@ -718,6 +718,18 @@ static bool fake_paging_enabled(struct xk_vcpu *v)
 	return !!(to_fv(v)->sregs.cr0 & XK_CR0_PG);
 }
 
+/* The fake has no interrupt shadow: RFLAGS.IF alone decides. */
+static bool fake_interrupt_shadow(struct xk_vcpu *v)
+{
+	(void)v;
+	return false;
+}
+
+static bool fake_interrupt_allowed(struct xk_vcpu *v)
+{
+	return !!(v->rflags & XK_RFLAGS_IF) && !v->exception.pending;
+}
+
 static void fake_get_sregs(struct xk_vcpu *v, struct kvm_sregs *s)
 {
 	*s = to_fv(v)->sregs;
@@ -845,6 +857,8 @@ const struct xk_vendor_ops fake_ops = {
 	.handle_exit = fake_handle_exit,
 	.next_rip = fake_next_rip,
 	.paging_enabled = fake_paging_enabled,
+	.interrupt_allowed = fake_interrupt_allowed,
+	.interrupt_shadow = fake_interrupt_shadow,
 	.get_sregs = fake_get_sregs,
 	.set_sregs = fake_set_sregs,
 	.get_msr = fake_get_msr,
