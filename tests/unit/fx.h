@@ -32,13 +32,14 @@ struct fx {
 	struct fx_mem mem[FX_MAX_MEM];
 	unsigned int nmem;
 	u64 pt_next, pt_end; /* page-table pool (fx_pt_*) */
-	bool dead;           /* fx_destroy() ran */
+	bool dead;           /* the VM is gone */
 };
 
 /* A VM with vCPU 0 (fx_new) or none (fx_new_vm).  Fail the test on error. */
 struct fx *fx_new(void);
 struct fx *fx_new_vm(void);
-/* Tear down now and check the fake saw nothing wrong (else: later). */
+/* Tear down and free now (f is gone), and check the fake saw nothing
+ * wrong; otherwise the cleanup does that when the test ends. */
 void fx_destroy(struct fx *f);
 
 /* Page-aligned zeroed memory of this process, freed at the end. */

@@ -108,8 +108,8 @@ static void fx_cleanup(void *arg)
 
 void fx_destroy(struct fx *f)
 {
-	fx_teardown(f);
-	fx_check_fake();
+	xt_cleanup_cancel(fx_cleanup, f);
+	fx_cleanup(f);
 }
 
 long fx_vm_ioctl(struct fx *f, unsigned int cmd, const void *arg)
