@@ -29,9 +29,14 @@
  *    handle_exit passes the step to the core's handler exactly as svm.c
  *    does.  A step marked repeat is taken again while the guest's RIP stays
  *    where the exit left it, which is how a REP string instruction that the
- *    core completes in batches comes back.  An exception the core queued
- *    is "delivered" at the next entry: logged (vector, error code, CR2,
- *    RIP) and cleared, as inject_event() does.  The next-RIP operation
+ *    core completes in batches comes back.  Events are "delivered" at the
+ *    next entry in svm.c's order (inject_event): an exception the core
+ *    queued, else an NMI unless one is being handled (then NMIs stay
+ *    masked until a FAKE_IRET step), else an external interrupt from
+ *    KVM_INTERRUPT if RFLAGS.IF allows (the fake has no interrupt shadow);
+ *    each is logged (kind, vector, error code, CR2, RIP) and cleared.
+ *    There is no VINTR intercept to model: the core itself reports an open
+ *    interrupt window after each exit.  The next-RIP operation
  *    answers the step's NRIP when the test gave one (NRIP-save) and
  *    otherwise calls xk_next_rip(), the real decoder reading the guest's
  *    memory through the real page-table walker.
@@ -538,22 +543,48 @@ static void fake_vcpu_load(struct xk_vcpu *v, unsigned int cpu)
 	to_fv(v)->loads++;
 }
 
-static void deliver_event(struct xk_vcpu *v, struct fake_vcpu *fv)
+static void log_event(struct xk_vcpu *v, struct fake_vcpu *fv, u8 type,
+		      u8 vector)
 {
 	struct fake_event *e;
 
-	if (!v->exception.pending)
-		return;
 	if (fv->nevents < FAKE_MAX_EVENTS) {
 		e = &fv->events[fv->nevents];
-		e->vector = v->exception.vector;
-		e->has_error = v->exception.has_error;
-		e->error = v->exception.error;
-		e->cr2 = v->exception.cr2;
+		memset(e, 0, sizeof(*e));
+		e->type = type;
+		e->vector = vector;
 		e->rip = v->rip;
+		if (type == FAKE_EV_EXC) {
+			e->has_error = v->exception.has_error;
+			e->error = v->exception.error;
+			e->cr2 = v->exception.cr2;
+		}
 	}
 	fv->nevents++;
-	v->exception.pending = false;
+}
+
+/* One event into the guest, in svm.c's order; true if one went in. */
+static bool deliver_event(struct xk_vcpu *v, struct fake_vcpu *fv)
+{
+	if (v->exception.pending) {
+		log_event(v, fv, FAKE_EV_EXC, v->exception.vector);
+		v->exception.pending = false;
+		return true;
+	}
+	if (v->nmi_pending && !v->nmi_masked) {
+		log_event(v, fv, FAKE_EV_NMI, XK_EXC_NMI);
+		v->nmi_pending = false;
+		v->nmi_masked = true;
+		v->stats.nmi_injections++;
+		return true;
+	}
+	if (v->irq_pending && (v->rflags & XK_RFLAGS_IF)) {
+		log_event(v, fv, FAKE_EV_INTR, v->irq_vector);
+		v->irq_pending = false;
+		v->stats.irq_injections++;
+		return true;
+	}
+	return false;
 }
 
 static u64 now_ns(void)
@@ -596,7 +627,7 @@ static void fake_vcpu_enter(struct xk_vcpu *v)
 {
 	struct fake_vcpu *fv = to_fv(v);
 	unsigned long flush = 1UL << XK_REQ_TLB_FLUSH;
-	bool delivered = v->exception.pending, flushed = false;
+	bool delivered, flushed = false;
 	const struct fake_step *st;
 
 	if (!host_user_irqs_disabled())
@@ -617,7 +648,7 @@ static void fake_vcpu_enter(struct xk_vcpu *v)
 	v->skipped = false;
 	v->has_run = true;
 	fv->entries++;
-	deliver_event(v, fv);
+	delivered = deliver_event(v, fv);
 
 	if (fv->last >= 0 && fv->script[fv->last].repeat && !delivered &&
 	    v->rip == fv->last_rip && fv->reps < fv->repeat_cap) {
@@ -705,6 +736,9 @@ static int fake_handle_exit(struct xk_vcpu *v)
 		return 1;
 	case FAKE_CALL:
 		return st->handler ? st->handler(v, st->arg) : 1;
+	case FAKE_IRET:
+		v->nmi_masked = false;
+		return 1;
 	case FAKE_END:
 	default:
 		v->run->exit_reason = KVM_EXIT_UNKNOWN;

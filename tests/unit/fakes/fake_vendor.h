@@ -32,6 +32,7 @@ enum fake_kind {
 	FAKE_WAIT_KICK, /* in the guest until kicked (then the guest callback
 			 * runs), then as FAKE_INTR */
 	FAKE_CALL,      /* the step's handler decides (1 / 0 / -errno) */
+	FAKE_IRET,      /* the guest's IRET ends its NMI handler: back in */
 };
 
 /* fake_step.io */
@@ -61,8 +62,13 @@ struct fake_step {
 	void *arg;
 };
 
-/* An event the core asked the backend to inject. */
+/* An event the core asked the backend to inject, by kind. */
+#define FAKE_EV_EXC 0  /* an exception (v->exception) */
+#define FAKE_EV_NMI 1  /* an NMI (v->nmi_pending) */
+#define FAKE_EV_INTR 2 /* an external interrupt (v->irq_pending) */
+
 struct fake_event {
+	u8 type; /* FAKE_EV_* */
 	u8 vector;
 	bool has_error;
 	u32 error;
