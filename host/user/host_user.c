@@ -624,7 +624,10 @@ void host_irq_disable(void)
 
 void host_irq_enable(void)
 {
-	BUG_IF(!irqs_off);
+	if (!irqs_off) {
+		host_bug(__FILE__, __LINE__, "host_irq_enable: not disabled");
+		return;
+	}
 	irqs_off = false;
 	atomic_depth--;
 }

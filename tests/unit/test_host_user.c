@@ -179,3 +179,82 @@ XT_TEST(host_user, misc)
 	XT_ASSERT(strcmp(host_user_last_log(), "hello 42") == 0);
 	XT_ASSERT(host_current_pid() > 0);
 }
+
+XT_TEST(host_user, user_window)
+{
+	static u8 area[4 * 4096] __attribute__((aligned(4096)));
+	u64 ua = (u64)(uintptr_t)area;
+	struct host_pin *pin;
+	u8 b[8] = { 0 };
+
+	host_user_set_user_window(ua + 4096, 2 * 4096);
+	XT_EQ(host_copy_from_user(b, ua + 4096, 8), 0);
+	XT_EQ(host_copy_from_user(b, ua + 3 * 4096 - 8, 8), 0);
+	XT_EQ(host_copy_from_user(b, ua + 3 * 4096 - 7, 8), -EFAULT);
+	XT_EQ(host_copy_to_user(ua + 4095, b, 2), -EFAULT);
+	XT_EQ(host_copy_to_user(ua, b, 0), 0); /* nothing to copy */
+	XT_EQ(host_pin_user(ua + 4096, 2, true, &pin), 0);
+	host_unpin_user(pin);
+	XT_EQ(host_pin_user(ua + 4096, 3, true, &pin), -EFAULT);
+	XT_EQ(host_pin_user(ua, 1, true, &pin), -EFAULT);
+	XT_ASSERT(pin == NULL);
+	host_user_set_user_window(0, 0);
+	XT_EQ(host_copy_from_user(b, ua, 8), 0);
+}
+
+XT_TEST(host_user, late_signal)
+{
+	host_user_signal_after(3);
+	XT_ASSERT(!host_signal_pending());
+	XT_ASSERT(!host_signal_pending());
+	XT_ASSERT(host_signal_pending());
+	XT_ASSERT(host_signal_pending());
+	XT_EQ(host_user_signal_checks(), 4);
+	host_user_signal_after(0);
+	XT_ASSERT(!host_signal_pending());
+}
+
+XT_TEST(host_user, irq_flag_is_atomic_context)
+{
+	XT_ASSERT(!host_user_irqs_disabled());
+	host_irq_disable();
+	XT_ASSERT(host_user_irqs_disabled());
+	XT_EQ(host_user_atomic_depth(), 1);
+	host_irq_enable();
+	XT_EQ(host_user_atomic_depth(), 0);
+	host_user_bug_count_mode(true);
+	{
+		unsigned long b0 = host_user_bugs();
+
+		host_irq_enable(); /* not disabled: a bug */
+		XT_EQ(host_user_bugs() - b0, 1);
+	}
+}
+
+static u32 mxcsr(void)
+{
+	u32 m;
+
+	__asm__ volatile("stmxcsr %0" : "=m"(m));
+	return m;
+}
+
+static void set_mxcsr(u32 m)
+{
+	__asm__ volatile("ldmxcsr %0" ::"m"(m));
+}
+
+/* What the FPU section holds in between is the caller's business. */
+XT_TEST(host_user, fpu_section_restores_state)
+{
+	u32 m0 = mxcsr();
+
+	set_mxcsr(0x3f80);
+	host_fpu_begin();
+	XT_ASSERT(host_user_in_fpu());
+	set_mxcsr(0x1f80); /* "the guest's" */
+	host_fpu_end();
+	XT_ASSERT(!host_user_in_fpu());
+	XT_EQ(mxcsr(), 0x3f80);
+	set_mxcsr(m0);
+}
