@@ -848,17 +848,15 @@ XT_TEST(emul_native, push_pop)
 		g.st.gpr[4] = sp;
 		if (o16)
 			g.b[g.n++] = 0x66;
-		r = rndn(16);
-		while (r == 4)
+		do /* never RSP; no SIB for [r12] */
 			r = rndn(16);
+		while (r == 4 || (kind == 0 && r == 12));
 		if (kind == 0) { /* [r] */
 			if (r >= 8)
 				g.b[g.n++] = 0x41;
 			g.b[g.n++] = push ? 0xff : 0x8f;
 			g.b[g.n++] = (u8)((push ? 0x30 : 0x00) | 0x80 |
 					  (r & 7));
-			if ((r & 7) == 4)
-				g.b[g.n - 1] = 0; /* avoided above */
 			put_le(&g, 0, 4);
 			g.st.gpr[r] = target;
 		} else if (kind == 1) { /* [rsp+disp32] */
