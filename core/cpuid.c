@@ -75,6 +75,20 @@ static struct kvm_cpuid_entry2 *add(struct cpuid_out *o, u32 fn, u32 idx,
 	return e;
 }
 
+/* Bytes of a standard-format XSAVE image holding the components xcr0. */
+static u32 xsave_size(u64 xcr0)
+{
+	u32 size = 576, a, b, c, d, i;
+
+	for (i = 2; i < 63; i++) {
+		if (!(xcr0 & XK_BIT(i)))
+			continue;
+		xk_cpuid(0xd, i, &a, &b, &c, &d);
+		size = XK_MAX(size, a + b); /* EAX size, EBX offset */
+	}
+	return size;
+}
+
 /* Fill up to max entries; -E2BIG when they do not all fit. */
 int xk_supported_cpuid(struct kvm_cpuid_entry2 *entries, u32 max, u32 *n)
 {
@@ -118,8 +132,8 @@ int xk_supported_cpuid(struct kvm_cpuid_entry2 *entries, u32 max, u32 *n)
 			return -E2BIG;
 		e->eax = (u32)xcr0;
 		e->edx = (u32)(xcr0 >> 32);
-		/* EBX: size for the XCR0 in force now, which is the host's */
-		e->ecx = e->ebx;
+		/* sizes of an image holding every component offered */
+		e->ebx = e->ecx = xsave_size(xcr0);
 		e = add(&o, 0xd, 1, true);
 		if (!e)
 			return -E2BIG;

@@ -39,7 +39,8 @@ static long dispatch(const struct xk_ioctl *tab, u32 n, void *obj,
 		     struct host_mutex *lock, unsigned int cmd, u64 uarg,
 		     long unknown)
 {
-	u8 karg[XK_IOCTL_ARG_MAX] __attribute__((aligned(8)));
+	u8 small[XK_IOCTL_ARG_MAX] __attribute__((aligned(8)));
+	u8 *karg = small;
 	const struct xk_ioctl *e = NULL;
 	u32 size = _IOC_SIZE(cmd), dir = _IOC_DIR(cmd), i;
 	long r;
@@ -53,18 +54,29 @@ static long dispatch(const struct xk_ioctl *tab, u32 n, void *obj,
 		return unknown;
 	if (dir == _IOC_NONE)
 		size = 0;
-	if (size > sizeof(karg))
-		return -EINVAL;
+	if (size > sizeof(small)) {
+		/* KVM_GET/SET_XSAVE carry 4 KiB */
+		karg = host_zalloc(size);
+		if (!karg)
+			return -ENOMEM;
+	} else {
+		xk_memset(small, 0, sizeof(small));
+	}
+	r = 0;
 	if ((dir & _IOC_WRITE) && size && host_copy_from_user(karg, uarg, size))
-		return -EFAULT;
-	if (e->lock == XK_IOC_VCPU)
-		host_mutex_lock(lock);
-	r = e->fn(obj, karg, uarg);
-	if (e->lock == XK_IOC_VCPU)
-		host_mutex_unlock(lock);
+		r = -EFAULT;
+	if (!r) {
+		if (e->lock == XK_IOC_VCPU)
+			host_mutex_lock(lock);
+		r = e->fn(obj, karg, uarg);
+		if (e->lock == XK_IOC_VCPU)
+			host_mutex_unlock(lock);
+	}
 	if (r >= 0 && (dir & _IOC_READ) && size &&
 	    host_copy_to_user(uarg, karg, size))
-		return -EFAULT;
+		r = -EFAULT;
+	if (karg != small)
+		host_free(karg, size);
 	return r;
 }
 
@@ -82,6 +94,8 @@ static const struct xk_cap caps[] = {
 	{ KVM_CAP_SET_TSS_ADDR, 1 },
 	{ KVM_CAP_EXT_CPUID, 1 },
 	{ KVM_CAP_MP_STATE, 1 },
+	{ KVM_CAP_XSAVE, 1 },
+	{ KVM_CAP_XCRS, 1 },
 	{ KVM_CAP_USER_NMI, 1 },
 	{ KVM_CAP_IMMEDIATE_EXIT, 1 },
 	{ KVM_CAP_READONLY_MEM, 1 },
@@ -532,7 +546,49 @@ static long vcpu_set_mp_state(void *obj, void *karg, u64 uarg)
 	return mp->mp_state == KVM_MP_STATE_RUNNABLE ? 0 : -EINVAL;
 }
 
+static long vcpu_get_fpu(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_get_fpu(obj, karg);
+}
+
+static long vcpu_set_fpu(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_set_fpu(obj, karg);
+}
+
+static long vcpu_get_xsave(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_get_xsave(obj, karg);
+}
+
+static long vcpu_set_xsave(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_set_xsave(obj, karg);
+}
+
+static long vcpu_get_xcrs(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_get_xcrs(obj, karg);
+}
+
+static long vcpu_set_xcrs(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_set_xcrs(obj, karg);
+}
+
 static const struct xk_ioctl vcpu_ioctls[] = {
+	{ KVM_GET_FPU, vcpu_get_fpu, XK_IOC_VCPU },
+	{ KVM_SET_FPU, vcpu_set_fpu, XK_IOC_VCPU },
+	{ KVM_GET_XSAVE, vcpu_get_xsave, XK_IOC_VCPU },
+	{ KVM_SET_XSAVE, vcpu_set_xsave, XK_IOC_VCPU },
+	{ KVM_GET_XCRS, vcpu_get_xcrs, XK_IOC_VCPU },
+	{ KVM_SET_XCRS, vcpu_set_xcrs, XK_IOC_VCPU },
 	{ KVM_INTERRUPT, vcpu_interrupt, XK_IOC_VCPU },
 	{ KVM_NMI, vcpu_nmi, XK_IOC_VCPU },
 	{ KVM_GET_MP_STATE, vcpu_get_mp_state, XK_IOC_VCPU },

@@ -49,6 +49,7 @@ void xk_fpu_setup(void)
 	}
 	if (fpu_size < 576)
 		fpu_size = 576;
+	xk_fpu_setup_mxcsr();
 }
 
 /*
@@ -105,6 +106,11 @@ static void fpu_init_state(struct xk_vcpu *v)
 	*(u32 *)(f + XSAVE_MXCSR) = 0x1f80;
 	/* XSTATE_BV = 0: every component starts in its initial state */
 	v->xcr0 = 1; /* x87 only, as after RESET */
+}
+
+u32 xk_fpu_size(void)
+{
+	return fpu_size;
 }
 
 u64 xk_host_xcr0(void)

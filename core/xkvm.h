@@ -272,6 +272,15 @@ int xk_emulation_failed(struct xk_vcpu *v);
 int xk_next_rip(struct xk_vcpu *v, u64 *next); /* decode at CS:RIP */
 int xk_pio_string_complete(struct xk_vcpu *v);
 void xk_fpu_setup(void);
+void xk_fpu_setup_mxcsr(void);
+u32 xk_fpu_size(void);
+bool xk_xcr0_valid(u64 val);
+int xk_get_fpu(struct xk_vcpu *v, struct kvm_fpu *f);
+int xk_set_fpu(struct xk_vcpu *v, const struct kvm_fpu *f);
+int xk_get_xsave(struct xk_vcpu *v, struct kvm_xsave *x);
+int xk_set_xsave(struct xk_vcpu *v, const struct kvm_xsave *x);
+int xk_get_xcrs(struct xk_vcpu *v, struct kvm_xcrs *x);
+int xk_set_xcrs(struct xk_vcpu *v, const struct kvm_xcrs *x);
 u64 xk_host_xcr0(void);
 void xk_skip_to(struct xk_vcpu *v, u64 next_rip);
 void xk_queue_exception(struct xk_vcpu *v, u8 vector, bool has_error,
