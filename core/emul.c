@@ -603,10 +603,10 @@ static u64 alu(unsigned int op, u64 a, u64 b, unsigned int size, u64 *rflags)
 
 	a &= m;
 	b &= m;
+	if (op == OP_ADC || op == OP_SBB)
+		cin = *rflags & FL_CF;
 	switch (op) {
 	case OP_ADC:
-		cin = *rflags & FL_CF;
-		/* fall through */
 	case OP_ADD:
 	case OP_INC:
 		res = (a + b + cin) & m;
@@ -617,8 +617,6 @@ static u64 alu(unsigned int op, u64 a, u64 b, unsigned int size, u64 *rflags)
 		f |= (a ^ b ^ res) & FL_AF;
 		break;
 	case OP_SBB:
-		cin = *rflags & FL_CF;
-		/* fall through */
 	case OP_SUB:
 	case OP_CMP:
 	case OP_DEC:
@@ -954,7 +952,8 @@ static bool lookup(const struct xk_insn *in, struct row *out)
  * The decoder refuses a LOCK the CPU would #UD on.  Tell that apart from
  * bytes that are invalid anyway: drop the F0 prefixes and decode again.
  */
-static bool lock_misuse(const struct xk_emul *e, const u8 *insn, u32 n)
+static __attribute__((__noinline__)) bool lock_misuse(const struct xk_emul *e,
+						      const u8 *insn, u32 n)
 {
 	u8 buf[XK_INSN_MAX];
 	struct xk_insn in;
