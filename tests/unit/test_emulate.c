@@ -809,10 +809,10 @@ struct bad_case {
 XT_TEST(mmio, unemulatable_internal_error)
 {
 	static const struct bad_case bad[] = {
-		{ "add [rax], ecx", { 0x01, 0x08 }, 2, true },
+		{ "fld dword [rax]", { 0xd9, 0x00 }, 2, true },
 		{ "mov ecx, eax (register form)", { 0x89, 0xc1 }, 2, true },
 		{ "movsd [rax], xmm0", { 0xf2, 0x0f, 0x11, 0x00 }, 4, true },
-		{ "lock inc dword [rax]", { 0xf0, 0xff, 0x00 }, 3, true },
+		{ "fxsave [rax]", { 0x0f, 0xae, 0x00 }, 3, true },
 		{ "c7 /1 (undefined)", { 0xc7, 0x08, 1, 2, 3, 4 }, 6, false },
 	};
 	unsigned int i;
