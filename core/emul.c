@@ -851,7 +851,7 @@ static int do_string(struct run *x, unsigned int op, const struct row *row)
 	unsigned int size = size_of(x, row->dst), as = in->addrsize;
 	int src_seg = in->seg >= 0 ? in->seg : XK_SEG_DS;
 	u64 am = mask_of(as), si = x->r.gpr[6] & am, di = x->r.gpr[7] & am;
-	u64 step = (x->r.rflags & FL_DF) ? (u64) - (s64)size : size;
+	u64 step = (x->r.rflags & FL_DF) ? 0 - (u64)size : size;
 	bool rep = in->rep || in->repne, stop = false;
 	struct opnd acc;
 	u64 count = 0, a = 0, b = 0;
@@ -939,11 +939,12 @@ static bool lookup(const struct xk_insn *in, struct row *out)
 			out->src = g->src;
 		}
 		/* C6/C7, F6/F7: the odd opcode is the full-size form */
-		if ((in->opcode == 0xc7 || in->opcode == 0xf7) &&
-		    (out->src & 0xf) == K_I)
-			out->src = Iv;
-		if (in->opcode == 0xc7 || in->opcode == 0xf7)
+		if (in->map == XK_MAP_ONE &&
+		    (in->opcode == 0xc7 || in->opcode == 0xf7)) {
 			out->dst = (out->dst & 0xf) | Z_V;
+			if ((out->src & 0xf) == K_I)
+				out->src = Iv;
+		}
 	}
 	return out->op != OP_NONE;
 }
