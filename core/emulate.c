@@ -270,7 +270,7 @@ static void pio_exit(struct xk_vcpu *v, const struct xk_pio *p)
  * field needs decode assists.
  */
 static int string_setup(struct xk_vcpu *v, struct xk_guest_view *g,
-			struct xk_pio *p, u64 *la, s64 *step)
+			struct xk_pio *p, u64 *la, s64 *step, u64 *offp)
 {
 	const struct kvm_segment *seg = p->in ? &g->s.es : &g->s.ds;
 	struct xk_insn insn;
@@ -311,17 +311,29 @@ static int string_setup(struct xk_vcpu *v, struct xk_guest_view *g,
 	if (g->mode != XK_MODE_LONG64)
 		*la &= 0xffffffffULL;
 	*step = (v->rflags & XK_RFLAGS_DF) ? -(s64)p->size : p->size;
+	*offp = off;
 	return 0;
 }
 
-/* How many elements of this batch fit the data page and one guest page. */
-static u32 string_batch(u64 la, s64 step, u8 size, u64 count)
+/*
+ * How many elements of this batch fit the data page, one guest page, and the
+ * index register before it wraps at the address size.  A first element that
+ * itself straddles two pages goes alone.
+ */
+static u32 string_batch(u64 la, s64 step, u8 size, u64 count, u64 off,
+			u8 addr_size)
 {
-	u64 in_page = step > 0 ? XK_PAGE_SIZE - (la & ~XK_PAGE_MASK) :
-				 (la & ~XK_PAGE_MASK) + size;
-	u64 n = XK_MIN(count, XK_PAGE_SIZE / size);
+	u64 in_page, wrap, n;
 
+	if ((la & ~XK_PAGE_MASK) + size > XK_PAGE_SIZE)
+		return 1;
+	in_page = step > 0 ? XK_PAGE_SIZE - (la & ~XK_PAGE_MASK) :
+			     (la & ~XK_PAGE_MASK) + size;
+	wrap = step > 0 ? (addr_mask(addr_size) - off + 1) / size :
+			  off / size + 1;
+	n = XK_MIN(count, XK_PAGE_SIZE / size);
 	n = XK_MIN(n, in_page / size);
+	n = XK_MIN(n, wrap);
 	return n ? (u32)n : 1;
 }
 
@@ -334,7 +346,11 @@ static int string_copy(struct xk_vcpu *v, struct xk_guest_view *g, u64 la,
 	for (i = 0; i < p->count; i++) {
 		u8 *d = (u8 *)v->pio_data + i * p->size;
 
-		r = linear_copy(v, g, la + (u64)(step * (s64)i), d, p->size,
+		u64 ea = la + (u64)(step * (s64)i);
+
+		if (g->mode != XK_MODE_LONG64)
+			ea &= 0xffffffffULL;
+		r = linear_copy(v, g, ea, d, p->size,
 				to_guest ? XK_ACC_WRITE : 0);
 		if (r)
 			return r;
@@ -347,7 +363,7 @@ int xk_handle_pio(struct xk_vcpu *v, u16 port, u8 size, bool in, bool string,
 {
 	struct xk_pio *p = &v->pio;
 	struct xk_guest_view g;
-	u64 la, count;
+	u64 la, count, off;
 	s64 step;
 	int r;
 
@@ -378,7 +394,7 @@ int xk_handle_pio(struct xk_vcpu *v, u16 port, u8 size, bool in, bool string,
 	}
 
 	view_init(v, &g);
-	r = string_setup(v, &g, p, &la, &step);
+	r = string_setup(v, &g, p, &la, &step, &off);
 	if (r)
 		return r < 0 ? xk_emulation_failed(v) : 1;
 	count = rep ? v->gpr[XK_RCX] & addr_mask(p->addr_size) : 1;
@@ -386,7 +402,7 @@ int xk_handle_pio(struct xk_vcpu *v, u16 port, u8 size, bool in, bool string,
 		xk_skip_to(v, next_rip);
 		return 1;
 	}
-	p->count = string_batch(la, step, size, count);
+	p->count = string_batch(la, step, size, count, off, p->addr_size);
 	if (!in) {
 		r = string_copy(v, &g, la, step, p, false);
 		if (r)
@@ -404,14 +420,14 @@ int xk_pio_string_complete(struct xk_vcpu *v)
 	struct xk_pio *p = &v->pio;
 	int ptr = p->in ? XK_RDI : XK_RSI;
 	struct xk_guest_view g;
-	u64 la, left;
+	u64 la, left, off;
 	s64 step;
 	int r;
 
 	if (v->rip != p->rip)
 		return 1; /* the VMM moved the vCPU elsewhere */
 	view_init(v, &g);
-	r = string_setup(v, &g, p, &la, &step);
+	r = string_setup(v, &g, p, &la, &step, &off);
 	if (r)
 		return r < 0 ? xk_emulation_failed(v) : 1;
 	if (p->in) {
@@ -589,16 +605,26 @@ bool xk_guest_is_intel(struct xk_vcpu *v)
 	       e->edx == 0x49656e69;
 }
 
+/* "AuthenticAMD" or "HygonGenuine" in leaf 0 */
+static bool guest_is_amd(const struct kvm_cpuid_entry2 *e)
+{
+	return (e->ebx == 0x68747541 && e->edx == 0x69746e65 &&
+		e->ecx == 0x444d4163) ||
+	       (e->ebx == 0x6f677948 && e->ecx == 0x656e6975 &&
+		e->edx == 0x6e65476e);
+}
+
 /*
  * Intel CPUs answer a leaf above the maximum of its range with the highest
- * basic leaf; AMD CPUs answer zeros.  Linux follows the guest's vendor.
+ * basic leaf; AMD CPUs answer zeros.  Linux follows the guest's vendor and
+ * treats every vendor but AMD and Hygon the Intel way.
  */
 static const struct kvm_cpuid_entry2 *cpuid_out_of_range(struct xk_vcpu *v,
 							 u32 fn, u32 idx)
 {
 	const struct kvm_cpuid_entry2 *basic = cpuid_find(v, 0, 0), *cls;
 
-	if (!basic || !xk_guest_is_intel(v))
+	if (!basic || guest_is_amd(basic))
 		return NULL;
 	if (fn >= 0x40000000 && fn <= 0x4fffffff)
 		cls = cpuid_find(v, fn & 0xffffff00, 0);
@@ -619,6 +645,11 @@ int xk_handle_cpuid(struct xk_vcpu *v)
 	u64 next;
 	int r;
 
+	/* the next RIP first: a fault there must leave the inputs intact */
+	v->stats.cpuid_exits++;
+	r = xk_ops->next_rip(v, &next);
+	if (r)
+		return r < 0 ? xk_emulation_failed(v) : 1;
 	if (!e)
 		e = cpuid_out_of_range(v, fn, idx);
 	if (e) {
@@ -626,15 +657,21 @@ int xk_handle_cpuid(struct xk_vcpu *v)
 		b = e->ebx;
 		c = e->ecx;
 		d = e->edx;
+	} else if (fn == 0xb || fn == 0x1f) {
+		/*
+		 * Topology leaves past the last level: the level number comes
+		 * back in ECX and the x2APIC ID, the same in every sub-leaf,
+		 * in EDX (Linux takes it from sub-leaf 1).
+		 */
+		const struct kvm_cpuid_entry2 *one = cpuid_find(v, fn, 1);
+
+		c = idx & 0xff;
+		d = one ? one->edx : 0;
 	}
 	v->gpr[XK_RAX] = a;
 	v->gpr[XK_RBX] = b;
 	v->gpr[XK_RCX] = c;
 	v->gpr[XK_RDX] = d;
-	v->stats.cpuid_exits++;
-	r = xk_ops->next_rip(v, &next);
-	if (r)
-		return r < 0 ? xk_emulation_failed(v) : 1;
 	xk_skip_to(v, next);
 	return 1;
 }

@@ -509,8 +509,7 @@ static long vcpu_interrupt(void *obj, void *karg, u64 uarg)
 	(void)uarg;
 	if (irq->irq >= 256)
 		return -EINVAL;
-	if (v->irq_pending)
-		return -EEXIST; /* Linux: one at a time until it is delivered */
+	/* a vector not yet delivered is replaced, as in Linux */
 	v->irq_pending = true;
 	v->irq_vector = (u8)irq->irq;
 	return 0;

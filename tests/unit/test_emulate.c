@@ -224,9 +224,6 @@ XT_TEST(cpuid, out_of_range_rule_for_other_vendors)
 	ent(&e[0], 0, 0, 0, 1, CENTAUR);
 	ent(&e[1], 1, 0, 0, 0x11, 0x12, 0x13, 0x14);
 	XT_EQ(fx_set_cpuid(f, e, 2), 0);
-	XT_KNOWN_BUG("the out-of-range CPUID rule is applied to GenuineIntel "
-		     "only; Linux applies it unless the vendor is AMD or "
-		     "Hygon (get_out_of_range_cpuid_entry)");
 	o = do_cpuid(f, 0x20, 0);
 	XT_CPUID(o, 0x11, 0x12, 0x13, 0x14);
 }
@@ -244,9 +241,6 @@ XT_TEST(cpuid, topology_leaf_undefined_subleaf)
 	XT_EQ(fx_set_cpuid(f, e, 3), 0);
 	o = do_cpuid(f, 0xb, 1);
 	XT_CPUID(o, 4, 8, 0x201, 7);
-	XT_KNOWN_BUG("CPUID 0xB/0x1F with an undefined subleaf answers all "
-		     "zeros; Linux passes CL through in ECX and gives the "
-		     "x2APIC ID in EDX (kvm_cpuid)");
 	o = do_cpuid(f, 0xb, 0x1234503);
 	XT_CPUID(o, 0, 0, 0x03, 7);
 }
@@ -278,9 +272,6 @@ XT_TEST(cpuid, fetch_fault_keeps_inputs)
 	XT_EQ(ev[0].cr2, 0x123000);
 	fx_get_regs(f, &r);
 	XT_EQ(r.rip, 0x123000);
-	XT_KNOWN_BUG("xk_handle_cpuid writes RAX..RDX before it finds the "
-		     "next RIP; when that fetch faults, CPUID restarts with "
-		     "its inputs overwritten");
 	XT_EQ(r.rax, 0);
 	XT_EQ(r.rcx, 0);
 }

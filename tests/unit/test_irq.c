@@ -96,9 +96,6 @@ XT_TEST(irq, interrupt_while_one_queued)
 	struct fake_event ev[4];
 
 	XT_EQ(interrupt(f, 0x40), 0);
-	XT_KNOWN_BUG("a second KVM_INTERRUPT before the first is delivered "
-		     "fails with -EEXIST; Linux without an in-kernel irqchip "
-		     "replaces the queued vector");
 	XT_EQ(interrupt(f, 0x41), 0);
 	FX_SCRIPT(f, { .kind = FAKE_INTR, .guest = set_if },
 		  { .kind = FAKE_INTR });

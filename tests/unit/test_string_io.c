@@ -321,9 +321,6 @@ XT_TEST(string_io, df_descending_straddling_element)
 	set_gprs(f, 0x2fff, 0, 4, true);
 	fx_script(f, &s, 1);
 	fx_run_expect(f, KVM_EXIT_IO);
-	XT_KNOWN_BUG("with DF=1, a batch whose first element straddles a page "
-		     "boundary goes on below it: string_batch() counts that "
-		     "element's bytes in the next page as room in this one");
 	XT_EQ(f->run->io.count, 1);
 	expect_out_batch(f, 2, 1, 0x2fff, true);
 }
@@ -396,9 +393,6 @@ XT_TEST(string_io, addr16_wrap_with_unaligned_base)
 	want[2] = byte_at(f, 0x12340);
 	want[3] = byte_at(f, 0x12341);
 	fx_script(f, &s, 1);
-	XT_KNOWN_BUG("a string batch runs on past the 16-bit (or 32-bit) "
-		     "wrap of SI/DI when the segment base is not page "
-		     "aligned: string_batch() bounds batches by pages only");
 	while (got < 4) {
 		fx_run_expect(f, KVM_EXIT_IO);
 		d = fx_io_data(f);
