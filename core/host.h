@@ -198,5 +198,6 @@ void host_fpu_end(void);
 
 /* Time: monotonic nanoseconds. */
 u64 host_time_ns(void);
+u32 host_tsc_khz(void); /* the host's TSC frequency, 0 if unknown */
 
 #endif /* XKVM_HOST_H */

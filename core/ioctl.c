@@ -94,6 +94,8 @@ static const struct xk_cap caps[] = {
 	{ KVM_CAP_SET_TSS_ADDR, 1 },
 	{ KVM_CAP_EXT_CPUID, 1 },
 	{ KVM_CAP_MP_STATE, 1 },
+	{ KVM_CAP_IRQ_ROUTING, 1 },
+	{ KVM_CAP_GET_TSC_KHZ, 1 },
 	{ KVM_CAP_XSAVE, 1 },
 	{ KVM_CAP_XCRS, 1 },
 	{ KVM_CAP_USER_NMI, 1 },
@@ -226,7 +228,19 @@ static long vm_set_tss_addr(void *obj, void *karg, u64 uarg)
 	return 0;
 }
 
+/*
+ * GSI routes steer interrupts between in-kernel interrupt controllers;
+ * until a VM has one (KVM_CREATE_IRQCHIP, not written yet) there is
+ * nothing to route and Linux answers EINVAL, as here.
+ */
+static long vm_set_gsi_routing(void *obj, void *karg, u64 uarg)
+{
+	(void)obj, (void)karg, (void)uarg;
+	return -EINVAL;
+}
+
 static const struct xk_ioctl vm_ioctls[] = {
+	{ KVM_SET_GSI_ROUTING, vm_set_gsi_routing, XK_IOC_NOLOCK },
 	{ KVM_SET_USER_MEMORY_REGION, vm_set_memory, XK_IOC_NOLOCK },
 	{ KVM_SET_TSS_ADDR, vm_set_tss_addr, XK_IOC_NOLOCK },
 	{ KVM_CHECK_EXTENSION, dev_check_extension, XK_IOC_NOLOCK },
@@ -581,7 +595,17 @@ static long vcpu_set_xcrs(void *obj, void *karg, u64 uarg)
 	return xk_set_xcrs(obj, karg);
 }
 
+/* No TSC scaling: the guest's TSC runs at the host's rate. */
+static long vcpu_get_tsc_khz(void *obj, void *karg, u64 uarg)
+{
+	u32 khz = host_tsc_khz();
+
+	(void)obj, (void)karg, (void)uarg;
+	return khz ? (long)khz : -EIO;
+}
+
 static const struct xk_ioctl vcpu_ioctls[] = {
+	{ KVM_GET_TSC_KHZ, vcpu_get_tsc_khz, XK_IOC_VCPU },
 	{ KVM_GET_FPU, vcpu_get_fpu, XK_IOC_VCPU },
 	{ KVM_SET_FPU, vcpu_set_fpu, XK_IOC_VCPU },
 	{ KVM_GET_XSAVE, vcpu_get_xsave, XK_IOC_VCPU },

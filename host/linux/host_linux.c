@@ -23,6 +23,7 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include <asm/fpu/api.h>
+#include <asm/tsc.h>
 
 #include "../../core/host.h"
 
@@ -320,6 +321,11 @@ void host_fpu_begin(void)
 void host_fpu_end(void)
 {
 	kernel_fpu_end();
+}
+
+u32 host_tsc_khz(void)
+{
+	return tsc_khz;
 }
 
 u64 host_time_ns(void)
