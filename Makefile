@@ -37,6 +37,7 @@ check:
 
 testbed: module tools guest-tests
 	./testbed/run-tests
+testbed-qemu: module ; XKVM_BOXES=qemu ./testbed/run-tests
 
 test:
 	./scripts/run-all-tests.sh

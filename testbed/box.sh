@@ -3,10 +3,11 @@
 #
 # testbed/box.sh - boot one test box and watch it from outside.
 #
-#   testbed/box.sh MODE [LOG]        MODE is test, refuse or demo (see init)
+#   testbed/box.sh MODE [LOG]     MODE is test, refuse, demo or qemu (see init)
 #
 # Boots Debian's kernel (build/testbed/kernel/vmlinuz) with the initramfs
-# (build/testbed/initramfs.cpio.gz; run deps.sh and mkinitramfs.sh first) in
+# (build/testbed/initramfs.cpio.gz; run deps.sh and mkinitramfs.sh first;
+# for MODE=qemu build/testbed/initramfs-qemu.cpio.gz, from mkqemu.sh) in
 # QEMU TCG: -cpu EPYC (AMD SVM + NPT), or qemu64,-svm (no SVM; plain qemu64
 # has SVM under TCG) for MODE=refuse.
 # The serial console goes to LOG (default build/testbed/MODE.log) and is
@@ -30,7 +31,7 @@
 #   XKVM_SMP, XKVM_MEM    vCPUs (2) and MiB of memory (2048)
 #   XKVM_TCG_THREAD       multi or single (multi)
 #   XKVM_SILENCE_TIMEOUT  seconds of console silence that mean a hang (180)
-#   XKVM_BOX_TIMEOUT      seconds for the whole boot (600)
+#   XKVM_BOX_TIMEOUT      seconds for the whole boot (600; qemu mode 900)
 #   XKVM_WEDGE_GRACE      seconds between a lockup/stall report and the kill
 #                         (30), to let the kernel print its traces
 #   XKVM_TEST_TIMEOUT     per-guest-test timeout inside the box (120)
@@ -51,23 +52,30 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 KERNEL=$TB/kernel/vmlinuz
-INITRD=$TB/initramfs.cpio.gz
 
 END_MARKER='=== testbed: end ==='
 
 SILENCE_TIMEOUT=${XKVM_SILENCE_TIMEOUT:-180}
-BOX_TIMEOUT=${XKVM_BOX_TIMEOUT:-600}
 WEDGE_GRACE=${XKVM_WEDGE_GRACE:-30}
 # Kernel reports after which a box makes no more progress.
 WEDGED='soft lockup - CPU#|hard LOCKUP|rcu_(preempt|sched) detected stall|blocked for more than [0-9]+ seconds|Kernel panic'
 
 
-usage() { echo "usage: $0 test|refuse|demo [LOG]" >&2; exit 1; }
+usage() { echo "usage: $0 test|refuse|demo|qemu [LOG]" >&2; exit 1; }
 die() { echo "box: error: $*" >&2; exit 1; }
 
 MODE=${1:-}
-case $MODE in test|refuse|demo) ;; *) usage ;; esac
+case $MODE in test|refuse|demo|qemu) ;; *) usage ;; esac
 LOG=${2:-$TB/$MODE.log}
+# The qemu box boots stock QEMU from a bigger initramfs, and guests in it
+# take minutes (see testbed/init).
+if [ "$MODE" = qemu ]; then
+	INITRD=$TB/initramfs-qemu.cpio.gz
+	BOX_TIMEOUT=${XKVM_BOX_TIMEOUT:-900}
+else
+	INITRD=$TB/initramfs.cpio.gz
+	BOX_TIMEOUT=${XKVM_BOX_TIMEOUT:-600}
+fi
 
 qemu_cmd() {
 	local cpu append
@@ -175,7 +183,7 @@ run_interactive() {
 main() {
 	local rc=0 elapsed t0 qrc=0
 	[ -f "$KERNEL" ] || die "no $KERNEL: run testbed/deps.sh"
-	[ -f "$INITRD" ] || die "no $INITRD: run testbed/mkinitramfs.sh"
+	[ -f "$INITRD" ] || die "no $INITRD: run testbed/$([ "$MODE" = qemu ] && echo mkqemu.sh || echo mkinitramfs.sh)"
 	command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run testbed/deps.sh"
 	mkdir -p "$(dirname "$LOG")"
 	qemu_cmd
