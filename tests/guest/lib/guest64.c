@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * guest64.c - runtime for 64-bit guest C code: exception entry stubs, the
- * IDT (vectors 0-31, interrupt gates through the host-built GDT's 64-bit code
- * selector) and the dispatcher.  A fault is either handled by a registered
- * per-vector handler, or resumed at the address armed with GUEST_TRY (the
- * fault is recorded in guest_exc), or reported to the host as an unexpected
- * exception (UC_EXCEPTION), which fails the test.
+ * guest64.c - runtime for 64-bit guest C code: interrupt entry stubs, the
+ * IDT (all 256 vectors, interrupt gates through the host-built GDT's 64-bit
+ * code selector) and the dispatcher.  An exception or interrupt is either
+ * handled by a registered per-vector handler, or (exceptions, vectors 0-31)
+ * resumed at the address armed with GUEST_TRY (the fault is recorded in
+ * guest_exc), or reported to the host as unexpected (UC_EXCEPTION), which
+ * fails the test.  Vectors 32-255 are reached by injected interrupts (tests
+ * of KVM_INTERRUPT) or INT n; their stubs push a zero error code, as do
+ * those of exceptions without one.
  *
  * This code is linked into every test binary; it runs only inside the guest,
  * from the copy of the image in guest memory.
@@ -14,7 +17,7 @@
 
 volatile uint64_t guest_fixup;
 volatile struct guest_exc_info guest_exc = { .vector = 0xff };
-guest_handler_t guest_handlers[32];
+guest_handler_t guest_handlers[256];
 
 struct idt_gate {
 	uint16_t off0, sel;
@@ -23,8 +26,8 @@ struct idt_gate {
 	uint32_t off2, rsvd;
 };
 
-static struct idt_gate guest_idt[32] __attribute__((aligned(16)));
-extern const uint64_t guest_exc_stubs[32];
+static struct idt_gate guest_idt[256] __attribute__((aligned(16)));
+extern const char kt_exc_stubs[]; /* 256 stubs, 16 bytes apart */
 
 /* Vectors that push an error code: 8, 10-14, 17, 21, 29, 30. */
 #define EXC_HAS_ERR(v)                                                     \
@@ -32,20 +35,25 @@ extern const uint64_t guest_exc_stubs[32];
 	 (v) == 29 || (v) == 30)
 
 // clang-format off
+/*
+ * Stub v sits at kt_exc_stubs + 16 * v: "pushq $0" unless the CPU pushes an
+ * error code, "pushq $v" (imm32 from 128 on), "jmp kt_exc_common": at most
+ * 12 bytes.
+ */
 __asm__(
 	".pushsection .text\n"
-	".macro kt_stub v\n"
-	"  .align 16\n"
-	"  kt_exc_stub_\\v:\n"
-	"  .if (\\v == 8) || ((\\v >= 10) && (\\v <= 14)) || (\\v == 17) || (\\v == 21) || (\\v == 29) || (\\v == 30)\n"
+	".p2align 4\n"
+	"kt_exc_stubs:\n"
+	".set kt_v, 0\n"
+	".rept 256\n"
+	"  .p2align 4\n"
+	"  .if (kt_v == 8) || ((kt_v >= 10) && (kt_v <= 14)) || (kt_v == 17) || (kt_v == 21) || (kt_v == 29) || (kt_v == 30)\n"
 	"  .else\n"
 	"    pushq $0\n"
 	"  .endif\n"
-	"  pushq $\\v\n"
+	"  pushq $kt_v\n"
 	"  jmp kt_exc_common\n"
-	".endm\n"
-	".irp v,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
-	"  kt_stub \\v\n"
+	"  .set kt_v, kt_v + 1\n"
 	".endr\n"
 	"kt_exc_common:\n"
 	"  push %rax; push %rbx; push %rcx; push %rdx; push %rsi; push %rdi; push %rbp\n"
@@ -57,13 +65,6 @@ __asm__(
 	"  pop %rbp; pop %rdi; pop %rsi; pop %rdx; pop %rcx; pop %rbx; pop %rax\n"
 	"  add $16, %rsp\n"
 	"  iretq\n"
-	".popsection\n"
-	".pushsection .rodata\n"
-	".align 8\n"
-	"guest_exc_stubs:\n"
-	".irp v,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
-	"  .quad kt_exc_stub_\\v\n"
-	".endr\n"
 	".popsection\n");
 // clang-format on
 
@@ -73,11 +74,11 @@ void guest_exc_dispatch(struct guest_frame *f)
 {
 	uint64_t v = f->vector;
 
-	if (v < 32 && guest_handlers[v]) {
+	if (v < 256 && guest_handlers[v]) {
 		guest_handlers[v](f);
 		return;
 	}
-	if (guest_fixup) {
+	if (v < 32 && guest_fixup) {
 		guest_exc.vector = v;
 		guest_exc.error_code = f->error_code;
 		guest_exc.cr2 = v == 14 ? guest_read_cr(2) : 0;
@@ -98,8 +99,9 @@ void guest_idt_init(void)
 		uint64_t base;
 	} __attribute__((packed)) d;
 
-	for (int v = 0; v < 32; v++) {
-		uint64_t a = guest_exc_stubs[v];
+	for (int v = 0; v < 256; v++) {
+		uint64_t a =
+			(uint64_t)(uintptr_t)kt_exc_stubs + 16 * (uint64_t)v;
 		struct idt_gate *g = &guest_idt[v];
 
 		g->off0 = (uint16_t)a;

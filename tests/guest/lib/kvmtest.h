@@ -203,6 +203,17 @@ static inline void guest_ucall(uint32_t cmd, uint64_t a0, uint64_t a1,
 #define GUEST_SYNC(stage, a, b) \
 	guest_ucall(UC_SYNC, (stage), (uint64_t)(a), (uint64_t)(b))
 #define GUEST_DONE() guest_ucall(UC_DONE, 0, 0, 0)
+/*
+ * GUEST_SYNC(stage, 0, 0) as a string for extended inline asm, so that a
+ * label can follow the OUT exactly (the address the guest resumes at).
+ */
+// clang-format off
+#define KT_ASM_SYNC(stage)						\
+	"mov $" #stage ", %%edi\n\txor %%esi, %%esi\n\t"		\
+	"xor %%edx, %%edx\n\tmov $" KT_STR(UC_SYNC) ", %%eax\n\t"	\
+	"out %%eax, $" KT_STR(KT_UCALL_PORT) "\n"
+// clang-format on
+#define KT_ASM_SYNC_CLOBBERS "rax", "rdi", "rsi", "rdx", "memory"
 #define GUEST_ASSERT(cond)                                                     \
 	do {                                                                   \
 		if (!(cond))                                                   \
@@ -319,9 +330,9 @@ struct guest_exc_info {
 typedef void (*guest_handler_t)(struct guest_frame *f);
 extern volatile uint64_t guest_fixup;
 extern volatile struct guest_exc_info guest_exc;
-extern guest_handler_t guest_handlers[32];
+extern guest_handler_t guest_handlers[256];
 
-void guest_idt_init(void); /* build and load the 64-bit IDT (vectors 0-31) */
+void guest_idt_init(void); /* build and load the 64-bit IDT (256 vectors) */
 void guest_hlt_forever(void) __attribute__((noreturn));
 void guest_print_hex(uint64_t v);
 
