@@ -449,120 +449,204 @@ int xk_pio_string_complete(struct xk_vcpu *v)
 
 /* ---- MMIO ------------------------------------------------------------ */
 
-/* Register number of a ModRM reg field for an 8-bit operand. */
-static u8 reg8(const struct xk_insn *insn, u8 r)
+/* What the emulator's callbacks need: the vCPU and its guest view. */
+struct mmio_ctx {
+	struct xk_vcpu *v;
+	struct xk_guest_view *g;
+	struct xk_emul *e;
+};
+
+/*
+ * Linear address to guest physical, for one access that stays in a page.
+ * 0, XK_EMUL_FAULT (a #PF queued) or XK_EMUL_UNHANDLED.
+ */
+static int mmio_translate(struct mmio_ctx *c, u64 la, unsigned int acc,
+			  u64 *gpa)
 {
-	if (!insn->rex && insn->vex_kind == XK_VEX_NONE && r >= 4 && r < 8)
-		return 16 + (r - 4); /* AH, CH, DH, BH */
+	u32 pfec = 0;
+	int r;
+
+	if (c->g->cpl == 3)
+		acc |= XK_ACC_USER;
+	r = xk_gva_to_gpa(&c->g->pg, &c->g->mem, la, acc, gpa, &pfec);
+	if (r == XK_WALK_FAULT) {
+		xk_queue_exception(c->v, XK_EXC_PF, true, pfec);
+		c->v->exception.cr2 = la;
+		c->v->stats.pf_guest++;
+		return XK_EMUL_FAULT;
+	}
+	return r ? XK_EMUL_UNHANDLED : 0;
+}
+
+/* Is this guest physical page ordinary memory (for reads / for writes)? */
+static bool is_ram(struct xk_vm *vm, u64 gpa, bool write)
+{
+	struct xk_slot *s = xk_vm_find_slot(vm, gpa >> XK_PAGE_SHIFT);
+
+	return s && !(write && (s->flags & KVM_MEM_READONLY));
+}
+
+static int mmio_access(struct mmio_ctx *c, u64 la, void *buf, u32 len,
+		       bool write)
+{
+	struct xk_vcpu *v = c->v;
+	struct kvm_run *run = v->run;
+	unsigned int acc = write || c->e->rmw ? XK_ACC_WRITE : 0;
+	u64 gpa;
+	int r;
+
+	if ((la & ~XK_PAGE_MASK) + len > XK_PAGE_SIZE) {
+		/* across a page: only ordinary memory on both sides */
+		r = linear_copy(v, c->g, la, buf, len,
+				write ? XK_ACC_WRITE : 0);
+		return r == 0 ? 0 : r == 1 ? XK_EMUL_FAULT : XK_EMUL_UNHANDLED;
+	}
+	/*
+	 * The nested fault already gave the physical address of the access
+	 * that caused it: when the page offset agrees, as Linux does, take it
+	 * rather than walk the guest's tables again.
+	 */
+	if ((la & ~XK_PAGE_MASK) == (v->mmio.fault_gpa & ~XK_PAGE_MASK)) {
+		gpa = v->mmio.fault_gpa;
+	} else {
+		r = mmio_translate(c, la, acc, &gpa);
+		if (r)
+			return r;
+	}
+	if (is_ram(v->vm, gpa, write)) {
+		r = write ? xk_gpa_write(v->vm, gpa, buf, len) :
+			    xk_gpa_read(v->vm, gpa, buf, len);
+		return r ? XK_EMUL_UNHANDLED : 0;
+	}
+	/* device memory: the VMM does the access */
+	run->exit_reason = KVM_EXIT_MMIO;
+	run->mmio.phys_addr = gpa;
+	run->mmio.len = len;
+	run->mmio.is_write = write;
+	xk_memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	v->stats.mmio_exits++;
+	if (write) {
+		/* the last access of the instruction: it will complete */
+		xk_memcpy(run->mmio.data, buf, len);
+		return 0;
+	}
+	v->mmio.pending_read = true;
+	v->mmio.la = la;
+	v->mmio.len = len;
+	return XK_EMUL_EXIT;
+}
+
+static int mmio_read(void *ctx, u64 la, void *buf, u32 len)
+{
+	struct mmio_ctx *c = ctx;
+	int r;
+
+	if (xk_emul_cache_get(&c->v->mmio.cache, la, buf, len))
+		return 0;
+	r = mmio_access(c, la, buf, len, false);
+	if (r == 0 && !xk_emul_cache_put(&c->v->mmio.cache, la, buf, len))
+		return XK_EMUL_UNHANDLED;
 	return r;
 }
 
-static u64 reg_value(struct xk_vcpu *v, u8 reg)
+static int mmio_write(void *ctx, u64 la, const void *buf, u32 len)
 {
-	if (reg >= 16)
-		return (v->gpr[reg - 16] >> 8) & 0xff;
-	return v->gpr[reg];
+	return mmio_access(ctx, la, (void *)buf, len, true);
 }
 
+static const struct xk_emul_ops mmio_ops = {
+	.read = mmio_read,
+	.write = mmio_write,
+};
+
+/*
+ * Run the instruction in v->mmio once: 1 to re-enter the guest, 0 to exit
+ * to the VMM (an MMIO access in kvm_run), as the run loop wants.
+ */
+static int mmio_run(struct xk_vcpu *v, struct xk_guest_view *g)
+{
+	struct xk_mmio *m = &v->mmio;
+	struct xk_emul e = { 0 };
+	struct xk_emul_regs regs;
+	struct mmio_ctx c = { v, g, &e };
+	int r;
+
+	e.ops = &mmio_ops;
+	e.ctx = &c;
+	e.mode = g->mode;
+	e.decode_flags = XK_DEC_AMD;
+	e.sregs = &g->s;
+	xk_memcpy(regs.gpr, v->gpr, sizeof(regs.gpr));
+	regs.rip = v->rip;
+	regs.rflags = v->rflags;
+	v->run->exit_reason = KVM_EXIT_UNKNOWN;
+	xk_emul_cache_begin(&m->cache);
+	r = xk_emulate(&e, &regs, m->bytes, m->n);
+	if (r == XK_EMUL_EXIT)
+		return 0;
+	m->active = false;
+	switch (r) {
+	case XK_EMUL_DONE:
+		xk_memcpy(v->gpr, regs.gpr, sizeof(v->gpr));
+		v->rflags = regs.rflags;
+		if (regs.rip != v->rip)
+			xk_skip_to(v, regs.rip);
+		/* a write went to the VMM: exit with it, RIP already past */
+		return v->run->exit_reason == KVM_EXIT_MMIO ? 0 : 1;
+	case XK_EMUL_FAULT:
+		return 1;
+	case XK_EMUL_EXCEPTION:
+		xk_queue_exception(v, e.vector, e.has_error, e.error);
+		return 1;
+	default: /* the bytes of the instruction, when it was decoded */
+		return emulation_failed_bytes(v, m->bytes,
+					      e.len ? e.len : m->n);
+	}
+}
+
+/*
+ * A guest access to a physical address outside ordinary memory: emulate
+ * the instruction at CS:RIP (see the theory at the top).
+ */
 int xk_handle_mmio(struct xk_vcpu *v, u64 gpa, bool write_fault)
 {
-	struct kvm_run *run = v->run;
 	struct xk_mmio *m = &v->mmio;
 	struct xk_guest_view g;
 	struct xk_insn insn;
-	u8 bytes[16], reg;
 	u32 n = 0;
-	bool write;
-	u64 val = 0;
 	int r;
 
-	(void)write_fault;
+	(void)write_fault; /* the emulator finds what each access does */
 	view_init(v, &g);
-	r = fetch_insn(v, &g, &insn, bytes, &n);
+	r = fetch_insn(v, &g, &insn, m->bytes, &n);
 	if (r)
-		return r < 0 ? xk_emulation_failed(v) : 1;
-	if (insn.has_modrm && (insn.modrm >> 6) == 3)
-		return emulation_failed_bytes(v, bytes, insn.len);
-	reg = insn.reg;
-	xk_memset(m, 0, sizeof(*m));
-	m->next_rip = v->rip + insn.len;
-	if (g.mode != XK_MODE_LONG64)
-		m->next_rip &= g.mode == XK_MODE_PROT32 ? 0xffffffffULL :
-							  0xffffULL;
-	m->len = insn.opsize;
-	m->dst_size = insn.opsize;
-	m->reg = reg;
+		return r < 0 ? emulation_failed_bytes(v, m->bytes, n) : 1;
+	m->n = (u8)n;
+	m->rip = v->rip;
+	m->fault_gpa = gpa;
+	m->active = true;
+	m->pending_read = false;
+	xk_emul_cache_reset(&m->cache);
+	return mmio_run(v, &g);
+}
 
-	if (insn.map == 0) {
-		switch (insn.opcode) {
-		case 0x88: /* MOV r/m8, r8 */
-			write = true;
-			m->len = 1;
-			val = reg_value(v, reg8(&insn, reg));
-			break;
-		case 0x89: /* MOV r/m, r */
-			write = true;
-			val = v->gpr[reg];
-			break;
-		case 0x8a: /* MOV r8, r/m8 */
-			write = false;
-			m->len = m->dst_size = 1;
-			m->reg = reg8(&insn, reg);
-			break;
-		case 0x8b: /* MOV r, r/m */
-			write = false;
-			break;
-		case 0xa0: /* MOV AL, moffs */
-		case 0xa1: /* MOV eAX, moffs */
-			write = false;
-			m->reg = XK_RAX;
-			if (insn.opcode == 0xa0)
-				m->len = m->dst_size = 1;
-			break;
-		case 0xa2: /* MOV moffs, AL */
-		case 0xa3: /* MOV moffs, eAX */
-			write = true;
-			val = v->gpr[XK_RAX];
-			if (insn.opcode == 0xa2)
-				m->len = 1;
-			break;
-		case 0xc6: /* MOV r/m8, imm8 */
-		case 0xc7: /* MOV r/m, imm */
-			if ((insn.modrm >> 3) & 7)
-				return emulation_failed_bytes(v, bytes,
-							      insn.len);
-			write = true;
-			val = (u64)xk_insn_simm(&insn);
-			if (insn.opcode == 0xc6)
-				m->len = 1;
-			break;
-		default:
-			return emulation_failed_bytes(v, bytes, insn.len);
-		}
-	} else if (insn.map == 1 &&
-		   (insn.opcode == 0xb6 || insn.opcode == 0xb7 ||
-		    insn.opcode == 0xbe || insn.opcode == 0xbf)) {
-		/* MOVZX / MOVSX r, r/m8 or r/m16 */
-		write = false;
-		m->len = (insn.opcode & 1) ? 2 : 1;
-		m->sign = insn.opcode >= 0xbe;
-	} else {
-		return emulation_failed_bytes(v, bytes, insn.len);
-	}
+/* The VMM answered an MMIO read: run the instruction again with the data. */
+int xk_mmio_complete(struct xk_vcpu *v)
+{
+	struct xk_mmio *m = &v->mmio;
+	struct xk_guest_view g;
 
-	run->exit_reason = KVM_EXIT_MMIO;
-	run->mmio.phys_addr = gpa;
-	run->mmio.len = m->len;
-	run->mmio.is_write = write;
-	xk_memset(run->mmio.data, 0, sizeof(run->mmio.data));
-	if (write) {
-		xk_memcpy(run->mmio.data, &val, m->len);
-		xk_skip_to(v, m->next_rip);
-	} else {
-		m->pending = true;
+	m->pending_read = false;
+	if (!m->active || v->rip != m->rip) {
+		m->active = false; /* the VMM moved the vCPU: drop it */
+		return 1;
 	}
-	v->stats.mmio_exits++;
-	return 0;
+	if (!xk_emul_cache_put(&m->cache, m->la, v->run->mmio.data, m->len)) {
+		m->active = false;
+		return emulation_failed_bytes(v, m->bytes, m->n);
+	}
+	view_init(v, &g);
+	return mmio_run(v, &g);
 }
 
 /* ---- CPUID ------------------------------------------------------------ */

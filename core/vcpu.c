@@ -339,43 +339,7 @@ static int complete_userspace(struct xk_vcpu *v)
 		}
 		xk_skip_to(v, p->next_rip);
 	}
-	if (v->mmio.pending) {
-		struct xk_mmio *m = &v->mmio;
-		u64 val = 0;
-
-		m->pending = false;
-		xk_memcpy(&val, v->run->mmio.data, m->len);
-		if (m->sign && m->len < 8) {
-			unsigned int sh = 64 - 8 * m->len;
-
-			val = (u64)((s64)(val << sh) >> sh);
-		}
-		switch (m->dst_size) {
-		case 1: /* AL..BH handled by the decoder's register choice */
-			if (m->reg >= 16)
-				v->gpr[m->reg - 16] =
-					(v->gpr[m->reg - 16] & ~0xff00ULL) |
-					((val & 0xff) << 8);
-			else
-				v->gpr[m->reg] = (v->gpr[m->reg] & ~0xffULL) |
-						 (val & 0xff);
-			break;
-		case 2:
-			v->gpr[m->reg] = (v->gpr[m->reg] & ~0xffffULL) |
-					 (val & 0xffff);
-			break;
-		case 4:
-			v->gpr[m->reg] = val & 0xffffffffULL;
-			break;
-		default:
-			v->gpr[m->reg] = val;
-			break;
-		}
-		xk_skip_to(v, m->next_rip);
-	}
-	if (v->mmio.skip) {
-		v->mmio.skip = false;
-		xk_skip_to(v, v->mmio.next_rip);
-	}
+	if (v->mmio.pending_read)
+		return xk_mmio_complete(v);
 	return 1;
 }

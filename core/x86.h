@@ -92,6 +92,7 @@ enum {
 #define XK_RFLAGS_IF XK_BIT(9)
 #define XK_RFLAGS_DF XK_BIT(10)
 #define XK_RFLAGS_OF XK_BIT(11)
+#define XK_RFLAGS_RF XK_BIT(16)
 #define XK_RFLAGS_VM XK_BIT(17)
 
 #define XK_DR6_INIT 0xffff0ff0ULL

@@ -36,6 +36,7 @@
 #include "host.h"
 #include "x86.h"
 #include "stats.h"
+#include "emul.h"
 
 #define XK_API_VERSION 12
 #define XK_MAX_VCPUS 64     /* KVM_CAP_MAX_VCPUS */
@@ -140,14 +141,21 @@ struct xk_pio {
 	u64 rip;      /* RIP at the exit; completion is dropped if moved */
 };
 
+/*
+ * An instruction that touches MMIO, being emulated (core/emul.c): it is
+ * re-run from the same bytes after each answer from the VMM, its reads
+ * served from the cache, until it completes.
+ */
 struct xk_mmio {
-	bool pending; /* a read waits for its data */
-	bool skip;    /* a write waits only for RIP to advance */
-	u8 reg;       /* destination register of a read */
-	u8 len;       /* bytes accessed */
-	u8 dst_size;  /* bytes written to reg (zero/sign extension) */
-	bool sign;    /* MOVSX */
-	u64 next_rip;
+	bool active;       /* an instruction is in progress */
+	bool pending_read; /* its read at (la, len) waits for the VMM */
+	u8 n;              /* bytes fetched at rip */
+	u8 bytes[XK_INSN_MAX];
+	u64 rip;       /* where the instruction starts */
+	u64 fault_gpa; /* the nested fault's address: saves a walk */
+	u64 la;        /* the pending read */
+	u32 len;
+	struct xk_emul_cache cache;
 };
 
 enum xk_vcpu_mode {
@@ -271,6 +279,7 @@ int xk_internal_error(struct xk_vcpu *v, u32 suberror, u64 code, u64 info1,
 int xk_emulation_failed(struct xk_vcpu *v);
 int xk_next_rip(struct xk_vcpu *v, u64 *next); /* decode at CS:RIP */
 int xk_pio_string_complete(struct xk_vcpu *v);
+int xk_mmio_complete(struct xk_vcpu *v);
 void xk_fpu_setup(void);
 void xk_fpu_setup_mxcsr(void);
 u32 xk_fpu_size(void);

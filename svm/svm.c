@@ -407,6 +407,7 @@ static void svm_vcpu_reset(struct xk_vcpu *v)
 	s->asid_cpu = -1;
 	s->reinject = 0;
 	s->awaiting_iret = false;
+	s->nmi_singlestep = false;
 
 	vmcb_init_seg(&g->cs, 0xf000, 0xffff0000, 0x9b);
 	vmcb_init_seg(&g->ds, 0, 0, 0x93);
@@ -532,10 +533,11 @@ static void inject_event(struct xk_vcpu *v, struct svm_vcpu *s)
 	window = v->irq_pending ||
 		 (v->run->request_interrupt_window && !c->event_inj);
 	if (window) {
-		c->v_intr |= SVM_V_IRQ | SVM_V_IGN_TPR;
+		/* a dummy virtual interrupt at the highest priority */
+		c->v_intr |= SVM_V_IRQ | SVM_V_IGN_TPR | SVM_V_INTR_PRIO_MAX;
 		c->intercept_misc1 |= SVM_I1_VINTR;
 	} else {
-		c->v_intr &= ~(SVM_V_IRQ | SVM_V_IGN_TPR);
+		c->v_intr &= ~(SVM_V_IRQ | SVM_V_IGN_TPR | SVM_V_INTR_PRIO_MAX);
 		c->intercept_misc1 &= ~SVM_I1_VINTR;
 	}
 }
@@ -665,9 +667,7 @@ static int handle_xsetbv(struct xk_vcpu *v)
 		xk_queue_exception(v, XK_EXC_UD, false, 0);
 		return 1;
 	}
-	if (g->cpl != 0 || (u32)v->gpr[XK_RCX] != 0 || !(val & 1) ||
-	    (val & ~xk_supported_xcr0()) || ((val & 4) && !(val & 2)) ||
-	    ((val & 0xe0) && (val & 0xe0) != 0xe0)) {
+	if (g->cpl != 0 || (u32)v->gpr[XK_RCX] != 0 || !xk_xcr0_valid(val)) {
 		xk_queue_exception(v, XK_EXC_GP, true, 0);
 		return 1;
 	}
@@ -725,7 +725,7 @@ static int svm_handle_exit(struct xk_vcpu *v)
 		return 1;
 	case SVM_EXIT_VINTR:
 		/* the guest can take an interrupt: the window is open */
-		c->v_intr &= ~(SVM_V_IRQ | SVM_V_IGN_TPR);
+		c->v_intr &= ~(SVM_V_IRQ | SVM_V_IGN_TPR | SVM_V_INTR_PRIO_MAX);
 		c->intercept_misc1 &= ~SVM_I1_VINTR;
 		v->stats.irq_window_exits++;
 		return 1;
@@ -739,6 +739,29 @@ static int svm_handle_exit(struct xk_vcpu *v)
 		s->nmi_iret_rip = v->rip;
 		s->awaiting_iret = true;
 		v->stats.nmi_window_exits++;
+		if (v->nmi_pending && !(v->rflags & XK_RFLAGS_TF)) {
+			/*
+			 * Another NMI waits: single-step the IRET, as Linux
+			 * does, so the trap after it gives an exit at once.
+			 */
+			s->nmi_singlestep = true;
+			v->rflags |= XK_RFLAGS_TF | XK_RFLAGS_RF;
+			c->intercept_exc |= XK_BIT(XK_EXC_DB);
+		}
+		return 1;
+	case SVM_EXIT_EXCP_BASE + XK_EXC_DB:
+		v->stats.exception_exits++;
+		if (s->nmi_singlestep) {
+			/* our single step after the NMI's IRET: NMIs unmask */
+			s->nmi_singlestep = false;
+			c->intercept_exc &= ~XK_BIT(XK_EXC_DB);
+			s->vmcb->save.dr6 &=
+				~XK_BIT(14); /* not the guest's BS */
+			s->awaiting_iret = false;
+			v->nmi_masked = false;
+			return 1;
+		}
+		xk_queue_exception(v, XK_EXC_DB, false, 0);
 		return 1;
 	case SVM_EXIT_NMI:
 	case SVM_EXIT_SMI:

@@ -148,6 +148,7 @@ _Static_assert(xk_offsetof(struct vmcb_save, g_pat) == 0x268, "vmcb");
 /* v_intr */
 #define SVM_V_TPR_MASK 0xffULL
 #define SVM_V_IRQ XK_BIT(8)
+#define SVM_V_INTR_PRIO_MAX (0xfULL << 16)
 #define SVM_V_IGN_TPR XK_BIT(20)
 #define SVM_V_INTR_MASKING XK_BIT(24)
 

@@ -16,6 +16,8 @@
 #define CODE_LA 0x400000ULL
 #define CODE_GPA 0x1000ULL
 #define MMIO_GPA 0xfee00000ULL
+#define MMIO_LA 0x600000ULL /* mapped to MMIO_GPA by long_fx() */
+#define RO_LA 0x601000ULL   /* mapped to GPA 0x800000 by long_fx() */
 
 static struct fx *long_fx(void)
 {
@@ -26,6 +28,8 @@ static struct fx *long_fx(void)
 	cr3 = fx_pt_init(f, 0x20000, 16);
 	fx_pt_map(f, cr3, CODE_LA, CODE_GPA, 0);
 	fx_pt_map(f, cr3, CODE_LA + 0x1000, CODE_GPA + 0x1000, 0);
+	fx_pt_map(f, cr3, MMIO_LA, MMIO_GPA, 0);
+	fx_pt_map(f, cr3, RO_LA, 0x800000, 0);
 	fx_long64(f, cr3, CODE_LA);
 	return f;
 }
@@ -683,14 +687,46 @@ static u64 sext(u64 v, unsigned int bytes)
 	return bytes >= 8 ? v : (u64)((s64)(v << sh) >> sh);
 }
 
+/* Point the memory operand of code at MMIO_LA + 0x30 (see below). */
+static void aim_at_mmio(struct fx *f, u8 *code, u8 len, struct kvm_regs *r)
+{
+	u64 target = MMIO_LA + 0x30;
+	struct xk_insn in;
+
+	XT_EQ(xk_decode_ex(code, len, XK_MODE_LONG64, XK_DEC_AMD, &in), 0);
+	XT_ASSERT(in.has_mem);
+	if (in.rip_rel) { /* disp32 after the ModRM byte, from next RIP */
+		s32 d = (s32)(target - (CODE_LA + len));
+
+		memcpy(code + in.opc_off + 2, &d, 4);
+		return;
+	}
+	if (in.base < 0) { /* moffs: the address is in the instruction */
+		XT_EQ(in.disp_bytes, 8);
+		memcpy(code + in.len - 8, &target, 8);
+		return;
+	}
+	*regs_gpr(r, in.base) = target - (u64)in.disp;
+	fx_set_regs(f, r);
+}
+
 static void check_mmio_case(struct fx *f, const struct mmio_case *c)
 {
 	struct kvm_regs before, after, want;
 	u64 data = 0, val;
 	u64 mask = c->size == 8 ? ~0ULL : (1ULL << (8 * c->size)) - 1;
 
-	fx_poke(f, CODE_GPA, c->code, c->len);
+	u8 code[15];
+
+	/*
+	 * The operand must really point at the device page, as it does on a
+	 * CPU that faulted there: aim the base register (or the moffs) at
+	 * MMIO_LA + 0x30, which the guest's page tables map to MMIO_GPA.
+	 */
+	memcpy(code, c->code, sizeof(code));
 	fill_gprs(f, &before);
+	aim_at_mmio(f, code, c->len, &before);
+	fx_poke(f, CODE_GPA, code, c->len);
 	FX_SCRIPT(f, { .kind = FAKE_NPF,
 		       .gpa = MMIO_GPA + 0x30,
 		       .write = c->write });
@@ -761,14 +797,21 @@ XT_TEST(mmio, real_mode_moves)
 {
 	struct fx *f = fx_new();
 	static const u8 code[] = {
-		0x8b, 0x07,       /* mov ax, [bx] */
-		0x66, 0x89, 0x0f, /* mov [bx], ecx */
+		0x8b, 0x07,             /* mov ax, [bx] */
+		0x66, 0x89, 0x4f, 0x04, /* mov [bx+4], ecx */
 	};
 	struct kvm_regs r;
 	u32 v = 0xbeef;
 
 	fx_mem(f, 0, 0, 16, 0);
+	struct kvm_sregs s;
+
 	fx_real_mode(f, 0x100);
+	/* DS at the VGA window, as a real-mode program aims at a device */
+	fx_get_sregs(f, &s);
+	s.ds.selector = 0xa000;
+	s.ds.base = 0xa0000;
+	fx_set_sregs(f, &s);
 	fx_poke(f, 0x100, code, sizeof(code));
 	fx_get_regs(f, &r);
 	r.rax = 0x1111222233334444ULL;
@@ -787,7 +830,7 @@ XT_TEST(mmio, real_mode_moves)
 	XT_EQ(f->run->mmio.is_write, 1);
 	XT_EQ(f->run->mmio.phys_addr, 0xa0004);
 	XT_MEMEQ(f->run->mmio.data, &r.rcx, 4);
-	XT_EQ(r.rip, 0x105);
+	XT_EQ(r.rip, 0x106);
 }
 
 struct bad_case {
@@ -801,7 +844,6 @@ XT_TEST(mmio, unemulatable_internal_error)
 {
 	static const struct bad_case bad[] = {
 		{ "fld dword [rax]", { 0xd9, 0x00 }, 2, true },
-		{ "mov ecx, eax (register form)", { 0x89, 0xc1 }, 2, true },
 		{ "movsd [rax], xmm0", { 0xf2, 0x0f, 0x11, 0x00 }, 4, true },
 		{ "fxsave [rax]", { 0x0f, 0xae, 0x00 }, 3, true },
 		{ "c7 /1 (undefined)", { 0xc7, 0x08, 1, 2, 3, 4 }, 6, false },
@@ -843,6 +885,8 @@ XT_TEST(mmio, write_to_readonly_slot_exits)
 	fx_mem(f, 1, 0x800000, 1, KVM_MEM_READONLY);
 	fx_poke(f, CODE_GPA, code, 2);
 	fill_gprs(f, &r);
+	r.rax = RO_LA + 0x10; /* mapped to 0x800000 by long_fx() */
+	fx_set_regs(f, &r);
 	FX_SCRIPT(f, { .kind = FAKE_NPF, .gpa = 0x800010, .write = true });
 	fx_run_expect(f, KVM_EXIT_MMIO);
 	XT_EQ(f->run->mmio.phys_addr, 0x800010);
