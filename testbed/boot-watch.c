@@ -12,7 +12,8 @@
  *
  * Usage: boot-watch [options] -- COMMAND [ARG...]
  *   -t SECONDS  deadline for the marker (300); past it the command's process
- *               group gets SIGTERM, and SIGKILL 5 s later
+ *               group gets SIGTERM, and SIGKILL 5 s later; a command still
+ *               there 30 s after that (stuck in the kernel) is left behind
  *   -a SECONDS  how long the command may run on after the marker (60)
  *   -m TEXT     the marker: the first output line containing TEXT
  *               ("xkvm-guest:")
@@ -33,7 +34,7 @@
  *   first_output_ms=N|none  ms to its first output line
  *   <counter>=N|n/a         each counter at the marker; without a marker,
  *                           the last value read while the command ran
- *   end=exit N | signal N | timeout | killed after marker
+ *   end=exit N | signal N | timeout | killed after marker | unkillable
  *   elapsed_ms=N            ms until the command was gone
  *   lines=N                 output lines
  *   marker=LINE             the marker line, without terminal escapes
@@ -58,6 +59,7 @@
 #define MAX_COUNTERS 8
 #define LINE_MAX_LEN 4096
 #define KILL_GRACE_MS 5000
+#define GIVE_UP_MS 30000
 
 struct counter {
 	const char *name;
@@ -152,7 +154,7 @@ static void format_counter(char *buf, size_t len, long long v)
 struct watch {
 	long long start, marker_at, first_at, end_at;
 	long long lines;
-	int killed_for_timeout, killed_after_marker;
+	int killed_for_timeout, killed_after_marker, unkillable;
 	char marker_line[LINE_MAX_LEN];
 	char last_line[LINE_MAX_LEN];
 };
@@ -261,7 +263,9 @@ static void write_results(const char *path, struct watch *w, int status)
 		format_counter(buf, sizeof(buf), counters[i].value);
 		fprintf(f, "%s=%s\n", counters[i].name, buf);
 	}
-	if (w->killed_for_timeout)
+	if (w->unkillable)
+		fprintf(f, "end=unkillable\n");
+	else if (w->killed_for_timeout)
 		fprintf(f, "end=timeout\n");
 	else if (w->killed_after_marker)
 		fprintf(f, "end=killed after marker\n");
@@ -429,6 +433,13 @@ int main(int argc, char **argv)
 		if (kill_at >= 0 && !killed_hard && now >= kill_at) {
 			kill(-pid, SIGKILL);
 			killed_hard = 1;
+		}
+		if (killed_hard && now >= kill_at + GIVE_UP_MS) {
+			say("the command outlived SIGKILL by %d s (stuck in "
+			    "the kernel?): leaving it",
+			    GIVE_UP_MS / 1000);
+			w.unkillable = 1;
+			break;
 		}
 		if (next_beat >= 0 && now >= next_beat) {
 			heartbeat(&w);
