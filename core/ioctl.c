@@ -534,7 +534,12 @@ static long vcpu_nmi(void *obj, void *karg, u64 uarg)
 	struct xk_vcpu *v = obj;
 
 	(void)karg, (void)uarg;
-	v->nmi_pending = true;
+	/*
+	 * As in Linux, at most one NMI waits behind the one in service (or
+	 * being delivered), two when none is: more would be lost anyway.
+	 */
+	if (v->nmi_pending < (v->nmi_masked ? 1 : 2))
+		v->nmi_pending++;
 	return 0;
 }
 

@@ -130,7 +130,7 @@ static void vcpu_reset_common(struct xk_vcpu *v)
 		v->apic_base |= XK_APICBASE_BSP;
 	v->cr8 = 0;
 	v->irq_pending = false;
-	v->nmi_pending = false;
+	v->nmi_pending = 0;
 	v->nmi_masked = false;
 	fpu_init_state(v);
 }

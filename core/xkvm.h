@@ -190,7 +190,7 @@ struct xk_vcpu {
 	 */
 	bool irq_pending;
 	u8 irq_vector;
-	bool nmi_pending;
+	u8 nmi_pending; /* NMIs to deliver: at most 2, see vcpu_nmi() */
 	bool nmi_masked;
 
 	struct kvm_run *run; /* (c) shared with the VMM via mmap */

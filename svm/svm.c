@@ -518,20 +518,22 @@ static void inject_event(struct xk_vcpu *v, struct svm_vcpu *s)
 		c->event_inj = XK_EXC_NMI |
 			       ((u64)SVM_EV_TYPE_NMI << SVM_EV_TYPE_SHIFT) |
 			       SVM_EV_VALID;
-		v->nmi_pending = false;
+		v->nmi_pending--;
 		v->nmi_masked = true;
 		c->intercept_misc1 |= SVM_I1_IRET; /* to see the NMI end */
 		v->stats.nmi_injections++;
-	} else if (v->irq_pending && (v->rflags & XK_RFLAGS_IF) &&
-		   !(c->int_state & SVM_INT_SHADOW)) {
+	} else if (v->irq_pending) {
+		/*
+		 * KVM_INTERRUPT hands over an interrupt the VMM found the
+		 * guest ready for: it goes in now, as in Linux.
+		 */
 		c->event_inj = v->irq_vector |
 			       ((u64)SVM_EV_TYPE_INTR << SVM_EV_TYPE_SHIFT) |
 			       SVM_EV_VALID;
 		v->irq_pending = false;
 		v->stats.irq_injections++;
 	}
-	window = v->irq_pending ||
-		 (v->run->request_interrupt_window && !c->event_inj);
+	window = v->run->request_interrupt_window && !c->event_inj;
 	if (window) {
 		/* a dummy virtual interrupt at the highest priority */
 		c->v_intr |= SVM_V_IRQ | SVM_V_IGN_TPR | SVM_V_INTR_PRIO_MAX;

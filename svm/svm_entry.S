@@ -31,6 +31,13 @@ svm_vmrun:
 	mov	%rdx, %rax
 	vmsave	%rax
 	mov	%rdi, %rax
+	/*
+	 * IF on now, not right before VMRUN: the one-instruction shadow of STI
+	 * must end on the host side (QEMU's emulated SVM carries a shadow
+	 * that is still open at VMRUN into the guest).  GIF=0 keeps
+	 * interrupts pending all the same.
+	 */
+	sti
 	vmload	%rax
 
 	mov	1*8(%rsi), %rcx
@@ -48,7 +55,6 @@ svm_vmrun:
 	mov	15*8(%rsi), %r15
 	mov	6*8(%rsi), %rsi
 
-	sti
 	vmrun	%rax
 	cli
 

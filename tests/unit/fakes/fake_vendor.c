@@ -573,7 +573,7 @@ static bool deliver_event(struct xk_vcpu *v, struct fake_vcpu *fv)
 	}
 	if (v->nmi_pending && !v->nmi_masked) {
 		log_event(v, fv, FAKE_EV_NMI, XK_EXC_NMI);
-		v->nmi_pending = false;
+		v->nmi_pending--;
 		v->nmi_masked = true;
 		v->stats.nmi_injections++;
 		return true;
