@@ -29,8 +29,8 @@
  * entry itself, before any MOV SS could run, and KVM_INTERRUPT delivers at
  * the entry too, so no VMM-visible event can fall on the boundary after a
  * MOV SS.  In the test box an exit taken inside a shadow (an OUT right after
- * STI) reports ready 1 under kvm_amd (QEMU's TCG, the box's CPU, does not
- * report the shadow for that exit), so such exits are not checked either.
+ * STI) reports ready 1 under kvm_amd although the shadow is still in effect
+ * there, so such exits are not checked either.
  */
 #define _GNU_SOURCE
 #include "kvmtest.h"
