@@ -6,9 +6,9 @@
  * leaf, only the feature bits this driver really delivers to a guest: bits
  * the guest uses without exits (SSE, AVX, RDRAND, 1 GiB pages under nested
  * paging...) when the host has them, and bits whose intercepts or MSRs the
- * driver implements (SYSENTER, SYSCALL, PAT, RDTSCP, XSAVE through the
+ * driver implements (SYSENTER, SYSCALL, PAT, MTRR, RDTSCP, XSAVE through the
  * XSETBV intercept, the APIC base MSR for a user-space APIC).  Features
- * whose MSRs or devices are not written yet (MTRR, machine check banks,
+ * whose MSRs or devices are not written yet (machine check banks,
  * x2APIC, TSC deadline, PMU, nested SVM) are left out, so a VMM never
  * hands a guest a promise the driver cannot keep.  The hypervisor bit is
  * set, as Linux does.  The VMM builds the guest's table from this and hands
@@ -25,8 +25,8 @@
 #define L1_EDX_OK                                                         \
 	(XK_BIT(0) | XK_BIT(1) | XK_BIT(2) | XK_BIT(3) | XK_BIT(4) |      \
 	 XK_BIT(5) | XK_BIT(6) | XK_BIT(8) | XK_BIT(9) | XK_BIT(11) |     \
-	 XK_BIT(13) | XK_BIT(15) | XK_BIT(16) | XK_BIT(17) | XK_BIT(19) | \
-	 XK_BIT(23) | XK_BIT(24) | XK_BIT(25) | XK_BIT(26))
+	 XK_BIT(12) | XK_BIT(13) | XK_BIT(15) | XK_BIT(16) | XK_BIT(17) | \
+	 XK_BIT(19) | XK_BIT(23) | XK_BIT(24) | XK_BIT(25) | XK_BIT(26))
 /* leaf 7.0 EBX: FSGSBASE BMI1 AVX2 SMEP BMI2 ERMS ADX SMAP CLFLUSHOPT
  * CLWB SHA; RDSEED */
 #define L7_EBX_OK                                                        \

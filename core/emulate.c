@@ -79,7 +79,7 @@ struct xk_guest_view {
 };
 
 /* The host's physical address width, which the guest's walks obey too. */
-static u8 host_maxphyaddr(void)
+u8 xk_host_maxphyaddr(void)
 {
 	static u8 bits;
 	u32 a, b, c, d;
@@ -104,7 +104,7 @@ static void view_init(struct xk_vcpu *v, struct xk_guest_view *g)
 	g->pg.cr3 = g->s.cr3;
 	g->pg.cr4 = g->s.cr4;
 	g->pg.efer = g->s.efer;
-	g->pg.maxphyaddr = host_maxphyaddr();
+	g->pg.maxphyaddr = xk_host_maxphyaddr();
 	g->mem.read = gmem_read;
 	g->mem.write = gmem_write;
 	g->mem.opaque = v->vm;

@@ -76,6 +76,53 @@ static int efer_set(struct xk_vcpu *v, u64 val, bool host)
 	return xk_ops->set_msr(v, XK_MSR_EFER, val, host);
 }
 
+/* ---- MTRRs ---- */
+
+static bool mtrr_type_ok(u64 t)
+{
+	return t == 0 || t == 1 || t == 4 || t == 5 || t == 6;
+}
+
+/* The slot of an MTRR in the vCPU, or NULL when msr is not one. */
+static u64 *mtrr_slot(struct xk_vcpu *v, u32 msr)
+{
+	if (msr == XK_MSR_MTRR_DEF_TYPE)
+		return &v->mtrr_def_type;
+	if (msr >= XK_MSR_MTRR_PHYS_BASE0 &&
+	    msr < XK_MSR_MTRR_PHYS_BASE0 + 2 * XK_MTRR_NVAR)
+		return &v->mtrr_var[msr - XK_MSR_MTRR_PHYS_BASE0];
+	if (msr == XK_MSR_MTRR_FIX64K)
+		return &v->mtrr_fixed[0];
+	if (msr == XK_MSR_MTRR_FIX16K_80000)
+		return &v->mtrr_fixed[1];
+	if (msr == XK_MSR_MTRR_FIX16K_A0000)
+		return &v->mtrr_fixed[2];
+	if (msr >= XK_MSR_MTRR_FIX4K_C0000 &&
+	    msr <= XK_MSR_MTRR_FIX4K_C0000 + 7)
+		return &v->mtrr_fixed[3 + msr - XK_MSR_MTRR_FIX4K_C0000];
+	return NULL;
+}
+
+/* The architecture's checks of an MTRR value (reserved bits, types). */
+static bool mtrr_valid(u32 msr, u64 val)
+{
+	u64 phys = ~((1ULL << xk_host_maxphyaddr()) - 1);
+	int i;
+
+	if (msr == XK_MSR_MTRR_DEF_TYPE)
+		return !(val & ~0xcffULL) && mtrr_type_ok(val & 0xff);
+	if (msr >= XK_MSR_MTRR_PHYS_BASE0 &&
+	    msr < XK_MSR_MTRR_PHYS_BASE0 + 2 * XK_MTRR_NVAR) {
+		if ((msr - XK_MSR_MTRR_PHYS_BASE0) & 1) /* mask: V in bit 11 */
+			return !(val & (phys | 0x7ffULL));
+		return !(val & (phys | 0xf00ULL)) && mtrr_type_ok(val & 0xff);
+	}
+	for (i = 0; i < 8; i++) /* fixed ranges: a type per byte */
+		if (!mtrr_type_ok((val >> (8 * i)) & 0xff))
+			return false;
+	return true;
+}
+
 static int apic_base_set(struct xk_vcpu *v, u64 val)
 {
 	u64 reserved = ~((1ULL << XK_MAXPHYADDR) - 1) | 0x2ff;
@@ -90,8 +137,24 @@ static int apic_base_set(struct xk_vcpu *v, u64 val)
 
 int xk_msr_get(struct xk_vcpu *v, u32 msr, u64 *val, bool host)
 {
-	(void)host;
+	u64 *mtrr = mtrr_slot(v, msr);
+
+	if (mtrr) {
+		*val = *mtrr;
+		return 0;
+	}
 	switch (msr) {
+	case XK_MSR_MTRRCAP:
+		/* 8 variable ranges, fixed ranges, write-combining */
+		*val = XK_MTRR_NVAR | XK_BIT(8) | XK_BIT(10);
+		return 0;
+	case XK_MSR_KVM_WALL_CLOCK:
+	case XK_MSR_KVM_SYSTEM_TIME:
+		/* kvmclock is off (see xk_msr_set) */
+		if (!host)
+			return -EINVAL;
+		*val = 0;
+		return 0;
 	case XK_MSR_IA32_APICBASE:
 		*val = v->apic_base;
 		return 0;
@@ -102,7 +165,24 @@ int xk_msr_get(struct xk_vcpu *v, u32 msr, u64 *val, bool host)
 
 int xk_msr_set(struct xk_vcpu *v, u32 msr, u64 val, bool host)
 {
+	u64 *mtrr = mtrr_slot(v, msr);
+
+	if (mtrr) {
+		if (!mtrr_valid(msr, val))
+			return -EINVAL;
+		*mtrr = val;
+		return 0;
+	}
 	switch (msr) {
+	case XK_MSR_KVM_WALL_CLOCK:
+	case XK_MSR_KVM_SYSTEM_TIME:
+		/*
+		 * Linux's paravirtual clock is not offered (no 0x40000001
+		 * CPUID features), so a guest may not touch these (#GP, as in
+		 * Linux); a VMM may only set the "off" value it restores at
+		 * every reset (QEMU does).
+		 */
+		return host && val == 0 ? 0 : -EINVAL;
 	case XK_MSR_EFER:
 		return efer_set(v, val, host);
 	case XK_MSR_IA32_APICBASE:

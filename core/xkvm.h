@@ -182,6 +182,12 @@ struct xk_vcpu {
 	bool skipped; /* RIP moved by emulation: no int shadow */
 	bool has_run; /* KVM_RUN entered the guest once */
 
+	/* Memory type ranges: kept and checked; nested paging leaves the
+	 * memory type to the guest's PAT, so they are not applied.  (l) */
+	u64 mtrr_def_type;
+	u64 mtrr_fixed[11];
+	u64 mtrr_var[2 * XK_MTRR_NVAR];
+
 	/*
 	 * Events from a user-space interrupt controller, (l): an external
 	 * interrupt queued by KVM_INTERRUPT and not yet handed to the CPU, and
@@ -299,6 +305,7 @@ int xk_msr_set(struct xk_vcpu *v, u32 msr, u64 val, bool host);
 bool xk_guest_cpuid_has(struct xk_vcpu *v, u32 leaf, int reg, u32 bit);
 bool xk_guest_is_intel(struct xk_vcpu *v);
 int xk_cap_value(long cap);
+u8 xk_host_maxphyaddr(void);
 void xk_cpuid_table_free(struct xk_vcpu *v);
 int xk_supported_cpuid(struct kvm_cpuid_entry2 *entries, u32 max, u32 *n);
 u64 xk_supported_xcr0(void);
