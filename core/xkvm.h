@@ -187,6 +187,7 @@ struct xk_vcpu {
 	u64 mtrr_def_type;
 	u64 mtrr_fixed[11];
 	u64 mtrr_var[2 * XK_MTRR_NVAR];
+	u64 mcg_status; /* (l) machine-check global status */
 
 	/*
 	 * Events from a user-space interrupt controller, (l): an external
