@@ -21,6 +21,26 @@ static bool cpu_is_intel(void)
 	return b == 0x756e6547 && d == 0x49656e69 && c == 0x6c65746e;
 }
 
+/*
+ * The one refusal line for a CPU whose vendor backend cannot run: it names
+ * what the CPU has and what this driver needs.  Returns -ENODEV.
+ */
+int xk_refuse_no_hw(void)
+{
+	u32 a, b, c, d;
+
+	xk_cpuid(1, 0, &a, &b, &c, &d);
+	if (c & CPUID_1_ECX_VMX)
+		host_log(
+			HOST_LOG_ERR,
+			"not loaded: this CPU has Intel VMX, whose backend is not written yet (AMD SVM only)");
+	else
+		host_log(
+			HOST_LOG_ERR,
+			"not loaded: this CPU has neither AMD SVM nor Intel VMX");
+	return -ENODEV;
+}
+
 int xk_core_init(void)
 {
 	const struct xk_vendor_ops *ops;

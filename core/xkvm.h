@@ -248,7 +248,8 @@ struct xk_vm {
 };
 
 /* ---- module ---- */
-int xk_core_init(void); /* probe the CPU, set up the backend */
+int xk_core_init(void);    /* probe the CPU, set up the backend */
+int xk_refuse_no_hw(void); /* logs why this CPU cannot run us: -ENODEV */
 void xk_core_exit(void);
 int xk_cpu_online(unsigned int cpu);   /* on that CPU */
 void xk_cpu_offline(unsigned int cpu); /* on that CPU */

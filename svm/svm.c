@@ -77,18 +77,8 @@ static int svm_probe(void)
 		xk_cpuid(0x80000001, 0, &a, &b, &c, &d);
 	else
 		c = 0;
-	if (!(c & CPUID_80000001_ECX_SVM)) {
-		xk_cpuid(1, 0, &a, &b, &c, &d);
-		if (c & CPUID_1_ECX_VMX)
-			host_log(
-				HOST_LOG_ERR,
-				"not loaded: this CPU has Intel VMX, whose backend is not written yet (AMD SVM only)");
-		else
-			host_log(
-				HOST_LOG_ERR,
-				"not loaded: this CPU has neither AMD SVM nor Intel VMX");
-		return -ENODEV;
-	}
+	if (!(c & CPUID_80000001_ECX_SVM))
+		return xk_refuse_no_hw();
 	xk_cpuid(0x8000000a, 0, &a, &b, &c, &d);
 	if (!(d & CPUID_8000000A_EDX_NP)) {
 		host_log(HOST_LOG_ERR,

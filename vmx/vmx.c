@@ -11,18 +11,7 @@
 
 static int vmx_probe(void)
 {
-	u32 a, b, c, d;
-
-	xk_cpuid(1, 0, &a, &b, &c, &d);
-	if (c & CPUID_1_ECX_VMX)
-		host_log(
-			HOST_LOG_ERR,
-			"not loaded: this CPU has Intel VMX, whose backend is not written yet (AMD SVM only)");
-	else
-		host_log(
-			HOST_LOG_ERR,
-			"not loaded: this CPU has neither AMD SVM nor Intel VMX");
-	return -ENODEV;
+	return xk_refuse_no_hw();
 }
 
 const struct xk_vendor_ops xk_vmx_ops = {
