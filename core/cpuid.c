@@ -6,11 +6,11 @@
  * leaf, only the feature bits this driver really delivers to a guest: bits
  * the guest uses without exits (SSE, AVX, RDRAND, 1 GiB pages under nested
  * paging...) when the host has them, and bits whose intercepts or MSRs the
- * driver implements (SYSENTER, SYSCALL, PAT, MTRR, RDTSCP, XSAVE through the
- * XSETBV intercept, the APIC base MSR for a user-space APIC).  Features
- * whose MSRs or devices are not written yet (machine check banks,
- * x2APIC, TSC deadline, PMU, nested SVM) are left out, so a VMM never
- * hands a guest a promise the driver cannot keep.  The hypervisor bit is
+ * driver implements (SYSENTER, SYSCALL, PAT, MTRR, MCE/MCA, RDTSCP, XSAVE
+ * via the XSETBV intercept, the APIC base MSR for a user-space APIC).
+ * Features whose MSRs or devices are not written yet (x2APIC, TSC
+ * deadline, PMU, nested SVM) are left out, so a VMM never hands a guest a
+ * promise the driver cannot keep.  The hypervisor bit is
  * set, as Linux does.  The VMM builds the guest's table from this and hands
  * it back with KVM_SET_CPUID2; the guest then sees exactly that table.
  */
@@ -22,11 +22,14 @@
 	 XK_BIT(17) | XK_BIT(19) | XK_BIT(20) | XK_BIT(22) | XK_BIT(23) | \
 	 XK_BIT(25) | XK_BIT(26) | XK_BIT(28) | XK_BIT(29) | XK_BIT(30))
 #define L1_ECX_HYPERVISOR XK_BIT(31)
+/* leaf 1 EDX: FPU VME DE PSE TSC MSR PAE MCE CX8 APIC SEP MTRR PGE MCA CMOV
+ * PAT PSE36 CLFSH MMX FXSR SSE SSE2 */
 #define L1_EDX_OK                                                         \
 	(XK_BIT(0) | XK_BIT(1) | XK_BIT(2) | XK_BIT(3) | XK_BIT(4) |      \
-	 XK_BIT(5) | XK_BIT(6) | XK_BIT(8) | XK_BIT(9) | XK_BIT(11) |     \
-	 XK_BIT(12) | XK_BIT(13) | XK_BIT(15) | XK_BIT(16) | XK_BIT(17) | \
-	 XK_BIT(19) | XK_BIT(23) | XK_BIT(24) | XK_BIT(25) | XK_BIT(26))
+	 XK_BIT(5) | XK_BIT(6) | XK_BIT(7) | XK_BIT(8) | XK_BIT(9) |      \
+	 XK_BIT(11) | XK_BIT(12) | XK_BIT(13) | XK_BIT(14) | XK_BIT(15) | \
+	 XK_BIT(16) | XK_BIT(17) | XK_BIT(19) | XK_BIT(23) | XK_BIT(24) | \
+	 XK_BIT(25) | XK_BIT(26))
 /* leaf 7.0 EBX: FSGSBASE BMI1 AVX2 SMEP BMI2 ERMS ADX SMAP CLFLUSHOPT
  * CLWB SHA; RDSEED */
 #define L7_EBX_OK                                                        \

@@ -94,6 +94,7 @@ static const struct xk_cap caps[] = {
 	{ KVM_CAP_SET_TSS_ADDR, 1 },
 	{ KVM_CAP_EXT_CPUID, 1 },
 	{ KVM_CAP_MP_STATE, 1 },
+	{ KVM_CAP_MCE, XK_MCE_BANKS },
 	{ KVM_CAP_IRQ_ROUTING, 1 },
 	{ KVM_CAP_GET_TSC_KHZ, 1 },
 	{ KVM_CAP_XSAVE, 1 },
@@ -194,7 +195,15 @@ static long dev_msr_index_list(void *obj, void *karg, u64 uarg)
 	return 0;
 }
 
+static long dev_mce_cap(void *obj, void *karg, u64 uarg)
+{
+	(void)obj, (void)uarg;
+	*(u64 *)karg = xk_mce_cap_supported();
+	return 0;
+}
+
 static const struct xk_ioctl dev_ioctls[] = {
+	{ KVM_X86_GET_MCE_CAP_SUPPORTED, dev_mce_cap, XK_IOC_NOLOCK },
 	{ KVM_GET_SUPPORTED_CPUID, dev_supported_cpuid, XK_IOC_NOLOCK },
 	{ KVM_GET_MSR_INDEX_LIST, dev_msr_index_list, XK_IOC_NOLOCK },
 	{ KVM_GET_API_VERSION, dev_api_version, XK_IOC_NOLOCK },
@@ -609,7 +618,21 @@ static long vcpu_get_tsc_khz(void *obj, void *karg, u64 uarg)
 	return khz ? (long)khz : -EIO;
 }
 
+static long vcpu_setup_mce(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_mce_setup(obj, *(const u64 *)karg);
+}
+
+static long vcpu_set_mce(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_mce_inject(obj, karg);
+}
+
 static const struct xk_ioctl vcpu_ioctls[] = {
+	{ KVM_X86_SETUP_MCE, vcpu_setup_mce, XK_IOC_VCPU },
+	{ KVM_X86_SET_MCE, vcpu_set_mce, XK_IOC_VCPU },
 	{ KVM_GET_TSC_KHZ, vcpu_get_tsc_khz, XK_IOC_VCPU },
 	{ KVM_GET_FPU, vcpu_get_fpu, XK_IOC_VCPU },
 	{ KVM_SET_FPU, vcpu_set_fpu, XK_IOC_VCPU },

@@ -138,19 +138,15 @@ static int apic_base_set(struct xk_vcpu *v, u64 val)
 int xk_msr_get(struct xk_vcpu *v, u32 msr, u64 *val, bool host)
 {
 	u64 *mtrr = mtrr_slot(v, msr);
+	int r = xk_mce_get_msr(v, msr, val);
 
+	if (r != -ENOENT)
+		return r;
 	if (mtrr) {
 		*val = *mtrr;
 		return 0;
 	}
 	switch (msr) {
-	case XK_MSR_MCG_CAP: /* no machine-check banks (no SETUP_MCE yet) */
-	case XK_MSR_MCG_CTL: /* absent without MCG_CTL_P: reads as 0 */
-		*val = 0;
-		return 0;
-	case XK_MSR_MCG_STATUS:
-		*val = v->mcg_status;
-		return 0;
 	case XK_MSR_MTRRCAP:
 		/* 8 variable ranges, fixed ranges, write-combining */
 		*val = XK_MTRR_NVAR | XK_BIT(8) | XK_BIT(10);
@@ -173,7 +169,10 @@ int xk_msr_get(struct xk_vcpu *v, u32 msr, u64 *val, bool host)
 int xk_msr_set(struct xk_vcpu *v, u32 msr, u64 val, bool host)
 {
 	u64 *mtrr = mtrr_slot(v, msr);
+	int r = xk_mce_set_msr(v, msr, val, host);
 
+	if (r != -ENOENT)
+		return r;
 	if (mtrr) {
 		if (!mtrr_valid(msr, val))
 			return -EINVAL;
@@ -181,14 +180,6 @@ int xk_msr_set(struct xk_vcpu *v, u32 msr, u64 val, bool host)
 		return 0;
 	}
 	switch (msr) {
-	case XK_MSR_MCG_CAP:
-		/* the bank count is the VMM's to choose, and it chose none */
-		return host && val == 0 ? 0 : -EINVAL;
-	case XK_MSR_MCG_CTL:
-		return val == 0 && host ? 0 : -EINVAL;
-	case XK_MSR_MCG_STATUS:
-		v->mcg_status = val;
-		return 0;
 	case XK_MSR_KVM_WALL_CLOCK:
 	case XK_MSR_KVM_SYSTEM_TIME:
 		/*

@@ -263,6 +263,12 @@ int xk_vcpu_run(struct xk_vcpu *v)
 		goto out;
 	}
 	for (;;) {
+		if (v->shutdown_pending) { /* e.g. a machine check in one */
+			v->shutdown_pending = false;
+			run->exit_reason = KVM_EXIT_SHUTDOWN;
+			r = 0;
+			break;
+		}
 		if (host_signal_pending()) {
 			run->exit_reason = KVM_EXIT_INTR;
 			v->stats.signal_exits++;

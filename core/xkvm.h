@@ -47,6 +47,7 @@
 #define XK_RUN_PAGES 2 /* kvm_run, then the PIO data page */
 #define XK_PIO_OFFSET XK_PAGE_SIZE
 #define XK_MAXPHYADDR 52
+#define XK_MCE_BANKS 32 /* KVM_CAP_MCE */
 
 struct xk_vm;
 struct xk_vcpu;
@@ -187,7 +188,12 @@ struct xk_vcpu {
 	u64 mtrr_def_type;
 	u64 mtrr_fixed[11];
 	u64 mtrr_var[2 * XK_MTRR_NVAR];
-	u64 mcg_status; /* (l) machine-check global status */
+	/* Machine-check architecture (mce.c), (l) */
+	u64 mcg_cap;
+	u64 mcg_ctl;
+	u64 mcg_status;
+	u64 mce_banks[4 * XK_MCE_BANKS]; /* CTL, STATUS, ADDR, MISC each */
+	bool shutdown_pending; /* a triple fault the driver decided on */
 
 	/*
 	 * Events from a user-space interrupt controller, (l): an external
@@ -308,6 +314,11 @@ bool xk_guest_cpuid_has(struct xk_vcpu *v, u32 leaf, int reg, u32 bit);
 bool xk_guest_is_intel(struct xk_vcpu *v);
 int xk_cap_value(long cap);
 u8 xk_host_maxphyaddr(void);
+u64 xk_mce_cap_supported(void);
+int xk_mce_setup(struct xk_vcpu *v, u64 mcg_cap);
+int xk_mce_inject(struct xk_vcpu *v, const struct kvm_x86_mce *m);
+int xk_mce_get_msr(struct xk_vcpu *v, u32 msr, u64 *val);
+int xk_mce_set_msr(struct xk_vcpu *v, u32 msr, u64 val, bool host);
 void xk_cpuid_table_free(struct xk_vcpu *v);
 int xk_supported_cpuid(struct kvm_cpuid_entry2 *entries, u32 max, u32 *n);
 u64 xk_supported_xcr0(void);
