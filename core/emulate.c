@@ -123,6 +123,14 @@ static void view_init(struct xk_vcpu *v, struct xk_guest_view *g)
 		g->cpl = 3;
 }
 
+/* A page fault for the guest, at la with error code pfec. */
+static void queue_pf(struct xk_vcpu *v, u32 pfec, u64 la)
+{
+	xk_queue_exception(v, XK_EXC_PF, true, pfec);
+	v->exception.cr2 = la;
+	v->stats.pf_guest++;
+}
+
 /*
  * Copy len bytes at guest linear address la.  Every page is translated
  * before a byte moves, so a fault leaves guest memory as it was.  Returns 0,
@@ -146,9 +154,7 @@ static int linear_copy(struct xk_vcpu *v, struct xk_guest_view *g, u64 la,
 		r = xk_read_guest_linear(&g->pg, &g->mem, la, buf, len, acc,
 					 &pfec, &fault_la);
 	if (r == XK_WALK_FAULT) {
-		xk_queue_exception(v, XK_EXC_PF, true, pfec);
-		v->exception.cr2 = fault_la;
-		v->stats.pf_guest++;
+		queue_pf(v, pfec, fault_la);
 		return 1;
 	}
 	return r ? -EFAULT : 0;
@@ -470,9 +476,7 @@ static int mmio_translate(struct mmio_ctx *c, u64 la, unsigned int acc,
 		acc |= XK_ACC_USER;
 	r = xk_gva_to_gpa(&c->g->pg, &c->g->mem, la, acc, gpa, &pfec);
 	if (r == XK_WALK_FAULT) {
-		xk_queue_exception(c->v, XK_EXC_PF, true, pfec);
-		c->v->exception.cr2 = la;
-		c->v->stats.pf_guest++;
+		queue_pf(c->v, pfec, la);
 		return XK_EMUL_FAULT;
 	}
 	return r ? XK_EMUL_UNHANDLED : 0;

@@ -53,6 +53,18 @@ static u8 *img(struct xk_vcpu *v)
 	return v->fpu;
 }
 
+/* The state after RESET: XSTATE_BV 0, so every component is initial. */
+void xk_fpu_reset(struct xk_vcpu *v)
+{
+	u16 fcw = 0x37f;
+	u32 mxcsr = 0x1f80;
+
+	xk_memset(img(v), 0, xk_fpu_size());
+	xk_memcpy(img(v) + FX_FCW, &fcw, sizeof(fcw));
+	xk_memcpy(img(v) + FX_MXCSR, &mxcsr, sizeof(mxcsr));
+	v->xcr0 = 1; /* x87 only */
+}
+
 #define GET(v, off, var) xk_memcpy(&(var), img(v) + (off), sizeof(var))
 #define PUT(v, off, var) xk_memcpy(img(v) + (off), &(var), sizeof(var))
 

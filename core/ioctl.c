@@ -393,8 +393,7 @@ static long vcpu_set_sregs(void *obj, void *karg, u64 uarg)
 	}
 	if (!cr4_valid(v, s->cr4) || !cr0_valid(s->cr0))
 		return -EINVAL;
-	if (s->apic_base &
-	    (~((1ULL << XK_MAXPHYADDR) - 1) | 0x2ff | XK_BIT(10)))
+	if (!xk_apic_base_valid(s->apic_base))
 		return -EINVAL;
 	r = xk_ops->set_sregs(v, s);
 	if (r)

@@ -123,13 +123,19 @@ static bool mtrr_valid(u32 msr, u64 val)
 	return true;
 }
 
+/*
+ * An APIC base the architecture allows: no address bits beyond
+ * MAXPHYADDR, nothing in the reserved low bits, and not x2APIC mode (bit
+ * 10), which needs the x2APIC the guest has not got yet.
+ */
+bool xk_apic_base_valid(u64 val)
+{
+	return !(val & (~((1ULL << XK_MAXPHYADDR) - 1) | 0x2ff | XK_BIT(10)));
+}
+
 static int apic_base_set(struct xk_vcpu *v, u64 val)
 {
-	u64 reserved = ~((1ULL << XK_MAXPHYADDR) - 1) | 0x2ff;
-
-	/* x2APIC mode (bit 10) needs the x2APIC the guest has not got yet */
-	reserved |= XK_BIT(10);
-	if (val & reserved)
+	if (!xk_apic_base_valid(val))
 		return -EINVAL;
 	v->apic_base = val;
 	return 0;

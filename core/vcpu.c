@@ -24,11 +24,6 @@
  */
 #include "xkvm.h"
 
-/* XSAVE layout facts: legacy area offsets */
-#define XSAVE_FCW 0
-#define XSAVE_MXCSR 24
-#define XSAVE_HDR_BV 512
-
 static u32 fpu_size;  /* bytes of the guest XSAVE area */
 static u64 host_xcr0; /* host XCR0; the guest's features are its subset */
 static bool have_xsave;
@@ -97,17 +92,6 @@ static void fpu_save(struct xk_vcpu *v)
 	host_fpu_end();
 }
 
-static void fpu_init_state(struct xk_vcpu *v)
-{
-	u8 *f = v->fpu;
-
-	xk_memset(f, 0, fpu_size);
-	*(u16 *)(f + XSAVE_FCW) = 0x37f;
-	*(u32 *)(f + XSAVE_MXCSR) = 0x1f80;
-	/* XSTATE_BV = 0: every component starts in its initial state */
-	v->xcr0 = 1; /* x87 only, as after RESET */
-}
-
 u32 xk_fpu_size(void)
 {
 	return fpu_size;
@@ -132,7 +116,7 @@ static void vcpu_reset_common(struct xk_vcpu *v)
 	v->irq_pending = false;
 	v->nmi_pending = 0;
 	v->nmi_masked = false;
-	fpu_init_state(v);
+	xk_fpu_reset(v);
 }
 
 int xk_vcpu_create(struct xk_vm *vm, u32 id, struct xk_vcpu **out)

@@ -298,6 +298,8 @@ void xk_fpu_setup(void);
 void xk_fpu_setup_mxcsr(void);
 u32 xk_fpu_size(void);
 bool xk_xcr0_valid(u64 val);
+void xk_fpu_reset(struct xk_vcpu *v);
+bool xk_apic_base_valid(u64 val);
 int xk_get_fpu(struct xk_vcpu *v, struct kvm_fpu *f);
 int xk_set_fpu(struct xk_vcpu *v, const struct kvm_fpu *f);
 int xk_get_xsave(struct xk_vcpu *v, struct kvm_xsave *x);
