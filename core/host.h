@@ -130,6 +130,9 @@ u64 host_va_to_pa(const void *va); /* for memory from host_pages_alloc */
 /*
  * Guest memory: a range of the VMM's address space, pinned for as long as a
  * memory slot refers to it.  npages pages starting at page-aligned uaddr.
+ * writable: the guest may write the range.  Without it the pinned pages
+ * must still be the ones the VMM writes later (no shared zero page for
+ * untouched memory the VMM may fill in: QEMU loads ROMs that way).
  */
 struct host_pin;
 int host_pin_user(u64 uaddr, u64 npages, bool writable, struct host_pin **out);
@@ -195,6 +198,22 @@ void host_on_each_cpu(void (*fn)(void *), void *arg);
  */
 void host_fpu_begin(void);
 void host_fpu_end(void);
+
+/*
+ * Trace probes, cheap when nobody listens: Linux tracepoints xkvm:xkvm_entry,
+ * xkvm:xkvm_exit and xkvm:xkvm_userspace_exit (SDT probes on illumos).
+ * vm is the VMM's pid (one VM a process in practice), vcpu the vCPU id.
+ *  - entry: right before the vendor's guest entry (interrupts off).
+ *  - exit: right after it, with the vendor's own exit code and details
+ *    (isa: KVM_X86_... style, 1 = VMX, 2 = SVM, as Linux's kvm_exit).
+ *  - userspace_exit: KVM_RUN returns to the VMM with exit_reason (or err).
+ */
+#define XK_TRACE_ISA_VMX 1
+#define XK_TRACE_ISA_SVM 2
+void host_trace_entry(int vm, u32 vcpu, u64 rip);
+void host_trace_exit(int vm, u32 vcpu, u32 isa, u64 reason, u64 rip, u64 info1,
+		     u64 info2, u64 intinfo);
+void host_trace_userspace_exit(int vm, u32 vcpu, u32 reason, int err);
 
 /* Time: monotonic nanoseconds. */
 u64 host_time_ns(void);

@@ -277,6 +277,7 @@ int xk_vcpu_run(struct xk_vcpu *v)
 			continue;
 		}
 		xcr0_enter(v);
+		host_trace_entry(v->pid, v->id, v->rip);
 		xk_ops->vcpu_enter(v);
 		xcr0_exit(v);
 		__atomic_store_n(&v->mode, XK_OUTSIDE_GUEST, __ATOMIC_RELEASE);
@@ -298,6 +299,7 @@ int xk_vcpu_run(struct xk_vcpu *v)
 	}
 out:
 	sync_run_fields(v);
+	host_trace_userspace_exit(v->pid, v->id, run->exit_reason, r);
 	return r;
 }
 

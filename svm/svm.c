@@ -693,6 +693,8 @@ static int svm_handle_exit(struct xk_vcpu *v)
 	struct vmcb_control *c = &s->vmcb->control;
 	u64 code = c->exit_code;
 
+	host_trace_exit(v->pid, v->id, XK_TRACE_ISA_SVM, code, v->rip,
+			c->exit_info1, c->exit_info2, c->exit_int_info);
 	save_exit_int_info(v, s);
 	if (s->awaiting_iret && v->rip != s->nmi_iret_rip) {
 		s->awaiting_iret = false;

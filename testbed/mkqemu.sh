@@ -30,6 +30,8 @@
 #                           for now, and must fail quickly)
 #   XKVM_QEMU_RUNS          which boots, in order (all three:
 #                           "kvm_amd kvm_amd-irqchip xkvm"; see testbed/init)
+#   XKVM_QEMU_TRACE         1: record xkvm's tracepoints during its boot and
+#                           show the last exits when it fails (0)
 # Takes about 5 s (most of it gzip).
 
 set -euo pipefail
@@ -135,6 +137,7 @@ write_conf() {
 		conf_line QEMU_TIMEOUT "${XKVM_QEMU_TIMEOUT:-300}"
 		conf_line QEMU_XKVM_TIMEOUT "${XKVM_QEMU_XKVM_TIMEOUT:-150}"
 		conf_line QEMU_RUNS "${XKVM_QEMU_RUNS:-kvm_amd kvm_amd-irqchip xkvm}"
+		conf_line QEMU_TRACE "${XKVM_QEMU_TRACE:-0}"
 		conf_line QEMU_VERSION "$("$QEMU_BIN" --version | head -n 1)"
 	} >"$STAGE/etc/qemu-box.conf"
 }

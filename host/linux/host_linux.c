@@ -98,7 +98,7 @@ struct host_pin {
 
 int host_pin_user(u64 uaddr, u64 npages, bool writable, struct host_pin **out)
 {
-	unsigned int gup = FOLL_LONGTERM | (writable ? FOLL_WRITE : 0);
+	unsigned int gup = FOLL_LONGTERM;
 	struct host_pin *pin;
 	u64 done = 0;
 	int r = 0;
@@ -114,8 +114,19 @@ int host_pin_user(u64 uaddr, u64 npages, bool writable, struct host_pin **out)
 	while (done < npages) {
 		int want = (int)min_t(u64, npages - done, 1 << 18);
 
-		r = pin_user_pages_fast(uaddr + (done << PAGE_SHIFT), want, gup,
-					pin->pages + done);
+		r = pin_user_pages_fast(uaddr + (done << PAGE_SHIFT), want,
+					gup | FOLL_WRITE, pin->pages + done);
+		/*
+		 * Even a read-only slot is pinned for writing where the VMM
+		 * may write: a read pin of untouched anonymous memory takes
+		 * the shared zero page, and the VMM's later write (QEMU copies
+		 * its BIOS into ROM after creating the slot) would go to a new
+		 * page the guest never sees.  Only a range the VMM cannot
+		 * write is pinned for reading.
+		 */
+		if (r <= 0 && !writable)
+			r = pin_user_pages_fast(uaddr + (done << PAGE_SHIFT),
+						want, gup, pin->pages + done);
 		if (r <= 0) {
 			r = r ? r : -EFAULT;
 			break;

@@ -751,3 +751,37 @@ u64 host_time_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
 }
+
+/* Trace probes: counted, and the last exit kept, for the unit tests. */
+struct host_user_trace host_user_trace;
+
+void host_trace_entry(int vm, u32 vcpu, u64 rip)
+{
+	(void)vm;
+	(void)vcpu;
+	host_user_trace.entries++;
+	host_user_trace.last_entry_rip = rip;
+}
+
+void host_trace_exit(int vm, u32 vcpu, u32 isa, u64 reason, u64 rip, u64 info1,
+		     u64 info2, u64 intinfo)
+{
+	(void)vm;
+	(void)vcpu;
+	(void)isa;
+	(void)rip;
+	(void)info1;
+	(void)info2;
+	(void)intinfo;
+	host_user_trace.exits++;
+	host_user_trace.last_exit_reason = reason;
+}
+
+void host_trace_userspace_exit(int vm, u32 vcpu, u32 reason, int err)
+{
+	(void)vm;
+	(void)vcpu;
+	host_user_trace.userspace_exits++;
+	host_user_trace.last_userspace_reason = reason;
+	host_user_trace.last_userspace_err = err;
+}

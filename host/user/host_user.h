@@ -99,4 +99,14 @@ unsigned long host_user_kicks(void);
 /* Per-thread atomic-context depth (preempt_disable + spin locks + fpu). */
 int host_user_atomic_depth(void);
 
+/* What the trace probes saw (host_trace_*), for the unit tests. */
+struct host_user_trace {
+	unsigned long entries, exits, userspace_exits;
+	u64 last_entry_rip;
+	u64 last_exit_reason;
+	u32 last_userspace_reason;
+	int last_userspace_err;
+};
+extern struct host_user_trace host_user_trace;
+
 #endif /* XKVM_HOST_USER_H */

@@ -477,3 +477,19 @@ XT_TEST(run, fpu_guest_state_switched)
 	XT_EQ(s.fcw[1], 0x0f7f);
 	XT_EQ(f->v->stats.fpu_reload, fake_entries(f->v));
 }
+
+/* The trace probes: one entry per guest entry, one return to the VMM. */
+XT_TEST(run, trace_probes)
+{
+	struct fx *f = pio_fx();
+	struct host_user_trace before = host_user_trace;
+
+	FX_SCRIPT(f, OUT_STEP(0x80, 1));
+	fx_run_expect(f, KVM_EXIT_IO);
+	XT_EQ(host_user_trace.entries, before.entries + 1);
+	XT_EQ(host_user_trace.last_entry_rip, RIP0);
+	XT_EQ(host_user_trace.userspace_exits, before.userspace_exits + 1);
+	XT_EQ(host_user_trace.last_userspace_reason, KVM_EXIT_IO);
+	XT_EQ(host_user_trace.last_userspace_err, 0);
+	fx_destroy(f);
+}
