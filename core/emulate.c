@@ -369,8 +369,7 @@ static int string_copy(struct xk_vcpu *v, struct xk_guest_view *g, u64 la,
 }
 
 /* Move RSI/RDI and RCX on past p->count elements; done: RIP past it. */
-static void string_advance(struct xk_vcpu *v, const struct xk_pio *p,
-			   s64 step)
+static void string_advance(struct xk_vcpu *v, const struct xk_pio *p, s64 step)
 {
 	int ptr = p->in ? XK_RDI : XK_RSI;
 	u64 left = 0;
@@ -393,8 +392,7 @@ static void string_advance(struct xk_vcpu *v, const struct xk_pio *p,
  * the first is not taken, the batch is cut before the first element that
  * would be, so the VMM gets only what Linux would give it.
  */
-static bool string_out_ioeventfd(struct xk_vcpu *v, struct xk_pio *p,
-				 s64 step)
+static bool string_out_ioeventfd(struct xk_vcpu *v, struct xk_pio *p, s64 step)
 {
 	const u8 *d = v->pio_data;
 	u32 i;

@@ -215,8 +215,8 @@ static bool lookup(struct xk_vm *vm, enum xk_iobus bus, u64 addr, u32 len,
  * signal the registration it hits and return true, or return false (the
  * write goes to the VMM as before).  Called by the vCPU thread.
  */
-bool xk_ioeventfd_write(struct xk_vm *vm, enum xk_iobus bus, u64 addr,
-			u32 len, const void *data)
+bool xk_ioeventfd_write(struct xk_vm *vm, enum xk_iobus bus, u64 addr, u32 len,
+			const void *data)
 {
 	return lookup(vm, bus, addr, len, data, true);
 }

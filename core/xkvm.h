@@ -258,9 +258,9 @@ struct xk_vm {
 	s64 clock_offset;      /* (m) KVM_SET_CLOCK: VM clock - host ns */
 
 	/* KVM_IOEVENTFD registrations (ioeventfd.c): (e) = ioev_lock */
-	struct host_spin *ioev_lock;  /* (c) */
-	struct xk_ioeventfd *ioevs;   /* (e) list, newest first */
-	u32 nioevs[XK_IOBUS_COUNT];   /* (e) per bus */
+	struct host_spin *ioev_lock; /* (c) */
+	struct xk_ioeventfd *ioevs;  /* (e) list, newest first */
+	u32 nioevs[XK_IOBUS_COUNT];  /* (e) per bus */
 
 	struct xk_vm_stats stats; /* (m) */
 	void *vendor;             /* (c) the backend's per-VM state */
@@ -288,8 +288,8 @@ void xk_vm_flush_all(struct xk_vm *vm);
 
 /* ---- ioeventfds (ioeventfd.c) and the VM clock (clock.c) ---- */
 int xk_ioeventfd(struct xk_vm *vm, const struct kvm_ioeventfd *args);
-bool xk_ioeventfd_write(struct xk_vm *vm, enum xk_iobus bus, u64 addr,
-			u32 len, const void *data);
+bool xk_ioeventfd_write(struct xk_vm *vm, enum xk_iobus bus, u64 addr, u32 len,
+			const void *data);
 bool xk_ioeventfd_would_take(struct xk_vm *vm, enum xk_iobus bus, u64 addr,
 			     u32 len, const void *data);
 void xk_ioeventfd_free_all(struct xk_vm *vm);

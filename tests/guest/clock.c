@@ -73,7 +73,8 @@ static void monotonic(const char *when)
 	a = get_clock();
 	for (i = 0; i < 1000; i++) {
 		b = get_clock();
-		KT_ASSERT(b.clock >= a.clock, "clock went back: 0x%llx -> 0x%llx",
+		KT_ASSERT(b.clock >= a.clock,
+			  "clock went back: 0x%llx -> 0x%llx",
 			  (unsigned long long)a.clock,
 			  (unsigned long long)b.clock);
 		a = b;

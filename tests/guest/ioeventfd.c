@@ -60,35 +60,35 @@ static void guest_main(void)
 
 	/* ports: a = 0x700 len 1 data 0x5a, b = 0x702 len 2 any data,
 	 * c = 0x704 len 4 data 0x12345678, d = 0x708 any length */
-	outb(PORT, 0x5a);      /* a */
-	outb(PORT, 0x5b);      /* exit */
-	outw(PORT + 2, 0x1234); /* b */
-	outb(PORT + 2, 0x01);   /* exit: length */
-	outl(PORT + 4, 0x12345678); /* c */
-	outl(PORT + 4, 0x12345679); /* exit */
-	outw(PORT + 4, 0x5678);     /* exit: length */
-	outb(PORT + 8, 1);          /* d */
-	outw(PORT + 8, 2);          /* d */
-	outl(PORT + 8, 3);          /* d */
+	outb(PORT, 0x5a);                 /* a */
+	outb(PORT, 0x5b);                 /* exit */
+	outw(PORT + 2, 0x1234);           /* b */
+	outb(PORT + 2, 0x01);             /* exit: length */
+	outl(PORT + 4, 0x12345678);       /* c */
+	outl(PORT + 4, 0x12345679);       /* exit */
+	outw(PORT + 4, 0x5678);           /* exit: length */
+	outb(PORT + 8, 1);                /* d */
+	outw(PORT + 8, 2);                /* d */
+	outl(PORT + 8, 3);                /* d */
 	GUEST_ASSERT_EQ(inb(PORT), 0x99); /* reads exit */
 	GUEST_SYNC(1, 0, 0);
 
 	/* MMIO: e = HOLE len 1 data 0xa5, f = +0x10 len 2 any data,
 	 * g = +0x20 len 4 data 0xcafef00d, h = +0x30 len 8 data,
 	 * i = +0x40 any length */
-	mmio_w1(HOLE, 0xa5);                        /* e */
-	mmio_w1(HOLE, 0xa6);                        /* exit */
-	mmio_w2(HOLE + 0x10, 0xbeef);               /* f */
-	mmio_w4(HOLE + 0x10, 0xbeef);               /* exit: length */
-	mmio_w4(HOLE + 0x20, 0xcafef00d);           /* g */
-	mmio_w4(HOLE + 0x20, 0xcafef00e);           /* exit */
-	mmio_w8(HOLE + 0x30, 0x1122334455667788ull); /* h */
-	mmio_w8(HOLE + 0x30, 0x1122334455667789ull); /* exit */
-	mmio_w1(HOLE + 0x40, 1);                    /* i */
-	mmio_w2(HOLE + 0x40, 2);                    /* i */
-	mmio_w4(HOLE + 0x40, 3);                    /* i */
-	mmio_w8(HOLE + 0x40, 4);                    /* i */
-	mmio_w1(HOLE + 0x41, 5);                    /* exit: address */
+	mmio_w1(HOLE, 0xa5);                               /* e */
+	mmio_w1(HOLE, 0xa6);                               /* exit */
+	mmio_w2(HOLE + 0x10, 0xbeef);                      /* f */
+	mmio_w4(HOLE + 0x10, 0xbeef);                      /* exit: length */
+	mmio_w4(HOLE + 0x20, 0xcafef00d);                  /* g */
+	mmio_w4(HOLE + 0x20, 0xcafef00e);                  /* exit */
+	mmio_w8(HOLE + 0x30, 0x1122334455667788ull);       /* h */
+	mmio_w8(HOLE + 0x30, 0x1122334455667789ull);       /* exit */
+	mmio_w1(HOLE + 0x40, 1);                           /* i */
+	mmio_w2(HOLE + 0x40, 2);                           /* i */
+	mmio_w4(HOLE + 0x40, 3);                           /* i */
+	mmio_w8(HOLE + 0x40, 4);                           /* i */
+	mmio_w1(HOLE + 0x41, 5);                           /* exit: address */
 	GUEST_ASSERT_EQ(mmio_r4(HOLE + 0x20), 0x77665544); /* reads exit */
 	GUEST_SYNC(2, 0, 0);
 
@@ -191,7 +191,7 @@ static void errnos(int kvm)
 	KT_ASSERT(null >= 0);
 	printf("KVM_CAP_IOEVENTFD %s\n",
 	       ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD) > 0 ? "yes" :
-									 "no");
+									"no");
 	printf("KVM_CAP_IOEVENTFD_ANY_LENGTH %s\n",
 	       ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD_ANY_LENGTH) >
 			       0 ?
@@ -225,27 +225,25 @@ static void errnos(int kvm)
 	       EEXIST);
 	expect("pio 0x10 len 8", ioev(0x10, 8, e1, PIO, 0), 0);
 	report("pio 0x20 any length", ioev(0x20, 0, e1, PIO, 0));
-	report("virtio-ccw notify flag", ioev(0x3000, 4, e1,
-					      KVM_IOEVENTFD_FLAG_VIRTIO_CCW_NOTIFY,
-					      0));
+	report("virtio-ccw notify flag",
+	       ioev(0x3000, 4, e1, KVM_IOEVENTFD_FLAG_VIRTIO_CCW_NOTIFY, 0));
 	report("flag 0x10 (fast mmio)", ioev(0x4000, 4, e1, 0x10, 0));
 
-	expect("deassign: not there", ioev(0x5000, 4, e1, DEASSIGN, 0),
-	       ENOENT);
+	expect("deassign: not there", ioev(0x5000, 4, e1, DEASSIGN, 0), ENOENT);
 	expect("deassign: bad fd", ioev(0x1000, 4, -1, DM | DEASSIGN, 1),
 	       EBADF);
 	expect("deassign: not an eventfd",
 	       ioev(0x1000, 4, null, DM | DEASSIGN, 1), EINVAL);
-	expect("deassign: len 3 (not checked)", ioev(0x1000, 3, e1, DEASSIGN, 0),
-	       ENOENT);
+	expect("deassign: len 3 (not checked)",
+	       ioev(0x1000, 3, e1, DEASSIGN, 0), ENOENT);
 	expect("deassign: other eventfd", ioev(0x1000, 4, e2, DM | DEASSIGN, 1),
 	       ENOENT);
 	expect("deassign: other data", ioev(0x1000, 4, e1, DM | DEASSIGN, 3),
 	       ENOENT);
 	expect("deassign: without DATAMATCH", ioev(0x1000, 4, e1, DEASSIGN, 1),
 	       ENOENT);
-	expect("deassign: wrong bus", ioev(0x1000, 4, e1, PIO | DM | DEASSIGN, 2),
-	       ENOENT);
+	expect("deassign: wrong bus",
+	       ioev(0x1000, 4, e1, PIO | DM | DEASSIGN, 2), ENOENT);
 	expect("deassign: data 1", ioev(0x1000, 4, e1, DM | DEASSIGN, 1), 0);
 	expect("deassign: data 1 again", ioev(0x1000, 4, e1, DM | DEASSIGN, 1),
 	       ENOENT);
@@ -255,8 +253,7 @@ static void errnos(int kvm)
 	/* many registrations on one bus, with one eventfd, then removed */
 	for (i = 0, r = 0; i < 1100 && !r; i++)
 		r = ioev(0x100000 + 8 * i, 4, e2, 0, 0);
-	printf("1100 mmio registrations: %d made, last -> %s\n", i,
-	       errname(r));
+	printf("1100 mmio registrations: %d made, last -> %s\n", i, errname(r));
 	for (i = 0, r = 0; i < 1100 && !r; i++)
 		r = ioev(0x100000 + 8 * i, 4, e2, DEASSIGN, 0);
 	printf("1100 deassigned: %d, last -> %s\n", i, errname(r));
@@ -383,8 +380,8 @@ int main(void)
 	kt_expect_sync(v, 2, &uc);
 	print_counters();
 
-	expect("deassign a", ioev(PORT, 1, regs[0].fd, PIO | DM | DEASSIGN, 0x5a),
-	       0);
+	expect("deassign a",
+	       ioev(PORT, 1, regs[0].fd, PIO | DM | DEASSIGN, 0x5a), 0);
 	expect("deassign e", ioev(HOLE, 1, regs[4].fd, DM | DEASSIGN, 0xa5), 0);
 	expect_out(v, PORT, 1, 0x5a);
 	expect_mmio_w(v, HOLE, 1, 0xa5);
@@ -398,7 +395,8 @@ int main(void)
 			KT_ASSERT_EQ(run->io.direction, KVM_EXIT_IO_OUT);
 			KT_ASSERT_EQ(run->io.size, 1);
 			KT_ASSERT(out + run->io.count <= sizeof(stream));
-			memcpy(stream + out, (uint8_t *)run + run->io.data_offset,
+			memcpy(stream + out,
+			       (uint8_t *)run + run->io.data_offset,
 			       run->io.count);
 			out += run->io.count;
 			continue;

@@ -125,9 +125,9 @@ XT_TEST(ioeventfd, collisions_and_deassign)
 	XT_EQ(ioev(f, 0x1000, 4, e1, DM, 1), -EEXIST);
 	XT_EQ(ioev(f, 0x1000, 4, e2, DM, 1), -EEXIST); /* any eventfd */
 	XT_EQ(ioev(f, 0x1000, 4, e1, DM, 2), 0);
-	XT_EQ(ioev(f, 0x1000, 4, e1, 0, 0), -EEXIST); /* wildcard over data */
-	XT_EQ(ioev(f, 0x1000, 0, e1, 0, 0), -EEXIST); /* any length */
-	XT_EQ(ioev(f, 0x1000, 2, e1, 0, 0), 0);       /* other length */
+	XT_EQ(ioev(f, 0x1000, 4, e1, 0, 0), -EEXIST);  /* wildcard over data */
+	XT_EQ(ioev(f, 0x1000, 0, e1, 0, 0), -EEXIST);  /* any length */
+	XT_EQ(ioev(f, 0x1000, 2, e1, 0, 0), 0);        /* other length */
 	XT_EQ(ioev(f, 0x1000, 4, e1, PIO | DM, 1), 0); /* other bus */
 	XT_EQ(ioev(f, 0x1000, 4, e1, CCW | DM, 1), 0); /* and another */
 	XT_EQ(ioev(f, 0x2000, 0, e1, 0, 0), 0);
@@ -181,10 +181,10 @@ static void set_rax_cb(struct xk_vcpu *v, void *arg)
 	v->gpr[XK_RAX] = (u64)(uintptr_t)arg;
 }
 
-#define OUT_STEP(p, sz, rax)                                                \
-	{                                                                   \
-		.kind = FAKE_IO, .port = (p), .size = (sz), .nrip = NRIP,   \
-		.guest = set_rax_cb, .arg = (void *)(uintptr_t)(rax)        \
+#define OUT_STEP(p, sz, rax)                                              \
+	{                                                                 \
+		.kind = FAKE_IO, .port = (p), .size = (sz), .nrip = NRIP, \
+		.guest = set_rax_cb, .arg = (void *)(uintptr_t)(rax)      \
 	}
 
 static struct fx *pio_fx(void)
