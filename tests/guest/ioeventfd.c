@@ -153,12 +153,6 @@ static void expect(const char *what, int got, int want)
 			errname(want), errname(got));
 }
 
-/* What Linux does is printed; the transcripts must agree. */
-static void report(const char *what, int got)
-{
-	printf("%-56s -> %s\n", what, errname(got));
-}
-
 static uint64_t counter(int efd)
 {
 	uint64_t n = 0;
@@ -224,10 +218,12 @@ static void errnos(int kvm)
 	expect("0x2000 len 1 over any length", ioev(0x2000, 1, e1, 0, 0),
 	       EEXIST);
 	expect("pio 0x10 len 8", ioev(0x10, 8, e1, PIO, 0), 0);
-	report("pio 0x20 any length", ioev(0x20, 0, e1, PIO, 0));
-	report("virtio-ccw notify flag",
-	       ioev(0x3000, 4, e1, KVM_IOEVENTFD_FLAG_VIRTIO_CCW_NOTIFY, 0));
-	report("flag 0x10 (fast mmio)", ioev(0x4000, 4, e1, 0x10, 0));
+	expect("pio 0x20 any length", ioev(0x20, 0, e1, PIO, 0), 0);
+	/* Linux 6.1 on x86 accepts both (a ccw bus nothing writes; the
+	 * reserved fast-mmio bit ignored), as kvm_amd showed in the box */
+	expect("virtio-ccw notify flag",
+	       ioev(0x3000, 4, e1, KVM_IOEVENTFD_FLAG_VIRTIO_CCW_NOTIFY, 0), 0);
+	expect("flag 0x10 (fast mmio)", ioev(0x4000, 4, e1, 0x10, 0), 0);
 
 	expect("deassign: not there", ioev(0x5000, 4, e1, DEASSIGN, 0), ENOENT);
 	expect("deassign: bad fd", ioev(0x1000, 4, -1, DM | DEASSIGN, 1),
@@ -254,9 +250,12 @@ static void errnos(int kvm)
 	for (i = 0, r = 0; i < 1100 && !r; i++)
 		r = ioev(0x100000 + 8 * i, 4, e2, 0, 0);
 	printf("1100 mmio registrations: %d made, last -> %s\n", i, errname(r));
+	/* Linux does not count ioeventfds against its 1000 bus devices */
+	KT_ASSERT(i == 1100 && r == 0);
 	for (i = 0, r = 0; i < 1100 && !r; i++)
 		r = ioev(0x100000 + 8 * i, 4, e2, DEASSIGN, 0);
 	printf("1100 deassigned: %d, last -> %s\n", i, errname(r));
+	KT_ASSERT(i == 1100 && r == 0);
 	close(null);
 	/* the registrations left hold their eventfds: closing ours is fine */
 	close(e1);
