@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -426,4 +427,48 @@ XT_TEST(clock, get_set)
 	XT_EQ(fx_vm_ioctl(f, KVM_SET_CLOCK, &c), -EINVAL);
 	c.flags = 0x10;
 	XT_EQ(fx_vm_ioctl(f, KVM_SET_CLOCK, &c), -EINVAL);
+}
+
+/* ---- registration racing with a vCPU's writes ---- */
+
+struct race {
+	struct xk_vm *vm;
+	volatile bool stop;
+	u64 hits;
+};
+
+static void *race_writer(void *arg)
+{
+	struct race *r = arg;
+	u8 val = 0x5a;
+
+	while (!r->stop)
+		if (xk_ioeventfd_write(r->vm, XK_IOBUS_PIO, 0x700, 1, &val))
+			r->hits++;
+	return NULL;
+}
+
+/*
+ * One thread writes the port as a vCPU would while this one assigns and
+ * deassigns the registration: no entry is used after it is freed (ASan),
+ * and every write reported as taken was signalled exactly once.
+ */
+XT_TEST(ioeventfd, assign_deassign_race_with_writes)
+{
+	struct fx *f = fx_new_vm();
+	struct race r = { .vm = f->vm };
+	int a = efd_new(), b = efd_new(), i;
+	pthread_t t;
+
+	XT_EQ(pthread_create(&t, NULL, race_writer, &r), 0);
+	for (i = 0; i < 3000; i++) {
+		XT_EQ(ioev(f, 0x700, 1, a, PIO | DM, 0x5a), 0);
+		XT_EQ(ioev(f, 0x701, 1, b, PIO, 0), 0);
+		XT_EQ(ioev(f, 0x700, 1, a, PIO | DM | DEASSIGN, 0x5a), 0);
+		XT_EQ(ioev(f, 0x701, 1, b, PIO | DEASSIGN, 0), 0);
+	}
+	r.stop = true;
+	XT_EQ(pthread_join(t, NULL), 0);
+	XT_EQ(efd_count(a), r.hits);
+	XT_EQ(efd_count(b), 0);
 }
