@@ -23,6 +23,10 @@
  * completed by the next KVM_RUN.  Anything the small emulator does not know
  * ends in KVM_EXIT_INTERNAL_ERROR with the instruction bytes: the VM stops,
  * the host does not.
+ *
+ * ioeventfds.  A port or MMIO write that a KVM_IOEVENTFD registration takes
+ * (core/ioeventfd.c) signals its eventfd and completes at once, without an
+ * exit; reads always go to the VMM.
  */
 #include "xkvm.h"
 #include "decode.h"
@@ -364,6 +368,55 @@ static int string_copy(struct xk_vcpu *v, struct xk_guest_view *g, u64 la,
 	return 0;
 }
 
+/* Move RSI/RDI and RCX on past p->count elements; done: RIP past it. */
+static void string_advance(struct xk_vcpu *v, const struct xk_pio *p, s64 step)
+{
+	int ptr = p->in ? XK_RDI : XK_RSI;
+	u64 left = 0;
+
+	set_reg_sized(v, ptr, v->gpr[ptr] + (u64)(step * (s64)p->count),
+		      p->addr_size);
+	if (p->rep) {
+		left = (v->gpr[XK_RCX] & addr_mask(p->addr_size)) - p->count;
+		set_reg_sized(v, XK_RCX, left, p->addr_size);
+	}
+	if (left == 0)
+		xk_skip_to(v, p->next_rip);
+}
+
+/*
+ * OUTS elements that an ioeventfd takes.  Linux emulates a string OUT one
+ * element at a time, each either taken in the kernel or sent to the VMM.
+ * Here the leading elements of the batch that are taken are signalled and
+ * done at once (true: re-enter; the guest's REP goes on from there); when
+ * the first is not taken, the batch is cut before the first element that
+ * would be, so the VMM gets only what Linux would give it.
+ */
+static bool string_out_ioeventfd(struct xk_vcpu *v, struct xk_pio *p, s64 step)
+{
+	const u8 *d = v->pio_data;
+	u32 i;
+
+	if (!XK_READ_ONCE(v->vm->ioevs))
+		return false;
+	if (!xk_ioeventfd_write(v->vm, XK_IOBUS_PIO, p->port, p->size, d)) {
+		for (i = 1; i < p->count; i++)
+			if (xk_ioeventfd_would_take(v->vm, XK_IOBUS_PIO,
+						    p->port, p->size,
+						    d + i * p->size))
+				break;
+		p->count = i;
+		return false;
+	}
+	for (i = 1; i < p->count; i++)
+		if (!xk_ioeventfd_write(v->vm, XK_IOBUS_PIO, p->port, p->size,
+					d + i * p->size))
+			break;
+	p->count = i;
+	string_advance(v, p, step);
+	return true;
+}
+
 int xk_handle_pio(struct xk_vcpu *v, u16 port, u8 size, bool in, bool string,
 		  bool rep, u8 addr_size, u64 next_rip)
 {
@@ -387,6 +440,12 @@ int xk_handle_pio(struct xk_vcpu *v, u16 port, u8 size, bool in, bool string,
 			u64 val = v->gpr[XK_RAX];
 
 			xk_memcpy(v->pio_data, &val, size);
+			/* an ioeventfd takes it: no exit (Linux: kernel_pio) */
+			if (xk_ioeventfd_write(v->vm, XK_IOBUS_PIO, port, size,
+					       &val)) {
+				xk_skip_to(v, next_rip);
+				return 1;
+			}
 		}
 		if (!in && port == 0x7e) {
 			/* Linux's KVM_X86_QUIRK_OUT_7E_INC_RIP */
@@ -413,6 +472,8 @@ int xk_handle_pio(struct xk_vcpu *v, u16 port, u8 size, bool in, bool string,
 		r = string_copy(v, &g, la, step, p, false);
 		if (r)
 			return r < 0 ? xk_emulation_failed(v) : 1;
+		if (string_out_ioeventfd(v, p, step))
+			return 1;
 	}
 	p->pending = true;
 	p->rip = v->rip;
@@ -424,9 +485,8 @@ int xk_handle_pio(struct xk_vcpu *v, u16 port, u8 size, bool in, bool string,
 int xk_pio_string_complete(struct xk_vcpu *v)
 {
 	struct xk_pio *p = &v->pio;
-	int ptr = p->in ? XK_RDI : XK_RSI;
 	struct xk_guest_view g;
-	u64 la, left, off;
+	u64 la, off;
 	s64 step;
 	int r;
 
@@ -441,15 +501,7 @@ int xk_pio_string_complete(struct xk_vcpu *v)
 		if (r)
 			return r < 0 ? xk_emulation_failed(v) : 1;
 	}
-	set_reg_sized(v, ptr, v->gpr[ptr] + (u64)(step * (s64)p->count),
-		      p->addr_size);
-	left = 0;
-	if (p->rep) {
-		left = (v->gpr[XK_RCX] & addr_mask(p->addr_size)) - p->count;
-		set_reg_sized(v, XK_RCX, left, p->addr_size);
-	}
-	if (left == 0)
-		xk_skip_to(v, p->next_rip);
+	string_advance(v, p, step);
 	return 1;
 }
 
@@ -522,6 +574,9 @@ static int mmio_access(struct mmio_ctx *c, u64 la, void *buf, u32 len,
 			    xk_gpa_read(v->vm, gpa, buf, len);
 		return r ? XK_EMUL_UNHANDLED : 0;
 	}
+	/* a write an ioeventfd takes is done (Linux: vcpu_mmio_write) */
+	if (write && xk_ioeventfd_write(v->vm, XK_IOBUS_MMIO, gpa, len, buf))
+		return 0;
 	/* device memory: the VMM does the access */
 	run->exit_reason = KVM_EXIT_MMIO;
 	run->mmio.phys_addr = gpa;

@@ -215,8 +215,25 @@ void host_trace_exit(int vm, u32 vcpu, u32 isa, u64 reason, u64 rip, u64 info1,
 		     u64 info2, u64 intinfo);
 void host_trace_userspace_exit(int vm, u32 vcpu, u32 reason, int err);
 
-/* Time: monotonic nanoseconds. */
+/* Time: monotonic nanoseconds; wall-clock (realtime) nanoseconds. */
 u64 host_time_ns(void);
+u64 host_realtime_ns(void);
 u32 host_tsc_khz(void); /* the host's TSC frequency, 0 if unknown */
+
+/* ---------------------------------------------------------------------
+ * Eventfds of the VMM (for KVM_IOEVENTFD).  host_eventfd_get() takes a
+ * reference on the eventfd behind file descriptor fd of the calling process:
+ * -EBADF if fd is not open, -EINVAL if it is not an eventfd (Linux's
+ * errnos).  It counts as one held object until host_eventfd_put().
+ * host_eventfd_signal() adds 1 to its counter and wakes its readers; it
+ * never sleeps, so it may be called with a host_spin held.
+ */
+struct host_eventfd;
+int host_eventfd_get(int fd, struct host_eventfd **out); /* may sleep */
+void host_eventfd_signal(struct host_eventfd *e);
+/* Do a and b refer to the same eventfd (as Linux compares contexts)? */
+bool host_eventfd_same(const struct host_eventfd *a,
+		       const struct host_eventfd *b);
+void host_eventfd_put(struct host_eventfd *e); /* may sleep */
 
 #endif /* XKVM_HOST_H */

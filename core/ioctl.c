@@ -107,6 +107,9 @@ static const struct xk_cap caps[] = {
 	{ KVM_CAP_MAX_VCPUS, XK_MAX_VCPUS },
 	{ KVM_CAP_MAX_VCPU_ID, XK_MAX_VCPU_ID },
 	{ KVM_CAP_NR_MEMSLOTS, XK_MAX_SLOTS },
+	{ KVM_CAP_IOEVENTFD, 1 },
+	{ KVM_CAP_IOEVENTFD_ANY_LENGTH, 1 },
+	{ KVM_CAP_ADJUST_CLOCK, KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC },
 };
 
 int xk_cap_value(long cap)
@@ -248,7 +251,28 @@ static long vm_set_gsi_routing(void *obj, void *karg, u64 uarg)
 	return -EINVAL;
 }
 
+static long vm_ioeventfd(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_ioeventfd(obj, karg);
+}
+
+static long vm_get_clock(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_vm_get_clock(obj, karg);
+}
+
+static long vm_set_clock(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_vm_set_clock(obj, karg);
+}
+
 static const struct xk_ioctl vm_ioctls[] = {
+	{ KVM_IOEVENTFD, vm_ioeventfd, XK_IOC_NOLOCK },
+	{ KVM_GET_CLOCK, vm_get_clock, XK_IOC_NOLOCK },
+	{ KVM_SET_CLOCK, vm_set_clock, XK_IOC_NOLOCK },
 	{ KVM_SET_GSI_ROUTING, vm_set_gsi_routing, XK_IOC_NOLOCK },
 	{ KVM_SET_USER_MEMORY_REGION, vm_set_memory, XK_IOC_NOLOCK },
 	{ KVM_SET_TSS_ADDR, vm_set_tss_addr, XK_IOC_NOLOCK },

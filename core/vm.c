@@ -31,10 +31,12 @@ int xk_vm_create(unsigned long type, struct xk_vm **out)
 	vm->refs = 1;
 	vm->pid = host_current_pid();
 	vm->created_ns = host_time_ns();
+	vm->clock_offset = -(s64)vm->created_ns; /* the VM clock starts at 0 */
 	vm->lock = host_mutex_create();
 	vm->mmu_lock = host_spin_create();
+	vm->ioev_lock = host_spin_create();
 	r = -ENOMEM;
-	if (!vm->lock || !vm->mmu_lock)
+	if (!vm->lock || !vm->mmu_lock || !vm->ioev_lock)
 		goto fail;
 	r = xk_ops->vm_init(vm);
 	if (r)
@@ -42,6 +44,8 @@ int xk_vm_create(unsigned long type, struct xk_vm **out)
 	*out = vm;
 	return 0;
 fail:
+	if (vm->ioev_lock)
+		host_spin_destroy(vm->ioev_lock);
 	if (vm->mmu_lock)
 		host_spin_destroy(vm->mmu_lock);
 	if (vm->lock)
@@ -85,9 +89,11 @@ static void vm_destroy(struct xk_vm *vm)
 		vm->slots[i] = NULL;
 		slot_release(vm, s);
 	}
+	xk_ioeventfd_free_all(vm);
 	xk_ops->vm_destroy(vm);
 	if (vm->host_free)
 		vm->host_free(vm);
+	host_spin_destroy(vm->ioev_lock);
 	host_spin_destroy(vm->mmu_lock);
 	host_mutex_destroy(vm->lock);
 	host_free(vm, sizeof(*vm));

@@ -51,6 +51,15 @@
 
 struct xk_vm;
 struct xk_vcpu;
+struct xk_ioeventfd;
+
+/* The buses an ioeventfd listens on (Linux's kvm_bus numbering). */
+enum xk_iobus {
+	XK_IOBUS_MMIO = 0,
+	XK_IOBUS_PIO = 1,
+	XK_IOBUS_CCW = 2, /* s390's virtio-ccw notify: never written on x86 */
+	XK_IOBUS_COUNT = 3
+};
 
 /* One guest memory slot (KVM_SET_USER_MEMORY_REGION). */
 struct xk_slot {
@@ -246,6 +255,12 @@ struct xk_vm {
 	struct xk_vcpu *vcpus; /* (m) list, newest first */
 	u32 nvcpus;            /* (m) */
 	u64 tss_addr;          /* (m) KVM_SET_TSS_ADDR */
+	s64 clock_offset;      /* (m) KVM_SET_CLOCK: VM clock - host ns */
+
+	/* KVM_IOEVENTFD registrations (ioeventfd.c): (e) = ioev_lock */
+	struct host_spin *ioev_lock; /* (c) */
+	struct xk_ioeventfd *ioevs;  /* (e) list, newest first */
+	u32 nioevs[XK_IOBUS_COUNT];  /* (e) per bus */
 
 	struct xk_vm_stats stats; /* (m) */
 	void *vendor;             /* (c) the backend's per-VM state */
@@ -270,6 +285,16 @@ struct xk_slot *xk_vm_find_slot(struct xk_vm *vm, u64 gfn);
 int xk_gpa_read(struct xk_vm *vm, u64 gpa, void *buf, u32 len);
 int xk_gpa_write(struct xk_vm *vm, u64 gpa, const void *buf, u32 len);
 void xk_vm_flush_all(struct xk_vm *vm);
+
+/* ---- ioeventfds (ioeventfd.c) and the VM clock (clock.c) ---- */
+int xk_ioeventfd(struct xk_vm *vm, const struct kvm_ioeventfd *args);
+bool xk_ioeventfd_write(struct xk_vm *vm, enum xk_iobus bus, u64 addr, u32 len,
+			const void *data);
+bool xk_ioeventfd_would_take(struct xk_vm *vm, enum xk_iobus bus, u64 addr,
+			     u32 len, const void *data);
+void xk_ioeventfd_free_all(struct xk_vm *vm);
+int xk_vm_get_clock(struct xk_vm *vm, struct kvm_clock_data *d);
+int xk_vm_set_clock(struct xk_vm *vm, const struct kvm_clock_data *d);
 
 /* ---- vCPUs (vcpu.c) ---- */
 int xk_vcpu_create(struct xk_vm *vm, u32 id, struct xk_vcpu **out);

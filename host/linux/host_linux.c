@@ -8,7 +8,9 @@
  * preemption and interrupt control, IPIs and the kernel-mode FPU.
  */
 #include <linux/atomic.h>
+#include <linux/err.h>
 #include <linux/errno.h>
+#include <linux/eventfd.h>
 #include <linux/io.h>
 #include <linux/kernel.h>
 #include <linux/ktime.h>
@@ -342,4 +344,38 @@ u32 host_tsc_khz(void)
 u64 host_time_ns(void)
 {
 	return ktime_get_ns();
+}
+
+u64 host_realtime_ns(void)
+{
+	return ktime_get_real_ns();
+}
+
+/* struct host_eventfd is the kernel's struct eventfd_ctx itself. */
+int host_eventfd_get(int fd, struct host_eventfd **out)
+{
+	struct eventfd_ctx *ctx = eventfd_ctx_fdget(fd);
+
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx); /* -EBADF, or -EINVAL: not an eventfd */
+	atomic64_inc(&held_objects);
+	*out = (struct host_eventfd *)ctx;
+	return 0;
+}
+
+void host_eventfd_signal(struct host_eventfd *e)
+{
+	eventfd_signal((struct eventfd_ctx *)e, 1);
+}
+
+void host_eventfd_put(struct host_eventfd *e)
+{
+	eventfd_ctx_put((struct eventfd_ctx *)e);
+	atomic64_dec(&held_objects);
+}
+
+bool host_eventfd_same(const struct host_eventfd *a,
+		       const struct host_eventfd *b)
+{
+	return a == b;
 }

@@ -20,12 +20,16 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <linux/kcmp.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -784,4 +788,75 @@ void host_trace_userspace_exit(int vm, u32 vcpu, u32 reason, int err)
 	host_user_trace.userspace_exits++;
 	host_user_trace.last_userspace_reason = reason;
 	host_user_trace.last_userspace_err = err;
+}
+
+u64 host_realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
+}
+
+/*
+ * Eventfds: the reference is a duplicate of the VMM's descriptor, so the
+ * eventfd lives on after the VMM closes its own, as in the kernel; an
+ * eventfd is recognised by its /proc link, as eventfd_ctx_fdget() does by
+ * its file operations.
+ */
+struct host_eventfd {
+	int fd;
+};
+
+int host_eventfd_get(int fd, struct host_eventfd **out)
+{
+	struct host_eventfd *e;
+	char path[64], link[64];
+	ssize_t n;
+	int dup_fd;
+
+	might_sleep("host_eventfd_get in atomic context");
+	if (fd < 0 || fcntl(fd, F_GETFD) < 0)
+		return -EBADF;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -EBADF;
+	link[n] = 0;
+	if (strcmp(link, "anon_inode:[eventfd]"))
+		return -EINVAL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (dup_fd < 0) {
+		free(e);
+		return -EBADF;
+	}
+	e->fd = dup_fd;
+	ADD(held_objects, 1);
+	*out = e;
+	return 0;
+}
+
+void host_eventfd_signal(struct host_eventfd *e)
+{
+	eventfd_write(e->fd, 1);
+}
+
+void host_eventfd_put(struct host_eventfd *e)
+{
+	might_sleep("host_eventfd_put in atomic context");
+	close(e->fd);
+	free(e);
+	ADD(held_objects, -1);
+}
+
+/* the same open file: the duplicates of one eventfd compare equal */
+bool host_eventfd_same(const struct host_eventfd *a,
+		       const struct host_eventfd *b)
+{
+	pid_t me = getpid();
+
+	return syscall(SYS_kcmp, me, me, KCMP_FILE, a->fd, b->fd) == 0;
 }

@@ -68,10 +68,17 @@ static const unsigned int dev_cmds[] = {
 };
 
 static const unsigned int vm_cmds[] = {
-	KVM_SET_USER_MEMORY_REGION, KVM_SET_TSS_ADDR,
-	KVM_CHECK_EXTENSION,        KVM_CREATE_VCPU,
-	KVM_SET_IDENTITY_MAP_ADDR,  KVM_CREATE_IRQCHIP,
-	KVM_GET_DIRTY_LOG,          KVM_IRQ_LINE,
+	KVM_SET_USER_MEMORY_REGION,
+	KVM_SET_TSS_ADDR,
+	KVM_CHECK_EXTENSION,
+	KVM_CREATE_VCPU,
+	KVM_SET_IDENTITY_MAP_ADDR,
+	KVM_CREATE_IRQCHIP,
+	KVM_GET_DIRTY_LOG,
+	KVM_IRQ_LINE,
+	KVM_IOEVENTFD,
+	KVM_GET_CLOCK,
+	KVM_SET_CLOCK,
 };
 
 static const unsigned int vcpu_cmds[] = {
@@ -357,7 +364,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			xk_dev_ioctl(cmd, arg_of(&in));
 			break;
 		case 1:
-			cmd = cmd_of(&in, vm_cmds, 8);
+			cmd = cmd_of(&in, vm_cmds,
+				     sizeof(vm_cmds) / sizeof(vm_cmds[0]));
 			xk_vm_ioctl(vm, cmd, arg_of(&in));
 			break;
 		case 2:
