@@ -239,6 +239,12 @@ static void svm_unmap_range(struct xk_vm *vm, u64 gpa, u64 npages)
 	npt_unmap(to_svm_vm(vm), gpa, npages);
 }
 
+static void svm_protect_range(struct xk_vm *vm, u64 gpa, u64 npages,
+			      bool writable)
+{
+	npt_protect(to_svm_vm(vm), gpa, npages, writable);
+}
+
 static int svm_map_prepare(struct xk_vm *vm, u64 gpa, u64 npages)
 {
 	return npt_prepare(to_svm_vm(vm), gpa, npages);
@@ -638,6 +644,9 @@ static int handle_npf(struct xk_vcpu *v, struct vmcb_control *c)
 		/* the guest keeps its page tables outside its memory */
 		return xk_internal_error(v, KVM_INTERNAL_ERROR_EMULATION,
 					 SVM_EXIT_NPF, err, gpa);
+	/* a write to a page its slot's dirty log write-protected */
+	if ((err & SVM_NPF_W) && xk_dirty_fault(v, gpa))
+		return 1;
 	slot = xk_vm_find_slot(v->vm, gpa >> XK_PAGE_SHIFT);
 	if (slot && !((err & SVM_NPF_W) && (slot->flags & KVM_MEM_READONLY))) {
 		/* raced with a slot being mapped: just try again */
@@ -968,6 +977,7 @@ const struct xk_vendor_ops xk_svm_ops = {
 	.vm_destroy = svm_vm_destroy,
 	.map_page = svm_map_page,
 	.unmap_range = svm_unmap_range,
+	.protect_range = svm_protect_range,
 	.map_prepare = svm_map_prepare,
 	.translate = svm_translate,
 	.vcpu_init = svm_vcpu_init,
