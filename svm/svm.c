@@ -640,13 +640,17 @@ static int handle_npf(struct xk_vcpu *v, struct vmcb_control *c)
 	struct xk_slot *slot;
 
 	v->stats.npt_violations++;
+	/*
+	 * A write to a page its slot's dirty log write-protected; also the
+	 * CPU setting accessed/dirty bits in guest page tables kept there
+	 * (a walk only faults on a present page to write it).
+	 */
+	if ((err & (SVM_NPF_W | SVM_NPF_GUEST_TABLE)) && xk_dirty_fault(v, gpa))
+		return 1;
 	if (err & SVM_NPF_GUEST_TABLE)
 		/* the guest keeps its page tables outside its memory */
 		return xk_internal_error(v, KVM_INTERNAL_ERROR_EMULATION,
 					 SVM_EXIT_NPF, err, gpa);
-	/* a write to a page its slot's dirty log write-protected */
-	if ((err & SVM_NPF_W) && xk_dirty_fault(v, gpa))
-		return 1;
 	slot = xk_vm_find_slot(v->vm, gpa >> XK_PAGE_SHIFT);
 	if (slot && !((err & SVM_NPF_W) && (slot->flags & KVM_MEM_READONLY))) {
 		/* raced with a slot being mapped: just try again */
