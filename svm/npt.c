@@ -166,17 +166,18 @@ void npt_protect(struct svm_vm *sv, u64 gpa, u64 npages, bool writable)
 
 	for (i = 0; i < npages; i++) {
 		u64 *pte = npt_leaf(sv, gpa + (i << XK_PAGE_SHIFT));
-		u64 old, val;
+		u64 old;
 
 		if (!pte)
 			continue;
 		old = __atomic_load_n(pte, __ATOMIC_RELAXED);
-		if (!(old & NPT_P))
+		if (!(old & NPT_P) || !!(old & NPT_RW) == writable)
 			continue;
-		val = writable ? old | NPT_RW : old & ~NPT_RW;
-		if (val == old)
-			continue;
-		__atomic_store_n(pte, val, __ATOMIC_RELEASE);
+		/* atomic: the CPU may set the entry's A/D bits meanwhile */
+		if (writable)
+			__atomic_fetch_or(pte, NPT_RW, __ATOMIC_RELEASE);
+		else
+			__atomic_fetch_and(pte, ~NPT_RW, __ATOMIC_RELEASE);
 		sv->vm->stats.mmu_pte_write++;
 	}
 }
