@@ -13,9 +13,10 @@
  *
  * Memory.  Guest memory is pinned when a slot is created (the original
  * driver's design) and every page of the slot is mapped in the nested page
- * tables at once, so a guest access to slot memory never exits.  An access to
- * a guest physical address outside every slot exits with a nested page fault
- * and is emulated as MMIO.  Removing or moving a slot first unmaps it, then
+ * tables at once, so a guest access to slot memory never exits (but for the
+ * first write to a page of a slot logging dirty pages, see dirty.c).  An
+ * access to a guest physical address outside every slot exits with a nested
+ * page fault and is emulated as MMIO.  Removing or moving a slot first unmaps it, then
  * flushes every vCPU's TLB and waits until no vCPU can still be in the guest
  * with a stale translation, and only then unpins the pages.
  *
