@@ -16,9 +16,9 @@
  * tables at once, so a guest access to slot memory never exits (but for the
  * first write to a page of a slot logging dirty pages, see dirty.c).  An
  * access to a guest physical address outside every slot exits with a nested
- * page fault and is emulated as MMIO.  Removing or moving a slot first unmaps it, then
- * flushes every vCPU's TLB and waits until no vCPU can still be in the guest
- * with a stale translation, and only then unpins the pages.
+ * page fault and is emulated as MMIO.  Removing or moving a slot first unmaps
+ * it, then flushes every vCPU's TLB and waits until no vCPU can still be in
+ * the guest with a stale translation, and only then unpins the pages.
  *
  * Locks, outermost first:
  *   vcpu->lock    (mutex) one ioctl on a vCPU at a time; held across KVM_RUN.
