@@ -269,10 +269,17 @@ static long vm_set_clock(void *obj, void *karg, u64 uarg)
 	return xk_vm_set_clock(obj, karg);
 }
 
+static long vm_get_dirty_log(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_vm_get_dirty_log(obj, karg);
+}
+
 static const struct xk_ioctl vm_ioctls[] = {
 	{ KVM_IOEVENTFD, vm_ioeventfd, XK_IOC_NOLOCK },
 	{ KVM_GET_CLOCK, vm_get_clock, XK_IOC_NOLOCK },
 	{ KVM_SET_CLOCK, vm_set_clock, XK_IOC_NOLOCK },
+	{ KVM_GET_DIRTY_LOG, vm_get_dirty_log, XK_IOC_NOLOCK },
 	{ KVM_SET_GSI_ROUTING, vm_set_gsi_routing, XK_IOC_NOLOCK },
 	{ KVM_SET_USER_MEMORY_REGION, vm_set_memory, XK_IOC_NOLOCK },
 	{ KVM_SET_TSS_ADDR, vm_set_tss_addr, XK_IOC_NOLOCK },

@@ -13,10 +13,14 @@
  * TLBs (xk_vm_flush_all waits until no vCPU can still use an old
  * translation) and then unpins.  All of it runs under vm->lock; the page
  * table edits themselves also take vm->mmu_lock.
+ *
+ * A slot with KVM_MEM_LOG_DIRTY_PAGES is mapped read-only and has a dirty
+ * bitmap (dirty.c); the flag may be turned on and off on an existing slot,
+ * and a moved slot keeps its bitmap, as in Linux.
  */
 #include "xkvm.h"
 
-#define XK_VALID_MEM_FLAGS (KVM_MEM_READONLY)
+#define XK_VALID_MEM_FLAGS (KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY)
 
 int xk_vm_create(unsigned long type, struct xk_vm **out)
 {
@@ -62,6 +66,7 @@ void xk_vm_get(struct xk_vm *vm)
 static void slot_release(struct xk_vm *vm, struct xk_slot *s)
 {
 	host_unpin_user(s->pin);
+	xk_dirty_free(s);
 	vm->npages -= s->npages;
 	vm->nslots--;
 	host_free(s, sizeof(*s));
@@ -138,7 +143,8 @@ static bool slot_overlaps(struct xk_vm *vm, u32 self, u64 gfn, u64 npages)
 static int slot_map(struct xk_vm *vm, struct xk_slot *s)
 {
 	u64 gpa = s->base_gfn << XK_PAGE_SHIFT;
-	bool writable = !(s->flags & KVM_MEM_READONLY);
+	bool writable =
+		!(s->flags & (KVM_MEM_READONLY | KVM_MEM_LOG_DIRTY_PAGES));
 	u64 i;
 	int r;
 
@@ -181,8 +187,16 @@ static int slot_alloc(struct xk_vm *vm, u32 id, u32 flags, u64 gfn, u64 npages,
 	s->base_gfn = gfn;
 	s->npages = npages;
 	s->uaddr = uaddr;
+	if (flags & KVM_MEM_LOG_DIRTY_PAGES) {
+		r = xk_dirty_alloc(s);
+		if (r) {
+			host_free(s, sizeof(*s));
+			return r;
+		}
+	}
 	r = host_pin_user(uaddr, npages, !(flags & KVM_MEM_READONLY), &s->pin);
 	if (r) {
+		xk_dirty_free(s);
 		host_free(s, sizeof(*s));
 		return r;
 	}
@@ -262,8 +276,9 @@ static int set_memory_locked(struct xk_vm *vm,
 	if (r->userspace_addr != old->uaddr || npages != old->npages ||
 	    ((r->flags ^ old->flags) & KVM_MEM_READONLY))
 		return -EINVAL;
-	if (gfn == old->base_gfn)
-		return 0; /* no change (no flag other than READONLY exists) */
+	if (gfn == old->base_gfn) /* only the dirty-log flag may change */
+		return xk_dirty_set_log(vm, old,
+					r->flags & KVM_MEM_LOG_DIRTY_PAGES);
 	if (slot_overlaps(vm, id, gfn, npages))
 		return -EEXIST;
 	/*
@@ -279,6 +294,14 @@ static int set_memory_locked(struct xk_vm *vm,
 	if (err) {
 		slot_release(vm, moved);
 		return err;
+	}
+	if (moved->dirty && old->dirty) {
+		/* logging goes on: the moved slot keeps the old bitmap */
+		xk_dirty_free(moved);
+		host_spin_lock(vm->mmu_lock);
+		moved->dirty = old->dirty;
+		old->dirty = NULL;
+		host_spin_unlock(vm->mmu_lock);
 	}
 	slot_delete(vm, old);
 	err = slot_map(vm, moved);
@@ -325,10 +348,12 @@ static int gpa_copy(struct xk_vm *vm, u64 gpa, void *buf, u32 len, bool write)
 			break;
 		}
 		p = (u8 *)host_pin_va(s->pin, gfn - s->base_gfn) + off;
-		if (write)
+		if (write) {
 			xk_memcpy(p, buf, n);
-		else
+			xk_dirty_mark(s, gfn); /* vm->lock keeps s->dirty */
+		} else {
 			xk_memcpy(buf, p, n);
+		}
 		buf = (u8 *)buf + n;
 		gpa += n;
 		len -= n;

@@ -13,11 +13,12 @@
  *
  * Memory.  Guest memory is pinned when a slot is created (the original
  * driver's design) and every page of the slot is mapped in the nested page
- * tables at once, so a guest access to slot memory never exits.  An access to
- * a guest physical address outside every slot exits with a nested page fault
- * and is emulated as MMIO.  Removing or moving a slot first unmaps it, then
- * flushes every vCPU's TLB and waits until no vCPU can still be in the guest
- * with a stale translation, and only then unpins the pages.
+ * tables at once, so a guest access to slot memory never exits (but for the
+ * first write to a page of a slot logging dirty pages, see dirty.c).  An
+ * access to a guest physical address outside every slot exits with a nested
+ * page fault and is emulated as MMIO.  Removing or moving a slot first unmaps
+ * it, then flushes every vCPU's TLB and waits until no vCPU can still be in
+ * the guest with a stale translation, and only then unpins the pages.
  *
  * Locks, outermost first:
  *   vcpu->lock    (mutex) one ioctl on a vCPU at a time; held across KVM_RUN.
@@ -69,6 +70,14 @@ struct xk_slot {
 	u64 npages;           /* (c) */
 	u64 uaddr;            /* (c) VMM address of the first page */
 	struct host_pin *pin; /* (c) the pinned pages */
+	/*
+	 * Dirty log (dirty.c) while KVM_MEM_LOG_DIRTY_PAGES is set, else NULL:
+	 * one bit per page, then as many bytes again for GET_DIRTY_LOG's
+	 * snapshot.  The pointer (and the LOG flag) change only with both
+	 * vm->lock and vm->mmu_lock held, so holding either keeps it alive;
+	 * bits are set and taken with atomics.
+	 */
+	u64 *dirty;
 };
 
 /* (c) = set at creation, immutable; (m) = guarded by vm->lock */
@@ -90,6 +99,10 @@ struct xk_vendor_ops {
 	/* Nested paging; called with vm->mmu_lock held (must not sleep). */
 	int (*map_page)(struct xk_vm *vm, u64 gpa, u64 hpa, bool writable);
 	void (*unmap_range)(struct xk_vm *vm, u64 gpa, u64 npages);
+	/* Mapped leaves of the range made writable or read-only (dirty log);
+	 * no TLB flush: the caller does it when taking write access away. */
+	void (*protect_range)(struct xk_vm *vm, u64 gpa, u64 npages,
+			      bool writable);
 	/* May sleep: allocates the table pages a later map_page needs. */
 	int (*map_prepare)(struct xk_vm *vm, u64 gpa, u64 npages);
 	/* Host address behind a gpa, from the nested tables (debugging). */
@@ -295,6 +308,15 @@ bool xk_ioeventfd_would_take(struct xk_vm *vm, enum xk_iobus bus, u64 addr,
 void xk_ioeventfd_free_all(struct xk_vm *vm);
 int xk_vm_get_clock(struct xk_vm *vm, struct kvm_clock_data *d);
 int xk_vm_set_clock(struct xk_vm *vm, const struct kvm_clock_data *d);
+
+/* ---- dirty page logging (dirty.c) ---- */
+u64 xk_dirty_bytes(u64 npages); /* one log's size: a bit per page, u64s */
+int xk_dirty_alloc(struct xk_slot *s);
+void xk_dirty_free(struct xk_slot *s);
+void xk_dirty_mark(struct xk_slot *s, u64 gfn); /* vm->lock or mmu_lock */
+int xk_dirty_set_log(struct xk_vm *vm, struct xk_slot *s, bool on);
+bool xk_dirty_fault(struct xk_vcpu *v, u64 gpa); /* a write NPF: handled? */
+long xk_vm_get_dirty_log(struct xk_vm *vm, const struct kvm_dirty_log *log);
 
 /* ---- vCPUs (vcpu.c) ---- */
 int xk_vcpu_create(struct xk_vm *vm, u32 id, struct xk_vcpu **out);

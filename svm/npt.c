@@ -6,7 +6,9 @@
  * vol. 2, 15.25).  Every nested access counts as a user access, so every
  * entry has U set; leaves are 4 KiB, writable unless the slot is read-only,
  * with PAT index 0 (write-back): the guest's own PAT and MTRRs pick the
- * memory type on top of it.
+ * memory type on top of it.  While a slot logs dirty pages its leaves are
+ * read-only, and npt_protect() gives a page write access back at its first
+ * write fault (core/dirty.c); there are no large pages to split.
  *
  * Each table is a struct npt_table: the hardware page plus, for the upper
  * levels, an array of the child tables' descriptors, so walking and freeing
@@ -154,6 +156,29 @@ void npt_unmap(struct svm_vm *sv, u64 gpa, u64 npages)
 			__atomic_store_n(pte, 0, __ATOMIC_RELEASE);
 			sv->vm->stats.mmu_pte_zap++;
 		}
+	}
+}
+
+/* Set or clear write access on the present leaves of a range (dirty log). */
+void npt_protect(struct svm_vm *sv, u64 gpa, u64 npages, bool writable)
+{
+	u64 i;
+
+	for (i = 0; i < npages; i++) {
+		u64 *pte = npt_leaf(sv, gpa + (i << XK_PAGE_SHIFT));
+		u64 old;
+
+		if (!pte)
+			continue;
+		old = __atomic_load_n(pte, __ATOMIC_RELAXED);
+		if (!(old & NPT_P) || !!(old & NPT_RW) == writable)
+			continue;
+		/* atomic: the CPU may set the entry's A/D bits meanwhile */
+		if (writable)
+			__atomic_fetch_or(pte, NPT_RW, __ATOMIC_RELEASE);
+		else
+			__atomic_fetch_and(pte, ~NPT_RW, __ATOMIC_RELEASE);
+		sv->vm->stats.mmu_pte_write++;
 	}
 }
 

@@ -239,6 +239,12 @@ static void svm_unmap_range(struct xk_vm *vm, u64 gpa, u64 npages)
 	npt_unmap(to_svm_vm(vm), gpa, npages);
 }
 
+static void svm_protect_range(struct xk_vm *vm, u64 gpa, u64 npages,
+			      bool writable)
+{
+	npt_protect(to_svm_vm(vm), gpa, npages, writable);
+}
+
 static int svm_map_prepare(struct xk_vm *vm, u64 gpa, u64 npages)
 {
 	return npt_prepare(to_svm_vm(vm), gpa, npages);
@@ -634,6 +640,13 @@ static int handle_npf(struct xk_vcpu *v, struct vmcb_control *c)
 	struct xk_slot *slot;
 
 	v->stats.npt_violations++;
+	/*
+	 * A write to a page its slot's dirty log write-protected; also the
+	 * CPU setting accessed/dirty bits in guest page tables kept there
+	 * (a walk only faults on a present page to write it).
+	 */
+	if ((err & (SVM_NPF_W | SVM_NPF_GUEST_TABLE)) && xk_dirty_fault(v, gpa))
+		return 1;
 	if (err & SVM_NPF_GUEST_TABLE)
 		/* the guest keeps its page tables outside its memory */
 		return xk_internal_error(v, KVM_INTERNAL_ERROR_EMULATION,
@@ -970,6 +983,7 @@ const struct xk_vendor_ops xk_svm_ops = {
 	.vm_destroy = svm_vm_destroy,
 	.map_page = svm_map_page,
 	.unmap_range = svm_unmap_range,
+	.protect_range = svm_protect_range,
 	.map_prepare = svm_map_prepare,
 	.translate = svm_translate,
 	.vcpu_init = svm_vcpu_init,

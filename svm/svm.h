@@ -53,6 +53,7 @@ u64 npt_root_hpa(struct svm_vm *sv);
 int npt_prepare(struct svm_vm *sv, u64 gpa, u64 npages);
 int npt_map(struct svm_vm *sv, u64 gpa, u64 hpa, bool writable);
 void npt_unmap(struct svm_vm *sv, u64 gpa, u64 npages);
+void npt_protect(struct svm_vm *sv, u64 gpa, u64 npages, bool writable);
 bool npt_translate(struct svm_vm *sv, u64 gpa, u64 *hpa);
 
 #endif /* XKVM_SVM_H */

@@ -196,7 +196,8 @@ static void op_region(struct in *in, struct xk_vm *vm)
 	r->slot = G8(in) % 8;
 	if (f & 1)
 		r->slot = G32(in);
-	r->flags = (f & 2) ? KVM_MEM_READONLY : 0;
+	r->flags = ((f & 2) ? KVM_MEM_READONLY : 0) |
+		   ((f & 64) ? KVM_MEM_LOG_DIRTY_PAGES : 0);
 	if (f & 4)
 		r->flags = G32(in);
 	r->guest_phys_addr = (u64)(G8(in) % 64) * PG;

@@ -14,7 +14,7 @@
  *    paging_enabled read and write them as svm.c does, without checks of
  *    their own, so every check a test sees is the core's.
  *
- *  - The nested page tables.  map_prepare/map_page/unmap_range edit a map
+ *  - The nested page tables.  map_prepare/map_page/unmap_range/protect_range edit a map
  *    gfn -> (hpa, writable) sorted by gfn, which tests read back
  *    (fake_map_lookup) to see exactly what the NPT would hold.  Like the
  *    real tables, storage is allocated only by map_prepare (may sleep) and
@@ -327,6 +327,20 @@ static void fake_unmap_range(struct xk_vm *vm, u64 gpa, u64 npages)
 		j++;
 	memmove(&f->map[i], &f->map[j], (f->nmap - j) * sizeof(*f->map));
 	f->nmap -= j - i;
+}
+
+static void fake_protect_range(struct xk_vm *vm, u64 gpa, u64 npages,
+			       bool writable)
+{
+	struct fake_vm *f = to_fvm(vm);
+	u64 gfn = gpa >> XK_PAGE_SHIFT, i;
+
+	f->calls.protect_range++;
+	if (!host_user_atomic_depth())
+		fake_err("protect_range without mmu_lock");
+	for (i = map_lower(f, gfn); i < f->nmap && f->map[i].gfn - gfn < npages;
+	     i++)
+		f->map[i].writable = writable;
 }
 
 static bool fake_translate(struct xk_vm *vm, u64 gpa, u64 *hpa)
@@ -728,7 +742,9 @@ static int fake_handle_exit(struct xk_vcpu *v)
 		return xk_handle_wrmsr(v);
 	case FAKE_HLT:
 		return xk_handle_hlt(v);
-	case FAKE_NPF:
+	case FAKE_NPF: /* as svm.c: a dirty-log write fault first */
+		if (st->write && xk_dirty_fault(v, st->gpa))
+			return 1;
 		return xk_handle_mmio(v, st->gpa, st->write);
 	case FAKE_INTR:
 	case FAKE_WAIT_KICK:
@@ -881,6 +897,7 @@ const struct xk_vendor_ops fake_ops = {
 	.vm_destroy = fake_vm_destroy,
 	.map_page = fake_map_page,
 	.unmap_range = fake_unmap_range,
+	.protect_range = fake_protect_range,
 	.map_prepare = fake_map_prepare,
 	.translate = fake_translate,
 	.vcpu_init = fake_vcpu_init,

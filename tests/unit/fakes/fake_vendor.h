@@ -112,6 +112,7 @@ s64 fake_map_objects(struct xk_vm *vm);
 /* Calls counted since the VM was created. */
 struct fake_vm_calls {
 	unsigned int vm_destroy, map_prepare, map_page, unmap_range;
+	unsigned int protect_range;
 };
 struct fake_vm_calls fake_vm_calls(struct xk_vm *vm);
 /* vm_destroy calls over all VMs since the program started. */
