@@ -250,6 +250,7 @@ struct xk_vcpu {
 	u64 xcr0;
 
 	int mode;               /* atomic: enum xk_vcpu_mode */
+	unsigned long exit_seq; /* atomic: bumped each time mode leaves IN_GUEST */
 	unsigned long requests; /* atomic: XK_REQ_* bits */
 	int cpu;                /* (a) CPU it last ran on, -1 never */
 	int pid;                /* (l) pid of the last KVM_RUN caller */
@@ -295,6 +296,7 @@ void xk_vm_put(struct xk_vm *vm);
 int xk_vm_set_memory(struct xk_vm *vm,
 		     const struct kvm_userspace_memory_region *r);
 struct xk_slot *xk_vm_find_slot(struct xk_vm *vm, u64 gfn);
+bool xk_vm_gpa_is_ram(struct xk_vm *vm, u64 gpa, bool write);
 int xk_gpa_read(struct xk_vm *vm, u64 gpa, void *buf, u32 len);
 int xk_gpa_write(struct xk_vm *vm, u64 gpa, const void *buf, u32 len);
 void xk_vm_flush_all(struct xk_vm *vm);

@@ -644,15 +644,13 @@ static int handle_ioio(struct xk_vcpu *v, struct vmcb_control *c)
 static int handle_npf(struct xk_vcpu *v, struct vmcb_control *c)
 {
 	u64 gpa = c->exit_info2, err = c->exit_info1;
-	struct xk_slot *slot;
 
 	v->stats.npt_violations++;
 	if (err & SVM_NPF_GUEST_TABLE)
 		/* the guest keeps its page tables outside its memory */
 		return xk_internal_error(v, KVM_INTERNAL_ERROR_EMULATION,
 					 SVM_EXIT_NPF, err, gpa);
-	slot = xk_vm_find_slot(v->vm, gpa >> XK_PAGE_SHIFT);
-	if (slot && !((err & SVM_NPF_W) && (slot->flags & KVM_MEM_READONLY))) {
+	if (xk_vm_gpa_is_ram(v->vm, gpa, !!(err & SVM_NPF_W))) {
 		/* raced with a slot being mapped: just try again */
 		v->stats.pf_fixed++;
 		return 1;
