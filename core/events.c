@@ -38,7 +38,7 @@
  */
 #include "xkvm.h"
 
-#define XK_EVENTS_FLAGS                                                     \
+#define XK_EVENTS_FLAGS                                                      \
 	(KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR | \
 	 KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM)
 
@@ -86,7 +86,8 @@ int xk_get_vcpu_events(struct xk_vcpu *v, struct kvm_vcpu_events *e)
 	e->nmi.masked = v->nmi_masked;
 
 	e->sipi_vector = 0; /* never valid when reported */
-	e->flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW |
+	e->flags = KVM_VCPUEVENT_VALID_NMI_PENDING |
+		   KVM_VCPUEVENT_VALID_SHADOW |
 		   KVM_VCPUEVENT_VALID_SMM; /* smi: all zero, never in SMM */
 	return 0;
 }

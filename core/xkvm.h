@@ -59,7 +59,7 @@ struct xk_vcpu;
  */
 enum xk_inj_type {
 	XK_INJ_NONE = 0,
-	XK_INJ_EXC,  /* hardware exception */
+	XK_INJ_EXC, /* hardware exception */
 	XK_INJ_NMI,
 	XK_INJ_INTR, /* external interrupt */
 	XK_INJ_SOFT  /* software interrupt (INT n) */
@@ -250,7 +250,7 @@ struct xk_vcpu {
 	u64 xcr0;
 
 	int mode;               /* atomic: enum xk_vcpu_mode */
-	unsigned long exit_seq; /* atomic: bumped each time mode leaves IN_GUEST */
+	unsigned long exit_seq; /* atomic: +1 at every exit, see vcpu.c */
 	unsigned long requests; /* atomic: XK_REQ_* bits */
 	int cpu;                /* (a) CPU it last ran on, -1 never */
 	int pid;                /* (l) pid of the last KVM_RUN caller */

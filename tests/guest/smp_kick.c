@@ -193,12 +193,12 @@ static void *vcpu_thread(void *arg)
 }
 
 /* Poll (bounded, ~10 minutes) until cond holds. */
-#define WAIT_UNTIL(cond, what)                                          \
-	do {                                                            \
-		long n_;                                                \
-		for (n_ = 0; n_ < 600000 && !(cond); n_++)              \
-			nap();                                          \
-		KT_ASSERT(cond, "gave up waiting: %s", what);           \
+#define WAIT_UNTIL(cond, what)                                \
+	do {                                                  \
+		long n_;                                      \
+		for (n_ = 0; n_ < 600000 && !(cond); n_++)    \
+			nap();                                \
+		KT_ASSERT(cond, "gave up waiting: %s", what); \
 	} while (0)
 
 static void wait_stage(int stage)

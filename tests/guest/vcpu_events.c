@@ -43,8 +43,8 @@ static void ev_handler(struct guest_frame *f)
 	GUEST_SYNC(S_EVENT, f->vector, f->rip);
 }
 
-extern const char e_after1[], e_after2[], e_after3[], e_after4[],
-	e_after5[], e_after6[], e_iret_done[];
+extern const char e_after1[], e_after2[], e_after3[], e_after4[], e_after5[],
+	e_after6[], e_iret_done[];
 
 static void guest_main(void)
 {
@@ -90,19 +90,24 @@ static void guest_main(void)
 
 	/* 6: the shadow */
 	GUEST_SYNC(7, 0, 0);
-	__asm__ volatile("cli\n\t"
-			 "mov $8, %%edi\n\txor %%esi, %%esi\n\t"
-			 "xor %%edx, %%edx\n\tmov $" KT_STR(UC_SYNC) ", %%eax\n\t"
-			 "sti\n\t"
-			 "out %%eax, $" KT_STR(KT_UCALL_PORT) "\n\t"
-			 "cli" ::
-				 : KT_ASM_SYNC_CLOBBERS);
+	__asm__ volatile(
+		"cli\n\t"
+		"mov $8, %%edi\n\txor %%esi, %%esi\n\t"
+		"xor %%edx, %%edx\n\tmov $" KT_STR(
+			UC_SYNC) ", %%eax\n\t"
+				 "sti\n\t"
+				 "out %%eax, $" KT_STR(
+					 KT_UCALL_PORT) "\n\t"
+							"cli" ::
+								: KT_ASM_SYNC_CLOBBERS);
 	__asm__ volatile("mov %%ss, %%ecx\n\t"
 			 "mov $9, %%edi\n\txor %%esi, %%esi\n\t"
-			 "xor %%edx, %%edx\n\tmov $" KT_STR(UC_SYNC) ", %%eax\n\t"
-			 "mov %%ecx, %%ss\n\t"
-			 "out %%eax, $" KT_STR(KT_UCALL_PORT) ::
-				 : KT_ASM_SYNC_CLOBBERS, "rcx");
+			 "xor %%edx, %%edx\n\tmov $" KT_STR(
+				 UC_SYNC) ", %%eax\n\t"
+					  "mov %%ecx, %%ss\n\t"
+					  "out %%eax, $" KT_STR(KT_UCALL_PORT)::
+						  : KT_ASM_SYNC_CLOBBERS,
+						    "rcx");
 	GUEST_DONE();
 	guest_hlt_forever();
 }
@@ -147,7 +152,9 @@ static void refuse(struct kt_vcpu *v, const char *what,
 	int r = set(v, e);
 
 	printf("SET %s: %s\n", what,
-	       r == 0 ? "ok" : r == EINVAL ? "EINVAL" : "other");
+	       r == 0      ? "ok" :
+	       r == EINVAL ? "EINVAL" :
+			     "other");
 	KT_ASSERT_EQ(r, want);
 }
 
@@ -158,7 +165,8 @@ static void expect_event(struct kt_vcpu *v, uint64_t vec, uint64_t rip)
 
 	kt_expect_sync(v, S_EVENT, &uc);
 	printf("  guest handler: vector %llu, frame rip as expected: %s\n",
-	       (unsigned long long)uc.args[1], uc.args[2] == rip ? "yes" : "NO");
+	       (unsigned long long)uc.args[1],
+	       uc.args[2] == rip ? "yes" : "NO");
 	KT_ASSERT_EQ(uc.args[1], vec);
 	KT_ASSERT_EQ(uc.args[2], rip);
 }
