@@ -20,7 +20,10 @@
  *      (that address, 8 bytes, read) exactly once, and the value the VMM
  *      gives is what the guest sees.  Without the vCPUs being taken out of
  *      the guest and their nested TLBs flushed they would keep reading the
- *      old page (and never exit).
+ *      old page (and never exit);
+ *   5. while both spin on memory of their own, a slot neither uses is added
+ *      and deleted CYCLES times: every deletion must take both vCPUs out of
+ *      the guest (a remote TLB flush) and return, and both go on spinning.
  * Nothing timing-dependent is printed: counters only as "moved".  The main
  * thread prints everything; the vCPU threads only record.
  */
@@ -41,9 +44,11 @@
 #define PROBE_OLD 0x1111
 #define PROBE_NEW 0x2220 /* + vCPU id, from the VMM */
 #define S_GAVE_UP 90
+#define CYCLES 50
+#define SPARE_GPA 0x60000000ull
 
-static volatile uint64_t ping, pong, stop_b;
-static volatile uint64_t spin_b[NVCPU], spin_c[NVCPU];
+static volatile uint64_t ping, pong, stop_b, stop_d;
+static volatile uint64_t spin_b[NVCPU], spin_c[NVCPU], spin_d[NVCPU];
 
 static uint64_t read_probe(void)
 {
@@ -92,6 +97,9 @@ static void guest_main(uint64_t id)
 		spin_c[id]++;
 	}
 	GUEST_SYNC(4, id, val);
+	while (!stop_d)
+		spin_d[id]++;
+	GUEST_SYNC(5, id, 0);
 	GUEST_DONE();
 	guest_hlt_forever();
 }
@@ -336,6 +344,22 @@ int main(void)
 		KT_ASSERT_EQ(vts[i].arg, PROBE_NEW + (uint64_t)i);
 	}
 	release(4);
+
+	printf("-- 5. an unused slot added and deleted while both spin\n");
+	for (i = 0; i < NVCPU; i++)
+		wait_moving(KT_GUEST_VAR(vm, spin_d[i]), "vCPU spins");
+	for (int n = 0; n < CYCLES; n++) {
+		kt_mem_add(vm, 2, SPARE_GPA, 2 << 20, 0);
+		kt_mem_del(vm, 2);
+	}
+	printf("%d add/delete cycles done\n", CYCLES);
+	for (i = 0; i < NVCPU; i++) {
+		wait_moving(KT_GUEST_VAR(vm, spin_d[i]), "vCPU spins again");
+		printf("vCPU %d: still in the guest, its counter moves\n", i);
+	}
+	*KT_GUEST_VAR(vm, stop_d) = 1;
+	wait_stage(5);
+	release(5);
 	for (i = 0; i < NVCPU; i++) {
 		pthread_join(vts[i].th, NULL);
 		KT_ASSERT(vts[i].done);
