@@ -495,8 +495,11 @@ static void inject_event(struct xk_vcpu *v, struct svm_vcpu *s)
 		c->event_inj = s->reinject;
 		s->reinject = 0;
 		if (((c->event_inj & SVM_EV_TYPE_MASK) >> SVM_EV_TYPE_SHIFT) ==
-		    SVM_EV_TYPE_NMI)
-			v->nmi_masked = true; /* e.g. from SET_VCPU_EVENTS */
+		    SVM_EV_TYPE_NMI) {
+			/* e.g. from SET_VCPU_EVENTS: masked until its IRET */
+			v->nmi_masked = true;
+			s->awaiting_iret = false;
+		}
 	} else if (e->pending) {
 		c->event_inj = e->vector |
 			       ((u64)SVM_EV_TYPE_EXC << SVM_EV_TYPE_SHIFT) |
