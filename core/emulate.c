@@ -537,9 +537,7 @@ static int mmio_translate(struct mmio_ctx *c, u64 la, unsigned int acc,
 /* Is this guest physical page ordinary memory (for reads / for writes)? */
 static bool is_ram(struct xk_vm *vm, u64 gpa, bool write)
 {
-	struct xk_slot *s = xk_vm_find_slot(vm, gpa >> XK_PAGE_SHIFT);
-
-	return s && !(write && (s->flags & KVM_MEM_READONLY));
+	return xk_vm_gpa_is_ram(vm, gpa, write);
 }
 
 static int mmio_access(struct mmio_ctx *c, u64 la, void *buf, u32 len,

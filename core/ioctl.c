@@ -100,6 +100,7 @@ static const struct xk_cap caps[] = {
 	{ KVM_CAP_XSAVE, 1 },
 	{ KVM_CAP_XCRS, 1 },
 	{ KVM_CAP_USER_NMI, 1 },
+	{ KVM_CAP_VCPU_EVENTS, 1 },
 	{ KVM_CAP_IMMEDIATE_EXIT, 1 },
 	{ KVM_CAP_READONLY_MEM, 1 },
 	{ KVM_CAP_CHECK_EXTENSION_VM, 1 },
@@ -660,7 +661,21 @@ static long vcpu_set_mce(void *obj, void *karg, u64 uarg)
 	return xk_mce_inject(obj, karg);
 }
 
+static long vcpu_get_events(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_get_vcpu_events(obj, karg);
+}
+
+static long vcpu_set_events(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_set_vcpu_events(obj, karg);
+}
+
 static const struct xk_ioctl vcpu_ioctls[] = {
+	{ KVM_GET_VCPU_EVENTS, vcpu_get_events, XK_IOC_VCPU },
+	{ KVM_SET_VCPU_EVENTS, vcpu_set_events, XK_IOC_VCPU },
 	{ KVM_X86_SETUP_MCE, vcpu_setup_mce, XK_IOC_VCPU },
 	{ KVM_X86_SET_MCE, vcpu_set_mce, XK_IOC_VCPU },
 	{ KVM_GET_TSC_KHZ, vcpu_get_tsc_khz, XK_IOC_VCPU },

@@ -21,6 +21,13 @@
  * before it enters or the sender sees IN_GUEST and sends an IPI, which makes
  * the guest exit.  A signal for the vCPU thread works the same way through
  * the host's own process kick.
+ *
+ * Waiting for a kicked vCPU (xk_vm_flush_all) must not wait for mode to
+ * read OUTSIDE: a vCPU that spins in the guest leaves it for a moment and
+ * goes straight back, and the waiter may never look at the right moment
+ * (on an emulated or overcommitted host it practically never does).  It
+ * waits instead for exit_seq to move on, which every exit from the guest
+ * does; the new entry has seen the request.
  */
 #include "xkvm.h"
 
@@ -271,6 +278,7 @@ int xk_vcpu_run(struct xk_vcpu *v)
 		if (host_signal_pending() || host_need_resched()) {
 			__atomic_store_n(&v->mode, XK_OUTSIDE_GUEST,
 					 __ATOMIC_SEQ_CST);
+			__atomic_fetch_add(&v->exit_seq, 1, __ATOMIC_SEQ_CST);
 			host_irq_enable();
 			fpu_save(v);
 			host_preempt_enable();
@@ -281,6 +289,7 @@ int xk_vcpu_run(struct xk_vcpu *v)
 		xk_ops->vcpu_enter(v);
 		xcr0_exit(v);
 		__atomic_store_n(&v->mode, XK_OUTSIDE_GUEST, __ATOMIC_RELEASE);
+		__atomic_fetch_add(&v->exit_seq, 1, __ATOMIC_SEQ_CST);
 		host_irq_enable();
 		fpu_save(v);
 		host_preempt_enable();

@@ -110,7 +110,7 @@ void xk_vm_put(struct xk_vm *vm)
 		vm_destroy(vm);
 }
 
-/* The slot holding gfn, or NULL.  Caller holds vm->lock or runs a vCPU. */
+/* The slot holding gfn, or NULL.  Caller holds vm->lock. */
 struct xk_slot *xk_vm_find_slot(struct xk_vm *vm, u64 gfn)
 {
 	u32 i;
@@ -122,6 +122,24 @@ struct xk_slot *xk_vm_find_slot(struct xk_vm *vm, u64 gfn)
 			return s;
 	}
 	return NULL;
+}
+
+/*
+ * Is this guest physical address ordinary memory (for a write: writable)?
+ * For vCPU threads handling an exit: they are outside the guest, so a slot
+ * being deleted does not wait for them, and the slot must only be looked at
+ * under vm->lock.
+ */
+bool xk_vm_gpa_is_ram(struct xk_vm *vm, u64 gpa, bool write)
+{
+	struct xk_slot *s;
+	bool ram;
+
+	host_mutex_lock(vm->lock);
+	s = xk_vm_find_slot(vm, gpa >> XK_PAGE_SHIFT);
+	ram = s && !(write && (s->flags & KVM_MEM_READONLY));
+	host_mutex_unlock(vm->lock);
+	return ram;
 }
 
 static bool slot_overlaps(struct xk_vm *vm, u32 self, u64 gfn, u64 npages)
@@ -375,18 +393,35 @@ int xk_gpa_write(struct xk_vm *vm, u64 gpa, const void *buf, u32 len)
 /*
  * Make every vCPU drop its cached nested translations before it next runs,
  * and wait until none of them can be in the guest with an old one.  The
- * request is seen at the next entry (see xk_vcpu_run); a vCPU already in the
- * guest is kicked out by an IPI and we wait for it to leave.
+ * request is seen at the next entry (see xk_vcpu_run); a vCPU in the guest
+ * is kicked out by an IPI and we wait until it has left the guest once
+ * (exit_seq moved), not until it is outside: it may be back in already,
+ * with the request seen (see vcpu.c's theory).
  */
 void xk_vm_flush_all(struct xk_vm *vm)
 {
 	struct xk_vcpu *v;
+	unsigned long seq;
+	int cpu;
 
 	vm->stats.remote_tlb_flush++;
 	for (v = vm->vcpus; v; v = v->next)
 		xk_vcpu_kick(v, XK_REQ_TLB_FLUSH);
-	for (v = vm->vcpus; v; v = v->next)
-		while (__atomic_load_n(&v->mode, __ATOMIC_ACQUIRE) ==
-		       XK_IN_GUEST)
+	for (v = vm->vcpus; v; v = v->next) {
+		seq = __atomic_load_n(&v->exit_seq, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&v->mode, __ATOMIC_SEQ_CST) != XK_IN_GUEST)
+			continue;
+		/*
+		 * In the guest now: its entry may predate the request, or have
+		 * come after a kick that found it outside.  Kick its CPU again
+		 * so this stay ends soon, and wait for the end.
+		 */
+		cpu = __atomic_load_n(&v->cpu, __ATOMIC_RELAXED);
+		if (cpu >= 0)
+			host_kick_cpu((unsigned int)cpu);
+		while (__atomic_load_n(&v->exit_seq, __ATOMIC_SEQ_CST) == seq &&
+		       __atomic_load_n(&v->mode, __ATOMIC_SEQ_CST) ==
+			       XK_IN_GUEST)
 			__builtin_ia32_pause();
+	}
 }

@@ -62,6 +62,26 @@ enum xk_iobus {
 	XK_IOBUS_COUNT = 3
 };
 
+/*
+ * An event the CPU was delivering when an exit cut it short (SVM's
+ * EXITINTINFO), or one KVM_SET_VCPU_EVENTS declared "injected": the backend
+ * hands it to the CPU again, as it is, at the next entry.
+ */
+enum xk_inj_type {
+	XK_INJ_NONE = 0,
+	XK_INJ_EXC, /* hardware exception */
+	XK_INJ_NMI,
+	XK_INJ_INTR, /* external interrupt */
+	XK_INJ_SOFT  /* software interrupt (INT n) */
+};
+
+struct xk_injected {
+	u8 type; /* enum xk_inj_type */
+	u8 vector;
+	bool has_error;
+	u32 error;
+};
+
 /* One guest memory slot (KVM_SET_USER_MEMORY_REGION). */
 struct xk_slot {
 	u32 id;               /* (c) slot number */
@@ -135,6 +155,14 @@ struct xk_vendor_ops {
 	int (*set_msr)(struct xk_vcpu *v, u32 msr, u64 val, bool host);
 	/* vCPU statistics and state, for the debugger and dumps */
 	void (*dump)(struct xk_vcpu *v);
+	/*
+	 * KVM_GET/SET_VCPU_EVENTS (core/events.c): the event an exit cut
+	 * short, which the backend delivers again at the next entry, and the
+	 * interrupt shadow.  vcpu->lock held, outside the guest.
+	 */
+	void (*get_injected)(struct xk_vcpu *v, struct xk_injected *e);
+	void (*set_injected)(struct xk_vcpu *v, const struct xk_injected *e);
+	void (*set_interrupt_shadow)(struct xk_vcpu *v, bool shadow);
 };
 
 extern const struct xk_vendor_ops *xk_ops;
@@ -244,6 +272,7 @@ struct xk_vcpu {
 	u64 xcr0;
 
 	int mode;               /* atomic: enum xk_vcpu_mode */
+	unsigned long exit_seq; /* atomic: +1 at every exit, see vcpu.c */
 	unsigned long requests; /* atomic: XK_REQ_* bits */
 	int cpu;                /* (a) CPU it last ran on, -1 never */
 	int pid;                /* (l) pid of the last KVM_RUN caller */
@@ -295,6 +324,7 @@ void xk_vm_put(struct xk_vm *vm);
 int xk_vm_set_memory(struct xk_vm *vm,
 		     const struct kvm_userspace_memory_region *r);
 struct xk_slot *xk_vm_find_slot(struct xk_vm *vm, u64 gfn);
+bool xk_vm_gpa_is_ram(struct xk_vm *vm, u64 gpa, bool write);
 int xk_gpa_read(struct xk_vm *vm, u64 gpa, void *buf, u32 len);
 int xk_gpa_write(struct xk_vm *vm, u64 gpa, const void *buf, u32 len);
 void xk_vm_flush_all(struct xk_vm *vm);
@@ -371,6 +401,8 @@ int xk_mce_set_msr(struct xk_vcpu *v, u32 msr, u64 val, bool host);
 void xk_cpuid_table_free(struct xk_vcpu *v);
 int xk_supported_cpuid(struct kvm_cpuid_entry2 *entries, u32 max, u32 *n);
 u64 xk_supported_xcr0(void);
+int xk_get_vcpu_events(struct xk_vcpu *v, struct kvm_vcpu_events *e);
+int xk_set_vcpu_events(struct xk_vcpu *v, const struct kvm_vcpu_events *e);
 
 /* ---- ioctls (ioctl.c): the host glue creates the file descriptors ---- */
 long xk_dev_ioctl(unsigned int cmd, u64 arg);

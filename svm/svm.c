@@ -500,6 +500,12 @@ static void inject_event(struct xk_vcpu *v, struct svm_vcpu *s)
 	if (s->reinject) {
 		c->event_inj = s->reinject;
 		s->reinject = 0;
+		if (((c->event_inj & SVM_EV_TYPE_MASK) >> SVM_EV_TYPE_SHIFT) ==
+		    SVM_EV_TYPE_NMI) {
+			/* e.g. from SET_VCPU_EVENTS: masked until its IRET */
+			v->nmi_masked = true;
+			s->awaiting_iret = false;
+		}
 	} else if (e->pending) {
 		c->event_inj = e->vector |
 			       ((u64)SVM_EV_TYPE_EXC << SVM_EV_TYPE_SHIFT) |
@@ -528,6 +534,16 @@ static void inject_event(struct xk_vcpu *v, struct svm_vcpu *s)
 			       SVM_EV_VALID;
 		v->irq_pending = false;
 		v->stats.irq_injections++;
+	}
+	/*
+	 * The IRET intercept follows the NMI mask, which KVM_SET_VCPU_EVENTS
+	 * may also set or clear: armed while masked, until the IRET is seen.
+	 */
+	if (!v->nmi_masked) {
+		s->awaiting_iret = false;
+		c->intercept_misc1 &= ~SVM_I1_IRET;
+	} else if (!s->awaiting_iret) {
+		c->intercept_misc1 |= SVM_I1_IRET;
 	}
 	window = v->run->request_interrupt_window && !c->event_inj;
 	if (window) {
@@ -637,7 +653,6 @@ static int handle_ioio(struct xk_vcpu *v, struct vmcb_control *c)
 static int handle_npf(struct xk_vcpu *v, struct vmcb_control *c)
 {
 	u64 gpa = c->exit_info2, err = c->exit_info1;
-	struct xk_slot *slot;
 
 	v->stats.npt_violations++;
 	/*
@@ -651,8 +666,7 @@ static int handle_npf(struct xk_vcpu *v, struct vmcb_control *c)
 		/* the guest keeps its page tables outside its memory */
 		return xk_internal_error(v, KVM_INTERNAL_ERROR_EMULATION,
 					 SVM_EXIT_NPF, err, gpa);
-	slot = xk_vm_find_slot(v->vm, gpa >> XK_PAGE_SHIFT);
-	if (slot && !((err & SVM_NPF_W) && (slot->flags & KVM_MEM_READONLY))) {
+	if (xk_vm_gpa_is_ram(v->vm, gpa, !!(err & SVM_NPF_W))) {
 		/* raced with a slot being mapped: just try again */
 		v->stats.pf_fixed++;
 		return 1;
@@ -833,6 +847,75 @@ static int svm_handle_exit(struct xk_vcpu *v)
 	}
 }
 
+/* ---- KVM_GET/SET_VCPU_EVENTS: the event in flight, the shadow ---------- */
+
+static void svm_get_injected(struct xk_vcpu *v, struct xk_injected *e)
+{
+	u64 ev = to_svm(v)->reinject;
+
+	xk_memset(e, 0, sizeof(*e));
+	if (!(ev & SVM_EV_VALID))
+		return;
+	switch ((ev & SVM_EV_TYPE_MASK) >> SVM_EV_TYPE_SHIFT) {
+	case SVM_EV_TYPE_EXC:
+		e->type = XK_INJ_EXC;
+		break;
+	case SVM_EV_TYPE_NMI:
+		e->type = XK_INJ_NMI;
+		break;
+	case SVM_EV_TYPE_INTR:
+		e->type = XK_INJ_INTR;
+		break;
+	case SVM_EV_TYPE_SOFT:
+		e->type = XK_INJ_SOFT;
+		break;
+	default:
+		return;
+	}
+	e->vector = ev & SVM_EV_VECTOR_MASK;
+	e->has_error = !!(ev & SVM_EV_ERR_VALID);
+	e->error = e->has_error ? (u32)(ev >> 32) : 0;
+}
+
+static void svm_set_injected(struct xk_vcpu *v, const struct xk_injected *e)
+{
+	struct svm_vcpu *s = to_svm(v);
+	u64 type;
+
+	switch (e->type) {
+	case XK_INJ_EXC:
+		type = SVM_EV_TYPE_EXC;
+		break;
+	case XK_INJ_NMI:
+		type = SVM_EV_TYPE_NMI;
+		break;
+	case XK_INJ_INTR:
+		type = SVM_EV_TYPE_INTR;
+		break;
+	case XK_INJ_SOFT:
+		type = SVM_EV_TYPE_SOFT;
+		/* no INT n to skip: the handler returns to RIP as it is */
+		s->vmcb->control.next_rip = v->rip;
+		break;
+	default:
+		s->reinject = 0;
+		return;
+	}
+	s->reinject = e->vector | (type << SVM_EV_TYPE_SHIFT) | SVM_EV_VALID;
+	if (e->has_error)
+		s->reinject |= SVM_EV_ERR_VALID | ((u64)e->error << 32);
+}
+
+static void svm_set_interrupt_shadow(struct xk_vcpu *v, bool shadow)
+{
+	struct vmcb_control *c = &to_svm(v)->vmcb->control;
+
+	if (shadow)
+		c->int_state |= SVM_INT_SHADOW;
+	else
+		c->int_state &= ~SVM_INT_SHADOW;
+}
+
 /* ---- MSRs kept in the VMCB -------------------------------------------- */
 
 static int svm_get_msr(struct xk_vcpu *v, u32 msr, u64 *val)
@@ -1001,4 +1084,7 @@ const struct xk_vendor_ops xk_svm_ops = {
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
 	.dump = svm_dump,
+	.get_injected = svm_get_injected,
+	.set_injected = svm_set_injected,
+	.set_interrupt_shadow = svm_set_interrupt_shadow,
 };

@@ -33,8 +33,11 @@
  *    next entry in svm.c's order (inject_event): an exception the core
  *    queued, else an NMI unless one is being handled (then NMIs stay
  *    masked until a FAKE_IRET step), else an external interrupt from
- *    KVM_INTERRUPT if RFLAGS.IF allows (the fake has no interrupt shadow);
- *    each is logged (kind, vector, error code, CR2, RIP) and cleared.
+ *    KVM_INTERRUPT if RFLAGS.IF allows; before all of them the event in
+ *    flight that KVM_SET_VCPU_EVENTS (or a test, as an exit would) left
+ *    with the backend.  Each is logged (kind, vector, error code, CR2,
+ *    RIP) and cleared.  The interrupt shadow is a flag that only
+ *    set_interrupt_shadow sets and the next entry clears.
  *    There is no VINTR intercept to model: the core itself reports an open
  *    interrupt window after each exit.  The next-RIP operation
  *    answers the step's NRIP when the test gave one (NRIP-save) and
@@ -426,6 +429,8 @@ struct fake_vcpu {
 	bool waiting; /* atomic: in FAKE_WAIT_KICK */
 	struct fake_event events[FAKE_MAX_EVENTS];
 	unsigned int nevents;
+	struct xk_injected inj; /* the event in flight */
+	bool shadow;            /* interrupt shadow */
 };
 
 static struct fake_vcpu *to_fv(struct xk_vcpu *v)
@@ -531,6 +536,8 @@ static void fake_vcpu_reset(struct xk_vcpu *v)
 	struct fake_vcpu *fv = to_fv(v);
 	struct kvm_sregs *s = &fv->sregs;
 
+	memset(&fv->inj, 0, sizeof(fv->inj));
+	fv->shadow = false;
 	memset(s, 0, sizeof(*s));
 	seg_reset(&s->cs, 0xf000, 0xffff0000, 0xb, true);
 	seg_reset(&s->ds, 0, 0, 0x3, true);
@@ -580,6 +587,24 @@ static void log_event(struct xk_vcpu *v, struct fake_vcpu *fv, u8 type,
 /* One event into the guest, in svm.c's order; true if one went in. */
 static bool deliver_event(struct xk_vcpu *v, struct fake_vcpu *fv)
 {
+	if (fv->inj.type != XK_INJ_NONE) {
+		if (fv->nevents < FAKE_MAX_EVENTS) {
+			struct fake_event *e = &fv->events[fv->nevents];
+
+			memset(e, 0, sizeof(*e));
+			e->type = FAKE_EV_INJ;
+			e->inj_type = fv->inj.type;
+			e->vector = fv->inj.vector;
+			e->has_error = fv->inj.has_error;
+			e->error = fv->inj.error;
+			e->rip = v->rip;
+		}
+		fv->nevents++;
+		if (fv->inj.type == XK_INJ_NMI)
+			v->nmi_masked = true;
+		memset(&fv->inj, 0, sizeof(fv->inj));
+		return true;
+	}
 	if (v->exception.pending) {
 		log_event(v, fv, FAKE_EV_EXC, v->exception.vector);
 		v->exception.pending = false;
@@ -663,6 +688,7 @@ static void fake_vcpu_enter(struct xk_vcpu *v)
 	v->has_run = true;
 	fv->entries++;
 	delivered = deliver_event(v, fv);
+	fv->shadow = false; /* the instruction after it has run */
 
 	if (fv->last >= 0 && fv->script[fv->last].repeat && !delivered &&
 	    v->rip == fv->last_rip && fv->reps < fv->repeat_cap) {
@@ -768,16 +794,42 @@ static bool fake_paging_enabled(struct xk_vcpu *v)
 	return !!(to_fv(v)->sregs.cr0 & XK_CR0_PG);
 }
 
-/* The fake has no interrupt shadow: RFLAGS.IF alone decides. */
 static bool fake_interrupt_shadow(struct xk_vcpu *v)
 {
-	(void)v;
-	return false;
+	return to_fv(v)->shadow;
 }
 
 static bool fake_interrupt_allowed(struct xk_vcpu *v)
 {
-	return !!(v->rflags & XK_RFLAGS_IF) && !v->exception.pending;
+	struct fake_vcpu *fv = to_fv(v);
+
+	return !!(v->rflags & XK_RFLAGS_IF) && !v->exception.pending &&
+	       !fv->shadow && fv->inj.type == XK_INJ_NONE;
+}
+
+static void fake_get_injected(struct xk_vcpu *v, struct xk_injected *e)
+{
+	*e = to_fv(v)->inj;
+}
+
+static void fake_set_injected(struct xk_vcpu *v, const struct xk_injected *e)
+{
+	to_fv(v)->inj = *e;
+}
+
+void fake_set_injected_raw(struct xk_vcpu *v, const struct xk_injected *e)
+{
+	fake_set_injected(v, e);
+}
+
+static void fake_set_interrupt_shadow(struct xk_vcpu *v, bool shadow)
+{
+	to_fv(v)->shadow = shadow;
+}
+
+bool fake_shadow(struct xk_vcpu *v)
+{
+	return to_fv(v)->shadow;
 }
 
 static void fake_get_sregs(struct xk_vcpu *v, struct kvm_sregs *s)
@@ -915,6 +967,9 @@ const struct xk_vendor_ops fake_ops = {
 	.get_msr = fake_get_msr,
 	.set_msr = fake_set_msr,
 	.dump = fake_dump,
+	.get_injected = fake_get_injected,
+	.set_injected = fake_set_injected,
+	.set_interrupt_shadow = fake_set_interrupt_shadow,
 };
 
 void fake_install(void)

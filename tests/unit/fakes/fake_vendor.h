@@ -66,9 +66,11 @@ struct fake_step {
 #define FAKE_EV_EXC 0  /* an exception (v->exception) */
 #define FAKE_EV_NMI 1  /* an NMI (v->nmi_pending) */
 #define FAKE_EV_INTR 2 /* an external interrupt (v->irq_pending) */
+#define FAKE_EV_INJ 3  /* the backend's event in flight (set_injected) */
 
 struct fake_event {
-	u8 type; /* FAKE_EV_* */
+	u8 type;     /* FAKE_EV_* */
+	u8 inj_type; /* FAKE_EV_INJ: enum xk_inj_type */
 	u8 vector;
 	bool has_error;
 	u32 error;
@@ -94,6 +96,10 @@ unsigned int fake_events(struct xk_vcpu *v, struct fake_event *out,
 			 unsigned int max);
 /* TLB flush requests consumed at entries, kicks seen by FAKE_WAIT_KICK. */
 unsigned int fake_tlb_flushes(struct xk_vcpu *v);
+
+/* The event in flight (as an exit would leave it) and the shadow. */
+void fake_set_injected_raw(struct xk_vcpu *v, const struct xk_injected *e);
+bool fake_shadow(struct xk_vcpu *v);
 
 /* The backend's view of the registers it owns (segments, CRs, EFER). */
 struct kvm_sregs *fake_sregs(struct xk_vcpu *v);
