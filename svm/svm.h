@@ -30,6 +30,7 @@ struct svm_vcpu {
 	u64 nmi_iret_rip;    /* (l) RIP of the IRET ending an NMI */
 	bool awaiting_iret;  /* (l) NMIs unmask once RIP moves on */
 	bool nmi_singlestep; /* (l) TF set by us to see the IRET end */
+	bool virq;           /* (l) irq_vector offered through V_IRQ */
 };
 
 /* Per host CPU, set up at load (svm.c). */

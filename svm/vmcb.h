@@ -151,6 +151,8 @@ _Static_assert(xk_offsetof(struct vmcb_save, g_pat) == 0x268, "vmcb");
 #define SVM_V_INTR_PRIO_MAX (0xfULL << 16)
 #define SVM_V_IGN_TPR XK_BIT(20)
 #define SVM_V_INTR_MASKING XK_BIT(24)
+#define SVM_V_INTR_VECTOR_SHIFT 32
+#define SVM_V_INTR_VECTOR_MASK (0xffULL << SVM_V_INTR_VECTOR_SHIFT)
 
 #define SVM_INT_SHADOW XK_BIT(0)
 
