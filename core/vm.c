@@ -22,6 +22,62 @@
 
 #define XK_VALID_MEM_FLAGS (KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY)
 
+/*
+ * Every live VM, for whoever looks at all of them (the statistics tree,
+ * kvmstat, the debugger): a VM is on the list from creation until its
+ * destruction begins.  xk_vms_lock guards the list; it is taken before any
+ * vm->lock.
+ */
+static struct xk_vm *xk_vms;           /* (g) newest first */
+static struct host_mutex *xk_vms_lock; /* created by xk_vm_list_init */
+
+int xk_vm_list_init(void)
+{
+	if (!xk_vms_lock)
+		xk_vms_lock = host_mutex_create();
+	return xk_vms_lock ? 0 : -ENOMEM;
+}
+
+void xk_vm_list_fini(void)
+{
+	XK_WARN_ON(xk_vms);
+	if (xk_vms_lock)
+		host_mutex_destroy(xk_vms_lock);
+	xk_vms_lock = NULL;
+}
+
+void xk_vm_for_each(void (*fn)(struct xk_vm *vm, void *arg), void *arg)
+{
+	struct xk_vm *vm;
+
+	host_mutex_lock(xk_vms_lock);
+	for (vm = xk_vms; vm; vm = vm->next_vm)
+		fn(vm, arg);
+	host_mutex_unlock(xk_vms_lock);
+}
+
+static void vm_list_add(struct xk_vm *vm)
+{
+	host_mutex_lock(xk_vms_lock);
+	vm->next_vm = xk_vms;
+	xk_vms = vm;
+	host_mutex_unlock(xk_vms_lock);
+}
+
+static void vm_list_del(struct xk_vm *vm)
+{
+	struct xk_vm **pp;
+
+	host_mutex_lock(xk_vms_lock);
+	for (pp = &xk_vms; *pp; pp = &(*pp)->next_vm) {
+		if (*pp == vm) {
+			*pp = vm->next_vm;
+			break;
+		}
+	}
+	host_mutex_unlock(xk_vms_lock);
+}
+
 int xk_vm_create(unsigned long type, struct xk_vm **out)
 {
 	struct xk_vm *vm;
@@ -45,6 +101,7 @@ int xk_vm_create(unsigned long type, struct xk_vm **out)
 	r = xk_ops->vm_init(vm);
 	if (r)
 		goto fail;
+	vm_list_add(vm);
 	*out = vm;
 	return 0;
 fail:
@@ -77,6 +134,7 @@ static void vm_destroy(struct xk_vm *vm)
 	struct xk_vcpu *v, *next;
 	u32 i;
 
+	vm_list_del(vm);
 	for (v = vm->vcpus; v; v = next) {
 		next = v->next;
 		xk_vcpu_free(v);

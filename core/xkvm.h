@@ -100,7 +100,8 @@ struct xk_slot {
 	u64 *dirty;
 };
 
-/* (c) = set at creation, immutable; (m) = guarded by vm->lock */
+/* (c) = set at creation, immutable; (m) = guarded by vm->lock;
+ * (g) = guarded by the list lock of all VMs (vm.c) */
 
 /* Vendor backend: chosen once at load, never changes. */
 struct xk_vendor_ops {
@@ -289,6 +290,7 @@ struct xk_vm {
 	struct host_spin *mmu_lock; /* (c) */
 	int pid;                    /* (c) creator */
 	u64 created_ns;             /* (c) */
+	struct xk_vm *next_vm;      /* (g) the list of all VMs (vm.c) */
 
 	struct xk_slot *slots[XK_MAX_SLOTS]; /* (m) by slot id */
 	u32 nslots;                          /* (m) */
@@ -318,6 +320,10 @@ int xk_cpu_online(unsigned int cpu);   /* on that CPU */
 void xk_cpu_offline(unsigned int cpu); /* on that CPU */
 
 /* ---- VMs (vm.c) ---- */
+int xk_vm_list_init(void); /* the list of all VMs: host glue, at load */
+void xk_vm_list_fini(void);
+/* fn(vm) for every live VM, under the list's lock (fn may take vm->lock) */
+void xk_vm_for_each(void (*fn)(struct xk_vm *vm, void *arg), void *arg);
 int xk_vm_create(unsigned long type, struct xk_vm **out);
 void xk_vm_get(struct xk_vm *vm);
 void xk_vm_put(struct xk_vm *vm);

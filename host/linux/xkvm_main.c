@@ -249,6 +249,9 @@ static int __init xkvm_init(void)
 	r = xk_core_init();
 	if (r)
 		return r;
+	r = xk_vm_list_init();
+	if (r)
+		goto fail_core;
 	r = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "xkvm:online",
 			      xkvm_cpu_online, xkvm_cpu_offline);
 	if (r < 0) {
@@ -278,6 +281,7 @@ static int __init xkvm_init(void)
 fail_hp:
 	cpuhp_remove_state(xkvm_hp_state);
 fail_core:
+	xk_vm_list_fini();
 	xk_core_exit();
 	return r;
 }
@@ -286,6 +290,7 @@ static void __exit xkvm_exit(void)
 {
 	misc_deregister(&xkvm_dev);
 	cpuhp_remove_state(xkvm_hp_state);
+	xk_vm_list_fini();
 	xk_core_exit();
 	host_log(HOST_LOG_INFO, "unloaded");
 }

@@ -972,6 +972,12 @@ const struct xk_vendor_ops fake_ops = {
 	.set_interrupt_shadow = fake_set_interrupt_shadow,
 };
 
+/* The module creates the list of all VMs at load: here before any test. */
+__attribute__((constructor)) static void fake_vm_list(void)
+{
+	xk_vm_list_init();
+}
+
 void fake_install(void)
 {
 	static bool done;
