@@ -217,6 +217,20 @@ void host_trace_userspace_exit(int vm, u32 vcpu, u32 reason, int err);
 
 /* Time: monotonic nanoseconds; wall-clock (realtime) nanoseconds. */
 u64 host_time_ns(void);
+
+/*
+ * One-shot timers on host_time_ns()'s clock, for the device models (local
+ * APIC timer, PIT).  fn(arg) runs in interrupt context: it must not sleep
+ * and may take a host_spin.  host_timer_start() (re)arms for an absolute
+ * time, replacing a pending expiry; a time already past fires at once.
+ * host_timer_cancel() returns once fn is neither pending nor running; it
+ * must not be called from fn itself.  Each timer counts as a held object.
+ */
+struct host_timer;
+struct host_timer *host_timer_create(void (*fn)(void *arg), void *arg);
+void host_timer_start(struct host_timer *t, u64 when_ns);
+void host_timer_cancel(struct host_timer *t);
+void host_timer_destroy(struct host_timer *t); /* cancels first; may sleep */
 u64 host_realtime_ns(void);
 u32 host_tsc_khz(void); /* the host's TSC frequency, 0 if unknown */
 

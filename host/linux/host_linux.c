@@ -10,6 +10,7 @@
 #include <linux/atomic.h>
 #include <linux/err.h>
 #include <linux/errno.h>
+#include <linux/hrtimer.h>
 #include <linux/eventfd.h>
 #include <linux/io.h>
 #include <linux/kernel.h>
@@ -344,6 +345,52 @@ u32 host_tsc_khz(void)
 u64 host_time_ns(void)
 {
 	return ktime_get_ns();
+}
+
+/* Timers: hrtimers on CLOCK_MONOTONIC (ktime_get_ns), in hard-IRQ context. */
+struct host_timer {
+	struct hrtimer hr;
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+static enum hrtimer_restart host_timer_fire(struct hrtimer *hr)
+{
+	struct host_timer *t = container_of(hr, struct host_timer, hr);
+
+	t->fn(t->arg);
+	return HRTIMER_NORESTART;
+}
+
+struct host_timer *host_timer_create(void (*fn)(void *arg), void *arg)
+{
+	struct host_timer *t = host_zalloc(sizeof(*t));
+
+	if (!t)
+		return NULL;
+	hrtimer_init(&t->hr, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_HARD);
+	t->hr.function = host_timer_fire;
+	t->fn = fn;
+	t->arg = arg;
+	return t;
+}
+
+void host_timer_start(struct host_timer *t, u64 when_ns)
+{
+	hrtimer_start(&t->hr, ns_to_ktime(when_ns), HRTIMER_MODE_ABS_HARD);
+}
+
+void host_timer_cancel(struct host_timer *t)
+{
+	hrtimer_cancel(&t->hr);
+}
+
+void host_timer_destroy(struct host_timer *t)
+{
+	if (!t)
+		return;
+	hrtimer_cancel(&t->hr);
+	host_free(t, sizeof(*t));
 }
 
 u64 host_realtime_ns(void)

@@ -748,12 +748,135 @@ u32 host_tsc_khz(void)
 	return 2000000;
 }
 
+/* A test may stop the clock and move it by hand (host_user_clock_*). */
+static bool fake_clock;
+static u64 fake_now;
+
 u64 host_time_ns(void)
 {
 	struct timespec ts;
 
+	if (__atomic_load_n(&fake_clock, __ATOMIC_ACQUIRE))
+		return __atomic_load_n(&fake_now, __ATOMIC_ACQUIRE);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
+}
+
+/*
+ * Timers.  Nothing fires by itself in user space: host_user_clock_advance()
+ * runs the callbacks of the timers that fall due, in expiry order, on the
+ * calling thread, as if from an interrupt (atomic context).
+ */
+struct host_timer {
+	void (*fn)(void *arg);
+	void *arg;
+	bool armed;              /* guarded by timer_lock */
+	u64 when;                /* guarded by timer_lock */
+	struct host_timer *next; /* the list of all timers */
+};
+
+static pthread_mutex_t timer_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct host_timer *timers;
+
+struct host_timer *host_timer_create(void (*fn)(void *arg), void *arg)
+{
+	struct host_timer *t = host_zalloc(sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->fn = fn;
+	t->arg = arg;
+	pthread_mutex_lock(&timer_lock);
+	t->next = timers;
+	timers = t;
+	pthread_mutex_unlock(&timer_lock);
+	return t;
+}
+
+void host_timer_start(struct host_timer *t, u64 when_ns)
+{
+	pthread_mutex_lock(&timer_lock);
+	t->armed = true;
+	t->when = when_ns;
+	pthread_mutex_unlock(&timer_lock);
+}
+
+void host_timer_cancel(struct host_timer *t)
+{
+	pthread_mutex_lock(&timer_lock);
+	t->armed = false;
+	pthread_mutex_unlock(&timer_lock);
+}
+
+void host_timer_destroy(struct host_timer *t)
+{
+	struct host_timer **pp;
+
+	if (!t)
+		return;
+	pthread_mutex_lock(&timer_lock);
+	for (pp = &timers; *pp; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&timer_lock);
+	host_free(t, sizeof(*t));
+}
+
+void host_user_clock_set(u64 now_ns)
+{
+	__atomic_store_n(&fake_now, now_ns, __ATOMIC_RELEASE);
+	__atomic_store_n(&fake_clock, true, __ATOMIC_RELEASE);
+}
+
+void host_user_clock_real(void)
+{
+	__atomic_store_n(&fake_clock, false, __ATOMIC_RELEASE);
+}
+
+bool host_user_timer_armed(const struct host_timer *t, u64 *when)
+{
+	bool armed;
+
+	pthread_mutex_lock(&timer_lock);
+	armed = t->armed;
+	if (when)
+		*when = t->when;
+	pthread_mutex_unlock(&timer_lock);
+	return armed;
+}
+
+unsigned int host_user_clock_advance(u64 delta_ns)
+{
+	u64 end = host_time_ns() + delta_ns;
+	unsigned int fired = 0;
+
+	for (;;) {
+		struct host_timer *t, *due = NULL;
+
+		pthread_mutex_lock(&timer_lock);
+		for (t = timers; t; t = t->next)
+			if (t->armed && t->when <= end &&
+			    (!due || t->when < due->when))
+				due = t;
+		if (due) {
+			due->armed = false;
+			if (due->when > host_time_ns())
+				__atomic_store_n(&fake_now, due->when,
+						 __ATOMIC_RELEASE);
+		}
+		pthread_mutex_unlock(&timer_lock);
+		if (!due)
+			break;
+		atomic_depth++;
+		due->fn(due->arg);
+		atomic_depth--;
+		fired++;
+	}
+	__atomic_store_n(&fake_now, end, __ATOMIC_RELEASE);
+	return fired;
 }
 
 /* Trace probes: counted, and the last exit kept, for the unit tests. */

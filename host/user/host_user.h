@@ -99,6 +99,19 @@ unsigned long host_user_kicks(void);
 /* Per-thread atomic-context depth (preempt_disable + spin locks + fpu). */
 int host_user_atomic_depth(void);
 
+/*
+ * The clock and timers.  host_user_clock_set() stops host_time_ns() at
+ * now_ns (host_user_clock_real() restarts the real clock).  With the clock
+ * stopped, host_user_clock_advance() moves it on by delta_ns, running the
+ * callback of every timer that falls due on the way, in expiry order, with
+ * the clock at that timer's expiry; it returns how many fired.  Timers
+ * never fire otherwise in user space.
+ */
+void host_user_clock_set(u64 now_ns);
+void host_user_clock_real(void);
+unsigned int host_user_clock_advance(u64 delta_ns);
+bool host_user_timer_armed(const struct host_timer *t, u64 *when);
+
 /* What the trace probes saw (host_trace_*), for the unit tests. */
 struct host_user_trace {
 	unsigned long entries, exits, userspace_exits;

@@ -258,3 +258,52 @@ XT_TEST(host_user, fpu_section_restores_state)
 	XT_EQ(mxcsr(), 0x3f80);
 	set_mxcsr(m0);
 }
+
+struct timer_log {
+	u64 at[4];
+	int who[4];
+	int n;
+};
+
+static struct timer_log tlog;
+
+static void timer_note(void *arg)
+{
+	XT_ASSERT(host_user_atomic_depth() > 0); /* as from an interrupt */
+	tlog.at[tlog.n] = host_time_ns();
+	tlog.who[tlog.n] = (int)(uintptr_t)arg;
+	tlog.n++;
+}
+
+/* The user-space timers fire only as the stopped clock is moved on. */
+XT_TEST(host_user, timers_fire_in_order_on_the_fake_clock)
+{
+	struct host_timer *a, *b;
+	u64 when;
+
+	memset(&tlog, 0, sizeof(tlog));
+	host_user_clock_set(1000);
+	a = host_timer_create(timer_note, (void *)1);
+	b = host_timer_create(timer_note, (void *)2);
+	XT_ASSERT(a && b);
+	host_timer_start(a, 5000);
+	host_timer_start(b, 3000);
+	XT_ASSERT(host_user_timer_armed(a, &when));
+	XT_EQ(when, 5000);
+	XT_EQ(host_user_clock_advance(1000), 0); /* now 2000 */
+	XT_EQ(host_user_clock_advance(2000), 1); /* now 4000: b */
+	XT_EQ(tlog.who[0], 2);
+	XT_EQ(tlog.at[0], 3000);
+	XT_EQ(host_time_ns(), 4000);
+	host_timer_start(a, 7000); /* re-arming replaces 5000 */
+	XT_EQ(host_user_clock_advance(2000), 0);
+	host_timer_start(b, 100); /* in the past: due at once */
+	XT_EQ(host_user_clock_advance(0), 1);
+	XT_EQ(tlog.who[1], 2);
+	host_timer_cancel(a);
+	XT_ASSERT(!host_user_timer_armed(a, NULL));
+	XT_EQ(host_user_clock_advance(10000), 0);
+	host_timer_destroy(a);
+	host_timer_destroy(b);
+	host_user_clock_real();
+}
