@@ -6,8 +6,11 @@
 #   1. make check            style, cppcheck, header hygiene (one result)
 #   2. builds                module, tools, guest tests (one result each)
 #   3. make unit             the core's unit tests under ASan/UBSan
-#   4. testbed/run-tests     guest tests under kvm_amd and xkvm in the box,
-#                            refusal tests, load/unload, kernel-log scan
+#   4. fuzzers               each libFuzzer target of tests/unit for
+#                            XKVM_FUZZ_TIME seconds (15; 0 skips them)
+#   5. testbed/run-tests     guest tests under kvm_amd and xkvm in the box,
+#                            refusal tests, load/unload, kernel-log scan,
+#                            stock QEMU booting Linux on both drivers
 # Each stage prints lines "PASS name" / "FAIL name: why"; this script counts
 # them all and ends with "N passed, M failed".  Exit status 1 on any failure.
 set -uo pipefail
@@ -37,6 +40,22 @@ stage build make -s module; result build/module $?
 stage build make -s tools; result build/tools $?
 stage build make -s guest-tests; result build/guest-tests $?
 stage unit make -s unit
+
+# A short run of every fuzzer (the corpora grow in build/unit/corpus-*).
+FUZZ_TIME=${XKVM_FUZZ_TIME:-15}
+for src in tests/unit/fuzz_*.c; do
+	f=$(basename "$src" .c)
+	f=${f#fuzz_}
+	if [ "$FUZZ_TIME" = 0 ]; then
+		echo "SKIP fuzz/$f: XKVM_FUZZ_TIME=0" | tee -a "$LOG"
+		continue
+	fi
+	echo "=== fuzz: $f for $FUZZ_TIME s (log: build/fuzz-$f.log)"
+	make -s -C tests/unit fuzz F="$f" FUZZ_TIME="$FUZZ_TIME" >"$BUILD/fuzz-$f.log" 2>&1
+	rc=$?
+	grep -E '^Done [0-9]+ runs' "$BUILD/fuzz-$f.log" | tail -n 1
+	result "fuzz/$f" "$rc" "see build/fuzz-$f.log"
+done
 # Single-threaded TCG: multi-threaded TCG froze the box now and then while
 # kvm_amd ran a guest test (soft lockups on both box CPUs, a hazard of the
 # emulator that TESTBED.md describes); with one TCG thread the same runs
