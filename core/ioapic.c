@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioapic.c - the in-kernel I/O APIC (82093AA register model, 24 pins).
+ *
+ * Theory.  The guest programs the chip through two MMIO registers: IOREGSEL
+ * picks an indirect register and IOWIN reads or writes it (ID, version,
+ * arbitration, and two dwords per redirection entry).  An input pin is
+ * either edge-triggered, where a rising edge latches a request in irr that
+ * is sent at once (or when the entry is unmasked), or level-triggered,
+ * where irr follows the line and a message is sent when the line is
+ * asserted and no earlier message of that pin awaits its EOI (remote IRR).
+ * The local APIC reports the EOI of a level-triggered vector through
+ * xk_ioapic_eoi(): remote IRR clears, and a line still asserted sends
+ * again.  Messages go out as MSIs, built from the entry exactly as the
+ * chip's bus message would be decoded (destination, logical mode,
+ * delivery mode, trigger, vector).
+ *
+ * Locking: one host_spin guards the chip; set_irq may come from any
+ * context (a timer callback, an irqfd wake-up), MMIO from vCPU threads.
+ * The delivery callback runs under the lock and must not re-enter the
+ * chip; the local APIC calls xk_ioapic_eoi() from its vCPU thread with no
+ * APIC lock held, so the order is always IOAPIC lock, then APIC lock.
+ */
+#include "ioapic.h"
+
+static u32 pin_bit(unsigned int pin)
+{
+	return 1U << pin;
+}
+
+void xk_ioapic_rte_msi(u64 rte, u64 *addr, u32 *data)
+{
+	u64 dest = (rte >> XK_IOAPIC_RTE_DEST_SHIFT) & 0xff;
+
+	*addr = 0xfee00000ULL | (dest << 12) |
+		((rte & XK_IOAPIC_RTE_DESTLOG) ? XK_BIT(2) : 0);
+	*data = (u32)(rte & (XK_IOAPIC_RTE_VECTOR | XK_IOAPIC_RTE_DELMODE)) |
+		(u32)XK_BIT(14) /* assert */ |
+		((rte & XK_IOAPIC_RTE_LEVEL) ? (u32)XK_BIT(15) : 0);
+}
+
+/* Send pin's message if its entry allows.  Lock held.  Returns as set_irq. */
+static int service(struct xk_ioapic *io, unsigned int pin)
+{
+	u64 rte = io->rte[pin];
+	u64 addr;
+	u32 data;
+	int n;
+
+	if (rte & XK_IOAPIC_RTE_MASK)
+		return -1;
+	if ((rte & XK_IOAPIC_RTE_LEVEL) && (rte & XK_IOAPIC_RTE_REMOTE_IRR))
+		return 0;
+	xk_ioapic_rte_msi(rte, &addr, &data);
+	n = io->deliver(io->opaque, addr, data);
+	io->delivered++;
+	if (rte & XK_IOAPIC_RTE_LEVEL)
+		io->rte[pin] |= XK_IOAPIC_RTE_REMOTE_IRR;
+	else
+		io->irr &= ~pin_bit(pin); /* the latched edge is sent */
+	return n > 0 ? n : 0;
+}
+
+void xk_ioapic_reset(struct xk_ioapic *io)
+{
+	unsigned int i;
+
+	host_spin_lock(io->lock);
+	io->base = XK_IOAPIC_BASE;
+	io->regsel = 0;
+	io->id = 0;
+	io->irr = 0;
+	io->line = 0;
+	for (i = 0; i < XK_IOAPIC_PINS; i++)
+		io->rte[i] = XK_IOAPIC_RTE_MASK;
+	host_spin_unlock(io->lock);
+}
+
+struct xk_ioapic *xk_ioapic_create(xk_msi_fn deliver, void *opaque)
+{
+	struct xk_ioapic *io = host_zalloc(sizeof(*io));
+
+	if (!io)
+		return NULL;
+	io->lock = host_spin_create();
+	if (!io->lock) {
+		host_free(io, sizeof(*io));
+		return NULL;
+	}
+	io->deliver = deliver;
+	io->opaque = opaque;
+	xk_ioapic_reset(io);
+	return io;
+}
+
+void xk_ioapic_destroy(struct xk_ioapic *io)
+{
+	if (!io)
+		return;
+	host_spin_destroy(io->lock);
+	host_free(io, sizeof(*io));
+}
+
+int xk_ioapic_set_irq(struct xk_ioapic *io, unsigned int pin, int level)
+{
+	u32 bit;
+	int r = -1;
+
+	if (pin >= XK_IOAPIC_PINS)
+		return -1;
+	bit = pin_bit(pin);
+	host_spin_lock(io->lock);
+	if (io->rte[pin] & XK_IOAPIC_RTE_LEVEL) {
+		if (level) {
+			io->irr |= bit;
+			r = service(io, pin);
+		} else {
+			io->irr &= ~bit;
+		}
+	} else if (level && !(io->line & bit)) {
+		/* a rising edge: latched until sent */
+		r = (io->irr & bit) ? 0 : 1;
+		io->irr |= bit;
+		if (r)
+			r = service(io, pin);
+	}
+	if (level)
+		io->line |= bit;
+	else
+		io->line &= ~bit;
+	host_spin_unlock(io->lock);
+	return r;
+}
+
+/* EOI of vector: remote IRR clears; a line still asserted sends again. */
+static void eoi_locked(struct xk_ioapic *io, u8 vector)
+{
+	unsigned int pin;
+
+	for (pin = 0; pin < XK_IOAPIC_PINS; pin++) {
+		u64 rte = io->rte[pin];
+
+		if ((rte & XK_IOAPIC_RTE_VECTOR) != vector ||
+		    !(rte & XK_IOAPIC_RTE_REMOTE_IRR))
+			continue;
+		io->rte[pin] &= ~XK_IOAPIC_RTE_REMOTE_IRR;
+		if (io->irr & pin_bit(pin))
+			service(io, pin);
+	}
+}
+
+void xk_ioapic_eoi(struct xk_ioapic *io, u8 vector)
+{
+	host_spin_lock(io->lock);
+	eoi_locked(io, vector);
+	host_spin_unlock(io->lock);
+}
+
+bool xk_ioapic_in_range(const struct xk_ioapic *io, u64 gpa)
+{
+	u64 base = XK_READ_ONCE(io->base);
+
+	return gpa >= base && gpa - base < XK_IOAPIC_SIZE;
+}
+
+/* The indirect register regsel.  Lock held. */
+static u32 read_reg(struct xk_ioapic *io)
+{
+	u32 reg = io->regsel & 0xff;
+	unsigned int pin;
+
+	switch (reg) {
+	case XK_IOAPIC_REG_ID:
+	case XK_IOAPIC_REG_ARB:
+		return (io->id & 0xf) << 24;
+	case XK_IOAPIC_REG_VER:
+		return XK_IOAPIC_VERSION | ((XK_IOAPIC_PINS - 1) << 16);
+	default:
+		break;
+	}
+	if (reg < XK_IOAPIC_REG_TABLE)
+		return 0;
+	pin = (reg - XK_IOAPIC_REG_TABLE) / 2;
+	if (pin >= XK_IOAPIC_PINS)
+		return 0; /* reserved: reads as zero, as Linux's model */
+	return (reg & 1) ? (u32)(io->rte[pin] >> 32) : (u32)io->rte[pin];
+}
+
+/* Lock held. */
+static void write_reg(struct xk_ioapic *io, u32 val)
+{
+	u32 reg = io->regsel & 0xff;
+	unsigned int pin;
+	u64 old, rte;
+
+	if (reg == XK_IOAPIC_REG_ID) {
+		io->id = (val >> 24) & 0xf;
+		return;
+	}
+	if (reg < XK_IOAPIC_REG_TABLE)
+		return; /* version and arbitration are read-only */
+	pin = (reg - XK_IOAPIC_REG_TABLE) / 2;
+	if (pin >= XK_IOAPIC_PINS)
+		return;
+	old = io->rte[pin];
+	if (reg & 1)
+		rte = (old & 0xffffffffULL) | ((u64)val << 32);
+	else
+		rte = (old & ~0xffffffffULL) | val;
+	/* the chip's own bits keep their state */
+	rte = (rte & ~XK_IOAPIC_RTE_RO) | (old & XK_IOAPIC_RTE_RO);
+	if (!(rte & XK_IOAPIC_RTE_LEVEL))
+		rte &= ~XK_IOAPIC_RTE_REMOTE_IRR; /* edge has none */
+	io->rte[pin] = rte;
+	/* unmasked with a request pending: send it now */
+	if (!(rte & XK_IOAPIC_RTE_MASK) && (io->irr & pin_bit(pin)))
+		service(io, pin);
+}
+
+void xk_ioapic_mmio_read(struct xk_ioapic *io, u64 off, void *val, u32 len)
+{
+	u32 v = 0;
+	u64 wide;
+
+	host_spin_lock(io->lock);
+	switch (off & ~3ULL) {
+	case XK_IOAPIC_REGSEL:
+		v = io->regsel;
+		break;
+	case XK_IOAPIC_WINDOW:
+		v = read_reg(io);
+		break;
+	default:
+		break;
+	}
+	host_spin_unlock(io->lock);
+	/* narrower reads see the addressed bytes of the dword */
+	wide = (u64)v >> (8 * (off & 3));
+	xk_memcpy(val, &wide, XK_MIN(len, 8U));
+}
+
+void xk_ioapic_mmio_write(struct xk_ioapic *io, u64 off, const void *val,
+			  u32 len)
+{
+	u32 v = 0;
+
+	if (len != 4 && len != 8)
+		return; /* the chip decodes dword accesses only */
+	if (off & 3)
+		return;
+	xk_memcpy(&v, val, 4); /* an 8-byte write: its low dword */
+	host_spin_lock(io->lock);
+	switch (off) {
+	case XK_IOAPIC_REGSEL:
+		io->regsel = v & 0xff;
+		break;
+	case XK_IOAPIC_WINDOW:
+		write_reg(io, v);
+		break;
+	case XK_IOAPIC_EOI:
+		/* the directed-EOI register of later chips: Linux takes it */
+		eoi_locked(io, (u8)v);
+		break;
+	default:
+		break;
+	}
+	host_spin_unlock(io->lock);
+}
+
+void xk_ioapic_get_state(struct xk_ioapic *io, struct kvm_ioapic_state *st)
+{
+	unsigned int i;
+
+	xk_memset(st, 0, sizeof(*st));
+	host_spin_lock(io->lock);
+	st->base_address = io->base;
+	st->ioregsel = io->regsel;
+	st->id = io->id;
+	st->irr = io->irr;
+	for (i = 0; i < XK_IOAPIC_PINS; i++)
+		st->redirtbl[i].bits = io->rte[i];
+	host_spin_unlock(io->lock);
+}
+
+void xk_ioapic_set_state(struct xk_ioapic *io,
+			 const struct kvm_ioapic_state *st)
+{
+	unsigned int i;
+
+	host_spin_lock(io->lock);
+	io->base = st->base_address;
+	io->regsel = st->ioregsel & 0xff;
+	io->id = st->id & 0xf;
+	io->irr = st->irr & ((1U << XK_IOAPIC_PINS) - 1);
+	io->line = io->irr;
+	for (i = 0; i < XK_IOAPIC_PINS; i++)
+		io->rte[i] = st->redirtbl[i].bits;
+	/* what is pending and now deliverable goes out, as Linux does */
+	for (i = 0; i < XK_IOAPIC_PINS; i++)
+		if ((io->irr & pin_bit(i)) &&
+		    !(io->rte[i] & XK_IOAPIC_RTE_MASK))
+			service(io, i);
+	host_spin_unlock(io->lock);
+}
