@@ -219,6 +219,19 @@ void host_trace_userspace_exit(int vm, u32 vcpu, u32 reason, int err);
 u64 host_time_ns(void);
 
 /*
+ * A place for one thread (a halted vCPU's) to sleep.  host_wait_event()
+ * returns 0 as soon as ready(arg) is true (checked before sleeping and
+ * after every wake-up), or -EINTR when a signal is pending.
+ * host_wait_wake() may be called from any context, interrupts included.
+ */
+struct host_wait;
+struct host_wait *host_wait_create(void); /* may sleep; NULL on failure */
+void host_wait_destroy(struct host_wait *w);
+int host_wait_event(struct host_wait *w, bool (*ready)(void *arg),
+		    void *arg); /* may sleep */
+void host_wait_wake(struct host_wait *w);
+
+/*
  * One-shot timers on host_time_ns()'s clock, for the device models (local
  * APIC timer, PIT).  fn(arg) runs in interrupt context: it must not sleep
  * and may take a host_spin.  host_timer_start() (re)arms for an absolute

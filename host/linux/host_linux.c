@@ -25,6 +25,7 @@
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <linux/wait.h>
 #include <asm/fpu/api.h>
 #include <asm/tsc.h>
 
@@ -345,6 +346,36 @@ u32 host_tsc_khz(void)
 u64 host_time_ns(void)
 {
 	return ktime_get_ns();
+}
+
+/* Waits: a wait queue; the condition is the caller's. */
+struct host_wait {
+	wait_queue_head_t wq;
+};
+
+struct host_wait *host_wait_create(void)
+{
+	struct host_wait *w = host_zalloc(sizeof(*w));
+
+	if (w)
+		init_waitqueue_head(&w->wq);
+	return w;
+}
+
+void host_wait_destroy(struct host_wait *w)
+{
+	if (w)
+		host_free(w, sizeof(*w));
+}
+
+int host_wait_event(struct host_wait *w, bool (*ready)(void *arg), void *arg)
+{
+	return wait_event_interruptible(w->wq, ready(arg)) ? -EINTR : 0;
+}
+
+void host_wait_wake(struct host_wait *w)
+{
+	wake_up_interruptible(&w->wq);
 }
 
 /* Timers: hrtimers on CLOCK_MONOTONIC (ktime_get_ns), in hard-IRQ context. */

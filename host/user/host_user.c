@@ -763,6 +763,72 @@ u64 host_time_ns(void)
 }
 
 /*
+ * Waits: a condition variable.  A "signal" is host_signal_pending(); the
+ * sleeper re-checks both at least every millisecond, so a test that raises
+ * the fake signal is seen without a wake-up.
+ */
+struct host_wait {
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	unsigned long wakes; /* guarded by m */
+};
+
+struct host_wait *host_wait_create(void)
+{
+	struct host_wait *w = host_zalloc(sizeof(*w));
+
+	if (!w)
+		return NULL;
+	pthread_mutex_init(&w->m, NULL);
+	pthread_cond_init(&w->c, NULL);
+	return w;
+}
+
+void host_wait_destroy(struct host_wait *w)
+{
+	if (!w)
+		return;
+	pthread_cond_destroy(&w->c);
+	pthread_mutex_destroy(&w->m);
+	host_free(w, sizeof(*w));
+}
+
+int host_wait_event(struct host_wait *w, bool (*ready)(void *arg), void *arg)
+{
+	might_sleep("host_wait_event in atomic context");
+	for (;;) {
+		struct timespec ts;
+		unsigned long seen;
+
+		pthread_mutex_lock(&w->m);
+		seen = w->wakes;
+		pthread_mutex_unlock(&w->m);
+		if (ready(arg))
+			return 0;
+		if (host_signal_pending())
+			return -EINTR;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_mutex_lock(&w->m);
+		if (w->wakes == seen)
+			pthread_cond_timedwait(&w->c, &w->m, &ts);
+		pthread_mutex_unlock(&w->m);
+	}
+}
+
+void host_wait_wake(struct host_wait *w)
+{
+	pthread_mutex_lock(&w->m);
+	w->wakes++;
+	pthread_cond_broadcast(&w->c);
+	pthread_mutex_unlock(&w->m);
+}
+
+/*
  * Timers.  Nothing fires by itself in user space: host_user_clock_advance()
  * runs the callbacks of the timers that fall due, in expiry order, on the
  * calling thread, as if from an interrupt (atomic context).

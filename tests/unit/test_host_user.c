@@ -3,9 +3,11 @@
  * test_host_user.c - the user-space host itself: counters, fault
  * injection, pinning, user copies, the atomic-context checks.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "xtest.h"
 
@@ -306,4 +308,51 @@ XT_TEST(host_user, timers_fire_in_order_on_the_fake_clock)
 	host_timer_destroy(a);
 	host_timer_destroy(b);
 	host_user_clock_real();
+}
+
+struct waiter {
+	struct host_wait *w;
+	int flag;
+	int r;
+};
+
+static bool flag_set(void *arg)
+{
+	return __atomic_load_n(&((struct waiter *)arg)->flag, __ATOMIC_ACQUIRE);
+}
+
+static void *wait_thread(void *arg)
+{
+	struct waiter *wt = arg;
+
+	wt->r = host_wait_event(wt->w, flag_set, wt);
+	return NULL;
+}
+
+/* A sleeper wakes when its condition holds, never before. */
+XT_TEST(host_user, wait_event_until_ready)
+{
+	struct waiter wt = { 0 };
+	pthread_t t;
+
+	wt.w = host_wait_create();
+	XT_ASSERT(wt.w);
+	wt.flag = 1; /* already true: no sleep */
+	XT_EQ(host_wait_event(wt.w, flag_set, &wt), 0);
+	wt.flag = 0;
+	wt.r = 99;
+	XT_EQ(pthread_create(&t, NULL, wait_thread, &wt), 0);
+	host_wait_wake(wt.w); /* a wake-up alone does not end the wait */
+	usleep(20000);
+	XT_EQ(__atomic_load_n(&wt.r, __ATOMIC_ACQUIRE), 99);
+	__atomic_store_n(&wt.flag, 1, __ATOMIC_RELEASE);
+	host_wait_wake(wt.w);
+	XT_EQ(pthread_join(t, NULL), 0);
+	XT_EQ(wt.r, 0);
+	/* a pending signal ends it with -EINTR */
+	wt.flag = 0;
+	host_user_set_signal_pending(true);
+	XT_EQ(host_wait_event(wt.w, flag_set, &wt), -EINTR);
+	host_user_set_signal_pending(false);
+	host_wait_destroy(wt.w);
 }
