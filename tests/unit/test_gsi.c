@@ -205,10 +205,10 @@ XT_TEST(gsi, set_routing_checks)
 	XT_EQ(xk_irq_set_routing(r, e, 3, 0), -EINVAL);
 	e[0] = chip(2, KVM_IRQCHIP_PIC_MASTER, 1);
 	XT_EQ(xk_irq_set_routing(r, e, 2, 0), -EINVAL); /* both PIC */
-	e[0] = chip(2, KVM_IRQCHIP_PIC_SLAVE, 1); /* two chips: allowed */
+	e[0] = chip(2, KVM_IRQCHIP_PIC_SLAVE, 1);       /* two chips: allowed */
 	XT_EQ(xk_irq_set_routing(r, e, 2, 0), 0);
 	XT_EQ(xk_irq_routes(r, v, 4), 2);
-	XT_EQ(xk_irq_set_routing(r, e, 0, 0), 0); /* an empty table */
+	XT_EQ(xk_irq_set_routing(r, e, 0, 0), 0);       /* an empty table */
 	XT_EQ(xk_irq_set_routing(r, e, 0, 1), -EINVAL); /* flags */
 	XT_EQ(xk_irq_set_routing(r, e, 4097, 0), -EINVAL);
 	/* nothing above changed the (empty) table */
