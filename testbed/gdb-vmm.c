@@ -98,8 +98,8 @@ static void vcpu_create(struct vcpu *c, int id, uint64_t rip)
 	c->fd = ioctl(vm_fd, KVM_CREATE_VCPU, id);
 	if (c->fd < 0)
 		die("KVM_CREATE_VCPU");
-	c->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      c->fd, 0);
+	c->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd,
+		      0);
 	if (c->run == MAP_FAILED)
 		die("mmap kvm_run");
 	if (ioctl(c->fd, KVM_GET_SREGS, &s) < 0)
@@ -130,10 +130,9 @@ static void *vcpu_thread(void *arg)
 int main(int argc, char **argv)
 {
 	static const unsigned char code[] = {
-		0xeb, 0xfe, /* 0x1000 vCPU 0: jmp $ */
-		0x90, 0x90,
-		0xf4,       /* 0x1004 vCPU 1: hlt */
-		0xeb, 0xfe, /* jmp $ (not reached: hlt exits to us) */
+		0xeb, 0xfe,       /* 0x1000 vCPU 0: jmp $ */
+		0x90, 0x90, 0xf4, /* nop nop; 0x1004 vCPU 1: hlt */
+		0xeb, 0xfe,       /* jmp $ (not reached: hlt exits to us) */
 	};
 	int wait_s = argc > 1 ? atoi(argv[1]) : 300;
 	unsigned char pattern[PATTERN_LEN];
