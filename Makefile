@@ -9,6 +9,7 @@
 #   make unit       user-space unit tests of the core (ASan + UBSan)
 #   make check      style, cppcheck, header self-containment, -Werror
 #   make testbed    guest tests under kvm_amd and xkvm in the nested box
+#   make gdb-test   the gdb commands (tools/gdb) against a VM in the box
 #   make test       everything above that tests, with one closing line
 #   make demo       boot the test bed and run a guest on xkvm
 
@@ -16,7 +17,7 @@ TOP   := $(CURDIR)
 BUILD := $(TOP)/build
 export TOP BUILD
 
-.PHONY: all module tools guest-tests unit check testbed test demo clean
+.PHONY: all module tools guest-tests unit check testbed gdb-test test demo clean
 
 all: module tools
 
@@ -37,6 +38,8 @@ check:
 
 testbed: module tools guest-tests
 	./testbed/run-tests
+gdb-test: module
+	./testbed/run-gdb-test
 testbed-qemu: module ; XKVM_BOXES=qemu ./testbed/run-tests
 
 test:

@@ -11,6 +11,8 @@
 #   5. testbed/run-tests     guest tests under kvm_amd and xkvm in the box,
 #                            refusal tests, load/unload, kernel-log scan,
 #                            stock QEMU booting Linux on both drivers
+#   6. testbed/run-gdb-test  the gdb commands (tools/gdb) against a live VM
+#                            in the box, through QEMU's gdbstub
 # Each stage prints lines "PASS name" / "FAIL name: why"; this script counts
 # them all and ends with "N passed, M failed".  Exit status 1 on any failure.
 set -uo pipefail
@@ -62,6 +64,7 @@ done
 # passed every time, in about the same wall time.
 export XKVM_TCG_THREAD=${XKVM_TCG_THREAD:-single}
 stage testbed ./testbed/run-tests
+stage gdb ./testbed/run-gdb-test
 
 count() { cat "$LOG.raw" "$LOG" | awk -v w="$1" '$1 == w { n++ } END { print n + 0 }'; }
 pass=$(count PASS)

@@ -3,7 +3,7 @@
 #
 # testbed/box.sh - boot one test box and watch it from outside.
 #
-#   testbed/box.sh MODE [LOG]     MODE is test, refuse, demo or qemu (see init)
+#   testbed/box.sh MODE [LOG]     MODE is test, refuse, demo, gdb or qemu (see init)
 #
 # Boots Debian's kernel (build/testbed/kernel/vmlinuz) with the initramfs
 # (build/testbed/initramfs.cpio.gz; run deps.sh and mkinitramfs.sh first;
@@ -61,11 +61,11 @@ WEDGE_GRACE=${XKVM_WEDGE_GRACE:-30}
 WEDGED='soft lockup - CPU#|hard LOCKUP|rcu_(preempt|sched) detected stall|blocked for more than [0-9]+ seconds|Kernel panic'
 
 
-usage() { echo "usage: $0 test|refuse|demo|qemu [LOG]" >&2; exit 1; }
+usage() { echo "usage: $0 test|refuse|demo|gdb|qemu [LOG]" >&2; exit 1; }
 die() { echo "box: error: $*" >&2; exit 1; }
 
 MODE=${1:-}
-case $MODE in test|refuse|demo|qemu) ;; *) usage ;; esac
+case $MODE in test|refuse|demo|gdb|qemu) ;; *) usage ;; esac
 LOG=${2:-$TB/$MODE.log}
 # The qemu box boots stock QEMU from a bigger initramfs, and guests in it
 # take minutes (see testbed/init).

@@ -7,6 +7,7 @@
 #   /bin/busybox + applet links     from the host's busybox-static
 #   /init                           testbed/init
 #   /bin/kvm-hold                   testbed/kvm-hold.c (built here, static)
+#   /bin/gdb-vmm                    testbed/gdb-vmm.c (built here, static)
 #   /lib/kvm_amd/*.ko, order        Linux's kvm_amd and deps (testbed/deps.sh)
 #   /lib/9p/*.ko, order             virtio-pci + 9p modules, if deps.sh found them
 #   /lib/xkvm/xkvm.ko               build/xkvm.ko, if it exists
@@ -44,6 +45,13 @@ build_kvm_hold() {
 		log "building kvm-hold"
 		gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -static \
 			-o "$bin" "$src"
+	fi
+	# the VM the debugger test inspects (testbed/run-gdb-test)
+	src=$TOP/testbed/gdb-vmm.c bin=$TB/gdb-vmm
+	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
+		log "building gdb-vmm"
+		gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -static \
+			-pthread -o "$bin" "$src"
 	fi
 }
 
@@ -122,6 +130,7 @@ main() {
 	install_busybox
 	install -m 0755 "$TOP/testbed/init" "$STAGE/init"
 	install -m 0755 "$TB/kvm-hold" "$STAGE/bin/kvm-hold"
+	install -m 0755 "$TB/gdb-vmm" "$STAGE/bin/gdb-vmm"
 
 	for group in "$TB"/kernel/modules/*/; do
 		group=$(basename "$group")
