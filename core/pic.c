@@ -55,10 +55,10 @@
 #include "pic.h"
 
 struct xk_pic {
-	struct host_spin *lock;      /* (c) */
-	struct kvm_pic_state c[2];   /* (l) 0 master, 1 slave */
-	bool intr;                   /* (l) INTR; read lock-free */
-	struct xk_pic_ops ops;       /* (c) */
+	struct host_spin *lock;    /* (c) */
+	struct kvm_pic_state c[2]; /* (l) 0 master, 1 slave */
+	bool intr;                 /* (l) INTR; read lock-free */
+	struct xk_pic_ops ops;     /* (c) */
 };
 
 #define MASTER 0
@@ -140,7 +140,8 @@ static void intack(struct xk_pic *pic, int i, int ir)
 
 	s->isr |= m;
 	if (!(s->elcr & m))
-		s->irr &= ~m; /* a level request stays while the input is high */
+		s->irr &=
+			~m; /* a level request stays while the input is high */
 	if (s->auto_eoi) {
 		if (s->rotate_on_auto_eoi)
 			s->priority_add = (ir + 1) & 7;
@@ -365,6 +366,12 @@ bool xk_pic_port(u16 port)
 	}
 }
 
+/* The chip behind a command/data port (0x20, 0x21, 0xa0, 0xa1). */
+static int chip_of(u16 port)
+{
+	return port >= 0xa0 ? SLAVE : MASTER;
+}
+
 int xk_pic_read(struct xk_pic *pic, u16 port, u8 size, u32 *val)
 {
 	if (!xk_pic_port(port))
@@ -376,7 +383,7 @@ int xk_pic_read(struct xk_pic *pic, u16 port, u8 size, u32 *val)
 	if (port >= 0x4d0)
 		*val = pic->c[port & 1].elcr;
 	else
-		*val = chip_read(pic, port >> 7, port & 1);
+		*val = chip_read(pic, chip_of(port), port & 1);
 	unlock(pic, false);
 	return 0;
 }
@@ -394,7 +401,7 @@ int xk_pic_write(struct xk_pic *pic, u16 port, u8 size, u32 val)
 		s->elcr = val & s->elcr_mask;
 		update(pic);
 	} else {
-		chip_write(pic, port >> 7, port & 1, (u8)val);
+		chip_write(pic, chip_of(port), port & 1, (u8)val);
 	}
 	unlock(pic, false);
 	return 0;

@@ -92,16 +92,16 @@ struct pit_chan {
 };
 
 struct xk_pit {
-	struct host_spin *lock;    /* (c) */
-	struct host_timer *timer;  /* (c) channel 0's interrupts */
-	struct pit_chan ch[3];     /* (l) */
-	u32 flags;                 /* (l) KVM_PIT_FLAGS_* */
-	u32 config;                /* (c) KVM_PIT_SPEAKER_DUMMY */
-	u64 next_ns;               /* (l) channel 0's next expiry, 0: none */
-	u64 k;                     /* (l) its index since the load, from 1 */
-	bool periodic;             /* (l) modes 2, 3 */
-	u64 delivered, skipped;    /* (l) channel 0 interrupts */
-	struct xk_pit_ops ops;     /* (c) */
+	struct host_spin *lock;   /* (c) */
+	struct host_timer *timer; /* (c) channel 0's interrupts */
+	struct pit_chan ch[3];    /* (l) */
+	u32 flags;                /* (l) KVM_PIT_FLAGS_* */
+	u32 config;               /* (c) KVM_PIT_SPEAKER_DUMMY */
+	u64 next_ns;              /* (l) channel 0's next expiry, 0: none */
+	u64 k;                    /* (l) its index since the load, from 1 */
+	bool periodic;            /* (l) modes 2, 3 */
+	u64 delivered, skipped;   /* (l) channel 0 interrupts */
+	struct xk_pit_ops ops;    /* (c) */
 };
 
 static void lock(struct xk_pit *pit)
@@ -212,7 +212,8 @@ static u32 counter(const struct pit_chan *c, u64 now)
 		p = d % n;
 		half = (n + 1) / 2;
 		even = n & ~1u;
-		return p < half ? even - 2 * (u32)p : even - 2 * (u32)(p - half);
+		return p < half ? even - 2 * (u32)p :
+				  even - 2 * (u32)(p - half);
 	default:
 		return (u32)((n % w + w - d % w) % w);
 	}
@@ -350,7 +351,8 @@ static void set_gate(struct xk_pit *pit, int i, bool gate, u64 now)
 		c->s.count_load_time = (s64)now;
 	} else if (mode_of(c) == 2 || mode_of(c) == 3) {
 		c->s.count_load_time = (s64)now; /* restart from N */
-	} else if (now > c->gate_low_ns) { /* 0, 4: resume */
+	} else if (now > c->gate_low_ns) {
+		/* 0, 4: resume, the paused time does not count */
 		c->s.count_load_time += (s64)(now - c->gate_low_ns);
 	}
 	c->s.gate = gate;
@@ -615,8 +617,7 @@ void xk_pit_reset(struct xk_pit *pit)
 	unlock(pit);
 }
 
-int xk_pit_create(u32 flags, const struct xk_pit_ops *ops,
-		  struct xk_pit **out)
+int xk_pit_create(u32 flags, const struct xk_pit_ops *ops, struct xk_pit **out)
 {
 	struct xk_pit *pit;
 

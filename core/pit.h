@@ -45,8 +45,7 @@ struct xk_pit;
  * KVM_PIT_SPEAKER_DUMMY to serve port 0x61 (-EINVAL for other bits).
  * ops is copied.  0, -EINVAL or -ENOMEM.  May sleep.
  */
-int xk_pit_create(u32 flags, const struct xk_pit_ops *ops,
-		  struct xk_pit **out);
+int xk_pit_create(u32 flags, const struct xk_pit_ops *ops, struct xk_pit **out);
 void xk_pit_destroy(struct xk_pit *pit); /* stops the timer; may sleep */
 void xk_pit_reset(struct xk_pit *pit);
 

@@ -47,7 +47,7 @@ static void destroy_pic(void *arg)
 
 static struct xk_pic *mk(struct picfx *f)
 {
-	struct xk_pic_ops ops = {on_intr, on_eoi, f};
+	struct xk_pic_ops ops = { on_intr, on_eoi, f };
 
 	memset(f, 0, sizeof(*f));
 	XT_EQ(xk_pic_create(&ops, &f->pic), 0);
@@ -137,7 +137,8 @@ XT_TEST(pic, power_on_state_and_ports)
 	XT_EQ(xk_pic_set_state(pic, 3, &s), -EINVAL);
 	XT_ASSERT(!xk_pic_has_interrupt(pic));
 	XT_ASSERT(xk_pic_port(0x20) && xk_pic_port(0x21) && xk_pic_port(0xa0));
-	XT_ASSERT(xk_pic_port(0xa1) && xk_pic_port(0x4d0) && xk_pic_port(0x4d1));
+	XT_ASSERT(xk_pic_port(0xa1) && xk_pic_port(0x4d0) &&
+		  xk_pic_port(0x4d1));
 	XT_ASSERT(!xk_pic_port(0x22) && !xk_pic_port(0x40));
 	XT_EQ(xk_pic_read(pic, 0x22, 1, &v), -EOPNOTSUPP);
 	XT_EQ(xk_pic_write(pic, 0x4d2, 1, 0), -EOPNOTSUPP);
@@ -280,7 +281,7 @@ XT_TEST(pic, priorities_nesting_and_rotation)
 	xk_pic_set_irq(pic, 5, true);
 	xk_pic_set_irq(pic, 3, true);
 	xk_pic_set_irq(pic, 1, true);
-	XT_EQ(xk_pic_ack(pic), 0x09); /* IR1 first */
+	XT_EQ(xk_pic_ack(pic), 0x09);          /* IR1 first */
 	XT_ASSERT(!xk_pic_has_interrupt(pic)); /* 3, 5 wait for the EOI */
 	out(pic, 0x20, 0x20);
 	XT_EQ(xk_pic_ack(pic), 0x0b);
@@ -510,8 +511,8 @@ XT_TEST(pic, icw1_resets_the_chip)
 	seabios_init(pic);
 	out(pic, 0x21, 0x00);
 	out(pic, 0x4d0, 0x20);
-	out(pic, 0x20, 0xc2); /* priority */
-	out(pic, 0x20, 0x6b); /* special mask, read ISR */
+	out(pic, 0x20, 0xc2);         /* priority */
+	out(pic, 0x20, 0x6b);         /* special mask, read ISR */
 	xk_pic_set_irq(pic, 5, true); /* level */
 	xk_pic_set_irq(pic, 6, true); /* edge */
 	out(pic, 0x21, 0x55);
@@ -598,7 +599,7 @@ XT_TEST(pic, input_from_timer_context)
 {
 	struct picfx f;
 	struct xk_pic *pic = mk(&f);
-	struct flood fl = {pic, 0};
+	struct flood fl = { pic, 0 };
 	struct host_timer *t;
 
 	seabios_init(pic);

@@ -65,7 +65,7 @@ static void clock_real(void *arg)
 
 static struct xk_pit *mk(struct pitfx *f, u32 flags)
 {
-	struct xk_pit_ops ops = {on_irq0, f};
+	struct xk_pit_ops ops = { on_irq0, f };
 
 	memset(f, 0, sizeof(*f));
 	host_user_clock_set(T0);
@@ -218,7 +218,8 @@ XT_TEST(pit, mode1_gate_triggered_one_shot)
 	t2 = t1 + tns(300);
 	at(t2);
 	out(pit, 0x61, 0x00);
-	XT_ASSERT(xk_pit_out_at(pit, 2, t2)); /* the gate level does not matter */
+	XT_ASSERT(
+		xk_pit_out_at(pit, 2, t2)); /* the gate level does not matter */
 	out(pit, 0x61, 0x01);
 	XT_ASSERT(!xk_pit_out_at(pit, 2, t2 + tns(99)));
 	XT_EQ(xk_pit_count_at(pit, 2, t2 + tns(10)), 90);
@@ -255,8 +256,8 @@ XT_TEST(pit, mode3_square_wave)
 {
 	struct pitfx f;
 	struct xk_pit *pit = mk(&f, 0);
-	static const u16 even[] = {10, 8, 6, 4, 2, 10, 8, 6, 4, 2, 10};
-	static const u16 odd[] = {10, 8, 6, 4, 2, 0, 10, 8, 6, 4, 2, 10};
+	static const u16 even[] = { 10, 8, 6, 4, 2, 10, 8, 6, 4, 2, 10 };
+	static const u16 odd[] = { 10, 8, 6, 4, 2, 0, 10, 8, 6, 4, 2, 10 };
 	int d;
 
 	program(pit, 0x76, 10);
@@ -392,7 +393,7 @@ XT_TEST(pit, access_modes)
 	XT_EQ(s.channels[1].rw_mode, 1);
 	XT_EQ(in(pit, 0x41), 0x80);
 	XT_EQ(in(pit, 0x41), 0x80); /* no flip-flop */
-	out(pit, 0x43, 0x64); /* MSB only */
+	out(pit, 0x43, 0x64);       /* MSB only */
 	out(pit, 0x41, 0x02);
 	xk_pit_get_state(pit, &s);
 	XT_EQ(s.channels[1].count, 0x200);
@@ -434,8 +435,8 @@ XT_TEST(pit, bcd_counting)
 	XT_EQ(COUNT(1, 1234), 0x8766);
 	XT_EQ(COUNT(1, 10000), 0x0000);
 	XT_ASSERT(OUT(1, 10000));
-	XT_EQ(COUNT(1, 10001), 0x9999); /* wraps in decimal */
-	out(pit, 0x43, 0xe4);           /* status of channel 1 */
+	XT_EQ(COUNT(1, 10001), 0x9999);    /* wraps in decimal */
+	out(pit, 0x43, 0xe4);              /* status of channel 1 */
 	XT_EQ(in(pit, 0x41), 0x30 | 0x01); /* OUT low, word, mode 0, BCD */
 	/* a BCD periodic interrupt on channel 0: 0x1193 = 1193 clocks */
 	program(pit, 0x35, 0x1193);
@@ -648,15 +649,15 @@ XT_TEST(pit, pit2_get_set_round_trip)
 	int i;
 
 	b = mk(&g, KVM_PIT_SPEAKER_DUMMY);
-	program(a, 0x36, 1234);       /* channel 0, mode 3 */
-	program(a, 0x74, 0x4321);     /* channel 1 */
-	out(a, 0x61, 0x03);           /* gate 2, speaker */
-	out(a, 0x43, 0xb4);           /* channel 2, mode 2, word */
-	out(a, 0x42, 0x11);           /* half a count */
+	program(a, 0x36, 1234);   /* channel 0, mode 3 */
+	program(a, 0x74, 0x4321); /* channel 1 */
+	out(a, 0x61, 0x03);       /* gate 2, speaker */
+	out(a, 0x43, 0xb4);       /* channel 2, mode 2, word */
+	out(a, 0x42, 0x11);       /* half a count */
 	at(T0 + tns(34));
-	out(a, 0x43, 0x40);          /* latch channel 1 */
+	out(a, 0x43, 0x40); /* latch channel 1 */
 	XT_EQ(in(a, 0x41), (0x4321 - 34) & 0xff);
-	out(a, 0x43, 0xe8);           /* status of channel 2 */
+	out(a, 0x43, 0xe8); /* status of channel 2 */
 	xk_pit_get_state(a, &s);
 	XT_EQ(s.channels[1].count_latched, 2); /* the MSB is next */
 	XT_EQ(s.channels[2].status_latched, 1);
