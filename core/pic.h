@@ -32,7 +32,7 @@
  *  - intr(opaque, level): the INTR output changed to level, in the order
  *    of the changes.  Optional (NULL: poll xk_pic_has_interrupt()).
  *  - eoi(opaque, irq): an in-service bit of pin irq (0-15) was cleared by
- *    an EOI command, auto-EOI or a poll (for ack notifiers: PIT tick
+ *    an EOI command or by auto-EOI (for ack notifiers: PIT tick
  *    reinjection, level-triggered re-assertion).  Optional.
  */
 struct xk_pic_ops {
