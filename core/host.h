@@ -167,6 +167,13 @@ struct host_spin *host_spin_create(void);
 void host_spin_destroy(struct host_spin *s);
 void host_spin_lock(struct host_spin *s);
 void host_spin_unlock(struct host_spin *s);
+/*
+ * The same for a lock also taken in interrupt context (timer callbacks,
+ * eventfd wake-ups): local interrupts are off while it is held, whatever
+ * their state at the call, and come back as they were at the unlock.
+ */
+void host_spin_lock_irq(struct host_spin *s);
+void host_spin_unlock_irq(struct host_spin *s);
 
 /* ---------------------------------------------------------------------
  * CPUs, preemption and the current thread.

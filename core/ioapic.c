@@ -15,7 +15,8 @@
  * chip's bus message would be decoded (destination, logical mode,
  * delivery mode, trigger, vector).
  *
- * Locking: one host_spin guards the chip; set_irq may come from any
+ * Locking: one host_spin, taken with interrupts off (host_spin_lock_irq),
+ * guards the chip; set_irq may come from any
  * context (a timer callback, an irqfd wake-up), MMIO from vCPU threads.
  * The delivery callback runs under the lock and must not re-enter the
  * chip; the local APIC calls xk_ioapic_eoi() from its vCPU thread with no
@@ -65,7 +66,7 @@ void xk_ioapic_reset(struct xk_ioapic *io)
 {
 	unsigned int i;
 
-	host_spin_lock(io->lock);
+	host_spin_lock_irq(io->lock);
 	io->base = XK_IOAPIC_BASE;
 	io->regsel = 0;
 	io->id = 0;
@@ -73,7 +74,7 @@ void xk_ioapic_reset(struct xk_ioapic *io)
 	io->line = 0;
 	for (i = 0; i < XK_IOAPIC_PINS; i++)
 		io->rte[i] = XK_IOAPIC_RTE_MASK;
-	host_spin_unlock(io->lock);
+	host_spin_unlock_irq(io->lock);
 }
 
 struct xk_ioapic *xk_ioapic_create(xk_msi_fn deliver, void *opaque)
@@ -109,7 +110,7 @@ int xk_ioapic_set_irq(struct xk_ioapic *io, unsigned int pin, int level)
 	if (pin >= XK_IOAPIC_PINS)
 		return -1;
 	bit = pin_bit(pin);
-	host_spin_lock(io->lock);
+	host_spin_lock_irq(io->lock);
 	if (io->rte[pin] & XK_IOAPIC_RTE_LEVEL) {
 		if (level) {
 			io->irr |= bit;
@@ -128,7 +129,7 @@ int xk_ioapic_set_irq(struct xk_ioapic *io, unsigned int pin, int level)
 		io->line |= bit;
 	else
 		io->line &= ~bit;
-	host_spin_unlock(io->lock);
+	host_spin_unlock_irq(io->lock);
 	return r;
 }
 
@@ -151,9 +152,9 @@ static void eoi_locked(struct xk_ioapic *io, u8 vector)
 
 void xk_ioapic_eoi(struct xk_ioapic *io, u8 vector)
 {
-	host_spin_lock(io->lock);
+	host_spin_lock_irq(io->lock);
 	eoi_locked(io, vector);
-	host_spin_unlock(io->lock);
+	host_spin_unlock_irq(io->lock);
 }
 
 bool xk_ioapic_in_range(const struct xk_ioapic *io, u64 gpa)
@@ -222,7 +223,7 @@ void xk_ioapic_mmio_read(struct xk_ioapic *io, u64 off, void *val, u32 len)
 	u32 v = 0;
 	u64 wide;
 
-	host_spin_lock(io->lock);
+	host_spin_lock_irq(io->lock);
 	switch (off & ~3ULL) {
 	case XK_IOAPIC_REGSEL:
 		v = io->regsel;
@@ -233,7 +234,7 @@ void xk_ioapic_mmio_read(struct xk_ioapic *io, u64 off, void *val, u32 len)
 	default:
 		break;
 	}
-	host_spin_unlock(io->lock);
+	host_spin_unlock_irq(io->lock);
 	/* narrower reads see the addressed bytes of the dword */
 	wide = (u64)v >> (8 * (off & 3));
 	xk_memcpy(val, &wide, XK_MIN(len, 8U));
@@ -249,7 +250,7 @@ void xk_ioapic_mmio_write(struct xk_ioapic *io, u64 off, const void *val,
 	if (off & 3)
 		return;
 	xk_memcpy(&v, val, 4); /* an 8-byte write: its low dword */
-	host_spin_lock(io->lock);
+	host_spin_lock_irq(io->lock);
 	switch (off) {
 	case XK_IOAPIC_REGSEL:
 		io->regsel = v & 0xff;
@@ -264,7 +265,7 @@ void xk_ioapic_mmio_write(struct xk_ioapic *io, u64 off, const void *val,
 	default:
 		break;
 	}
-	host_spin_unlock(io->lock);
+	host_spin_unlock_irq(io->lock);
 }
 
 void xk_ioapic_get_state(struct xk_ioapic *io, struct kvm_ioapic_state *st)
@@ -272,14 +273,14 @@ void xk_ioapic_get_state(struct xk_ioapic *io, struct kvm_ioapic_state *st)
 	unsigned int i;
 
 	xk_memset(st, 0, sizeof(*st));
-	host_spin_lock(io->lock);
+	host_spin_lock_irq(io->lock);
 	st->base_address = io->base;
 	st->ioregsel = io->regsel;
 	st->id = io->id;
 	st->irr = io->irr;
 	for (i = 0; i < XK_IOAPIC_PINS; i++)
 		st->redirtbl[i].bits = io->rte[i];
-	host_spin_unlock(io->lock);
+	host_spin_unlock_irq(io->lock);
 }
 
 void xk_ioapic_set_state(struct xk_ioapic *io,
@@ -287,7 +288,7 @@ void xk_ioapic_set_state(struct xk_ioapic *io,
 {
 	unsigned int i;
 
-	host_spin_lock(io->lock);
+	host_spin_lock_irq(io->lock);
 	io->base = st->base_address;
 	io->regsel = st->ioregsel & 0xff;
 	io->id = st->id & 0xf;
@@ -300,5 +301,5 @@ void xk_ioapic_set_state(struct xk_ioapic *io,
 		if ((io->irr & pin_bit(i)) &&
 		    !(io->rte[i] & XK_IOAPIC_RTE_MASK))
 			service(io, i);
-	host_spin_unlock(io->lock);
+	host_spin_unlock_irq(io->lock);
 }

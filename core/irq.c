@@ -10,7 +10,8 @@
  * Linux's do: -1 if no route took it, else the sum of the non-negative
  * answers (how many CPUs got it; 0 means coalesced).
  *
- * Locking: one host_spin guards the table and the source levels, held
+ * Locking: one host_spin (interrupts off while held) guards the table
+ * and the source levels, held
  * across the calls into the chips (each has its own lock, always taken
  * after this one).  xk_irq_set may be called from interrupt context (the
  * PIT's timer, irqfd wake-ups) as well as from ioctl threads.
@@ -120,10 +121,10 @@ static void install(struct xk_irq_router *r, struct xk_irq_table *t)
 {
 	struct xk_irq_table *old;
 
-	host_spin_lock(r->lock);
+	host_spin_lock_irq(r->lock);
 	old = r->table;
 	r->table = t;
-	host_spin_unlock(r->lock);
+	host_spin_unlock_irq(r->lock);
 	table_free(old);
 }
 
@@ -216,7 +217,7 @@ int xk_irq_set(struct xk_irq_router *r, u32 gsi, int level,
 
 	if (src >= XK_IRQ_SOURCES)
 		return -1;
-	host_spin_lock(r->lock);
+	host_spin_lock_irq(r->lock);
 	t = r->table;
 	for (i = 0; i < t->n && t->r[i].gsi <= gsi; i++) {
 		if (t->r[i].gsi != gsi)
@@ -226,7 +227,7 @@ int xk_irq_set(struct xk_irq_router *r, u32 gsi, int level,
 			continue;
 		ret = one + (ret < 0 ? 0 : ret);
 	}
-	host_spin_unlock(r->lock);
+	host_spin_unlock_irq(r->lock);
 	return ret;
 }
 
@@ -234,9 +235,9 @@ u32 xk_irq_routes(struct xk_irq_router *r, struct xk_irq_route *out, u32 max)
 {
 	u32 n;
 
-	host_spin_lock(r->lock);
+	host_spin_lock_irq(r->lock);
 	n = XK_MIN(max, r->table->n);
 	xk_memcpy(out, r->table->r, n * sizeof(*out));
-	host_spin_unlock(r->lock);
+	host_spin_unlock_irq(r->lock);
 	return n;
 }

@@ -236,6 +236,7 @@ bool host_mutex_trylock(struct host_mutex *m)
 
 struct host_spin {
 	spinlock_t s;
+	unsigned long flags; /* host_spin_lock_irq: the holder's saved state */
 };
 
 struct host_spin *host_spin_create(void)
@@ -260,6 +261,19 @@ void host_spin_lock(struct host_spin *s)
 void host_spin_unlock(struct host_spin *s)
 {
 	spin_unlock(&s->s);
+}
+
+void host_spin_lock_irq(struct host_spin *s)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&s->s, flags);
+	s->flags = flags;
+}
+
+void host_spin_unlock_irq(struct host_spin *s)
+{
+	spin_unlock_irqrestore(&s->s, s->flags);
 }
 
 unsigned int host_ncpus(void)

@@ -573,6 +573,17 @@ void host_spin_unlock(struct host_spin *s)
 	BUG_IF(pthread_mutex_unlock(&s->m) != 0);
 }
 
+/* No interrupts in user space: the same as the plain lock. */
+void host_spin_lock_irq(struct host_spin *s)
+{
+	host_spin_lock(s);
+}
+
+void host_spin_unlock_irq(struct host_spin *s)
+{
+	host_spin_unlock(s);
+}
+
 /* ------------------------------------------------------------------ */
 /* CPUs, preemption, time */
 
