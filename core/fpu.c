@@ -8,7 +8,8 @@
  * (non-compacted) XSAVE format, saved and restored around every guest entry
  * by vcpu.c with the host's XCR0, so every component the guest can touch is
  * in the image.  The VMM's views are windows on that one image: the legacy
- * region for GET/SET_FPU, the image itself for GET/SET_XSAVE.  Writing a
+ * region for GET/SET_FPU (without MXCSR, which Linux's KVM_GET_FPU leaves 0
+ * and KVM_SET_FPU ignores), the image itself for GET/SET_XSAVE.  Writing a
  * component marks it in XSTATE_BV so that XRSTOR loads it rather than its
  * initial state.  An image the CPU would refuse (unknown components, a
  * compacted header, reserved header bytes, reserved MXCSR bits) is refused
@@ -81,7 +82,7 @@ int xk_get_fpu(struct xk_vcpu *v, struct kvm_fpu *f)
 	GET(v, FX_FOP, f->last_opcode);
 	GET(v, FX_FIP, f->last_ip);
 	GET(v, FX_FDP, f->last_dp);
-	GET(v, FX_MXCSR, f->mxcsr);
+	/* f->mxcsr stays 0: Linux does not report MXCSR here (only in XSAVE) */
 	for (i = 0; i < 8; i++)
 		xk_memcpy(f->fpr[i], img(v) + FX_ST + 16 * i, 16);
 	for (i = 0; i < 16; i++)
@@ -100,12 +101,10 @@ int xk_set_fpu(struct xk_vcpu *v, const struct kvm_fpu *f)
 	PUT(v, FX_FOP, f->last_opcode);
 	PUT(v, FX_FIP, f->last_ip);
 	PUT(v, FX_FDP, f->last_dp);
-	/* an MXCSR the CPU would refuse is cleared of its reserved bits */
-	{
-		u32 mx = f->mxcsr & mxcsr_mask;
-
-		PUT(v, FX_MXCSR, mx);
-	}
+	/*
+	 * f->mxcsr is ignored, as Linux does: GET_FPU reports 0 there, so a
+	 * VMM's GET, change, SET must not zero the guest's MXCSR.
+	 */
 	for (i = 0; i < 8; i++)
 		xk_memcpy(img(v) + FX_ST + 16 * i, f->fpr[i], 16);
 	for (i = 0; i < 16; i++)
