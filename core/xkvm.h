@@ -53,6 +53,8 @@
 struct xk_vm;
 struct xk_vcpu;
 struct xk_ioeventfd;
+struct xk_lapic;
+struct xk_apic_bus;
 
 /* The buses an ioeventfd listens on (Linux's kvm_bus numbering). */
 enum xk_iobus {
@@ -280,6 +282,7 @@ struct xk_vcpu {
 
 	struct xk_vcpu_stats stats; /* (l) written only by the vCPU thread */
 
+	struct xk_lapic *apic; /* (c) in-kernel local APIC (lapic.h) or NULL */
 	void *vendor;         /* (c) the backend's per-vCPU state */
 	struct xk_vcpu *next; /* (m) list of the VM's vCPUs */
 };
@@ -306,6 +309,7 @@ struct xk_vm {
 	struct xk_ioeventfd *ioevs;  /* (e) list, newest first */
 	u32 nioevs[XK_IOBUS_COUNT];  /* (e) per bus */
 
+	struct xk_apic_bus *apic_bus; /* (m) local APICs (lapic.h) or NULL */
 	struct xk_vm_stats stats; /* (m) */
 	void *vendor;             /* (c) the backend's per-VM state */
 	void *host;               /* (c) the host glue's per-VM data */
