@@ -385,31 +385,39 @@ static void dcr_write(struct xk_lapic *a, u32 val)
 	tunlock(a);
 }
 
-/* Host ns at which the guest TSC reaches tsc (saturating). */
-static u64 tsc_to_ns(struct xk_lapic *a, u64 tsc)
+/* Guest TSC ticks in ns nanoseconds, and back (saturating). */
+static u64 ns_to_tsc(struct xk_lapic *a, u64 ns)
 {
-	u64 delta, q, r;
+	return ns / 1000000ULL * a->tsc_khz +
+	       ns % 1000000ULL * a->tsc_khz / 1000000ULL;
+}
 
-	if ((s64)(tsc - (u64)a->tsc_offset) <= 0 || !a->tsc_khz)
-		return 0;
-	delta = tsc - (u64)a->tsc_offset;
-	q = delta / a->tsc_khz;
-	r = delta % a->tsc_khz;
-	if (q > ~0ULL / 1000000ULL - 1)
+static u64 tsc_to_ns(struct xk_lapic *a, u64 ticks)
+{
+	u64 q = ticks / a->tsc_khz, r = ticks % a->tsc_khz;
+
+	if (q >= ~0ULL / 1000000ULL)
 		return ~0ULL;
 	return q * 1000000ULL + r * 1000000ULL / a->tsc_khz;
 }
 
 void xk_lapic_set_tsc_deadline(struct xk_lapic *a, u64 tsc)
 {
-	u64 when;
+	u64 when, now, gnow;
 
 	if (timer_mode(a) != XK_APIC_TIMER_TSCDEADLINE || !hw_enabled(a))
 		return; /* ignored, as Linux */
-	when = tsc ? tsc_to_ns(a, tsc) : 0;
 	tlock(a);
+	now = host_time_ns();
+	gnow = (u64)a->tsc_offset + ns_to_tsc(a, now); /* guest TSC now */
+	when = now;
+	if (tsc > gnow && a->tsc_khz) {
+		when = now + tsc_to_ns(a, tsc - gnow);
+		if (when < now)
+			when = ~0ULL; /* saturate */
+	}
 	a->tsc_deadline = tsc;
-	if (!tsc || when <= host_time_ns()) {
+	if (!tsc || when <= now) {
 		a->t_armed = false;
 		a->t_tscdl = false;
 		if (tsc)
@@ -1027,7 +1035,7 @@ int xk_lapic_msr_write(struct xk_lapic *a, u32 msr, u64 val)
 	if (off == XK_APIC_ICR) {
 		if (val & MSR_X2APIC_ICR_RSVD)
 			return -EINVAL;
-		set_reg(a, XK_APIC_ICR, (u32)val);
+		set_reg(a, XK_APIC_ICR, (u32)val & ~(u32)XK_APIC_DELIVERY_STATUS);
 		set_reg(a, XK_APIC_ICR2, (u32)(val >> 32));
 		send_ipi(a, (u32)val, (u32)(val >> 32));
 		return 0;
