@@ -725,6 +725,7 @@ XT_TEST(lapic, ipi_physical_broadcast_shorthand)
 	/* hardware- or software-disabled targets do not take it */
 	XT_EQ(xk_lapic_set_base(f->a[2], 0xfee00000, false), 0);
 	wr(f->a[1], XK_APIC_SVR, 0xff);
+	f->kicks[2] = 0;
 	ipi(f->a[0], 0xff, 0x39);
 	XT_EQ(who(f, 0x39), 0x9);
 	XT_EQ(f->kicks[2], 0);
