@@ -72,7 +72,7 @@
 #define NREGS 1024
 #define R(off) ((off) >> 2)
 #define MAX_LVT 6
-#define MSR_X2APIC_ICR_RSVD                                                 \
+#define MSR_X2APIC_ICR_RSVD \
 	(0xfff00000ULL | XK_BIT(16) | XK_BIT(17) | XK_BIT(13))
 #define SIPI_VALID 0x100u
 
@@ -88,23 +88,23 @@ struct xk_apic_bus {
 struct xk_lapic {
 	/* (o) the register page; IRR, TMR and LINT remote IRR: (a) */
 	u32 regs[NREGS];
-	struct xk_apic_bus *bus;  /* (c) */
-	u32 vcpu_id;              /* (c) */
-	int slot;                 /* (c) index in bus->apics */
-	void (*kick)(void *arg);  /* (c) make the vCPU look at us, any context */
-	void *kick_arg;           /* (c) */
-	u64 base;                 /* (o) IA32_APICBASE; others read it */
-	bool has_x2apic;          /* (o) guest CPUID: x2APIC */
-	bool has_tscdl;           /* (o) guest CPUID: TSC-deadline */
-	u32 tsc_khz;              /* (o) guest TSC frequency */
-	s64 tsc_offset;           /* (o) guest TSC at host time 0 */
-	u32 divide;               /* (o) timer divider, 1..128 */
-	u32 esr_pending;          /* (a) errors since the last ESR write */
-	u32 nmis;                 /* (a) pending events, see take_events */
-	u32 init;                 /* (a) */
-	u32 sipi;                 /* (a) SIPI_VALID | vector */
-	u32 lint_level[2];        /* (a) LINT0/1 input levels */
-	struct host_spin *lock;   /* (c) guards the t_* fields */
+	struct xk_apic_bus *bus; /* (c) */
+	u32 vcpu_id;             /* (c) */
+	int slot;                /* (c) index in bus->apics */
+	void (*kick)(void *arg); /* (c) make the vCPU look at us, any context */
+	void *kick_arg;          /* (c) */
+	u64 base;                /* (o) IA32_APICBASE; others read it */
+	bool has_x2apic;         /* (o) guest CPUID: x2APIC */
+	bool has_tscdl;          /* (o) guest CPUID: TSC-deadline */
+	u32 tsc_khz;             /* (o) guest TSC frequency */
+	s64 tsc_offset;          /* (o) guest TSC at host time 0 */
+	u32 divide;              /* (o) timer divider, 1..128 */
+	u32 esr_pending;         /* (a) errors since the last ESR write */
+	u32 nmis;                /* (a) pending events, see take_events */
+	u32 init;                /* (a) */
+	u32 sipi;                /* (a) SIPI_VALID | vector */
+	u32 lint_level[2];       /* (a) LINT0/1 input levels */
+	struct host_spin *lock;  /* (c) guards the t_* fields */
 	struct host_timer *timer; /* (c) */
 	bool t_armed;             /* (t) the timer will fire */
 	bool t_periodic;          /* (t) re-arm after firing */
@@ -196,7 +196,8 @@ static void update_ppr(struct xk_lapic *a)
 static u32 compute_apr(struct xk_lapic *a)
 {
 	u32 tpr = reg(a, XK_APIC_TPR);
-	int isrv = vec_highest(a, XK_APIC_ISR), irrv = vec_highest(a, XK_APIC_IRR);
+	int isrv = vec_highest(a, XK_APIC_ISR),
+	    irrv = vec_highest(a, XK_APIC_IRR);
 	u32 isr_class = isrv < 0 ? 0 : (u32)isrv & 0xf0;
 	u32 irr_class = irrv < 0 ? 0 : (u32)irrv & 0xf0;
 
@@ -467,8 +468,8 @@ static u32 lvt_writable(struct xk_lapic *a, u32 off)
 
 	switch (off) {
 	case XK_APIC_LVTT:
-		return m | (a->has_tscdl ? XK_APIC_TIMER_MODE_MASK
-					 : XK_APIC_TIMER_PERIODIC);
+		return m | (a->has_tscdl ? XK_APIC_TIMER_MODE_MASK :
+					   XK_APIC_TIMER_PERIODIC);
 	case XK_APIC_LVT_THERMAL:
 	case XK_APIC_LVT_PMC:
 		return m | XK_APIC_DM_MASK;
@@ -493,9 +494,8 @@ static void lvt_store(struct xk_lapic *a, u32 off, u32 val)
 
 	do {
 		new = (old & XK_APIC_REMOTE_IRR) | val;
-	} while (!__atomic_compare_exchange_n(p, &old, new, false,
-					      __ATOMIC_SEQ_CST,
-					      __ATOMIC_SEQ_CST));
+	} while (!__atomic_compare_exchange_n(
+		p, &old, new, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
 }
 
 static void lvt_write(struct xk_lapic *a, u32 off, u32 val)
@@ -882,9 +882,9 @@ static int reg_read(struct xk_lapic *a, u32 off, u32 *val)
 		*val = compute_apr(a);
 		return 0;
 	case XK_APIC_TMCCT:
-		*val = timer_mode(a) == XK_APIC_TIMER_TSCDEADLINE
-			       ? 0
-			       : timer_current(a);
+		*val = timer_mode(a) == XK_APIC_TIMER_TSCDEADLINE ?
+			       0 :
+			       timer_current(a);
 		return 0;
 	default: /* EOI, RRD, SELF_IPI (write-only), CMCI, reserved */
 		return -EINVAL;
@@ -1035,7 +1035,8 @@ int xk_lapic_msr_write(struct xk_lapic *a, u32 msr, u64 val)
 	if (off == XK_APIC_ICR) {
 		if (val & MSR_X2APIC_ICR_RSVD)
 			return -EINVAL;
-		set_reg(a, XK_APIC_ICR, (u32)val & ~(u32)XK_APIC_DELIVERY_STATUS);
+		set_reg(a, XK_APIC_ICR,
+			(u32)val & ~(u32)XK_APIC_DELIVERY_STATUS);
 		set_reg(a, XK_APIC_ICR2, (u32)(val >> 32));
 		send_ipi(a, (u32)val, (u32)(val >> 32));
 		return 0;

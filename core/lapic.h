@@ -144,10 +144,10 @@ struct xk_apic_irq {
 
 /* Events for the integration, taken (and cleared) by xk_lapic_take_events */
 struct xk_lapic_events {
-	u8 nmis;         /* NMIs received (at most 2 kept, as KVM_NMI) */
-	bool init;       /* an INIT was received */
-	bool sipi;       /* a start-up IPI was received ... */
-	u8 sipi_vector;  /* ... with this vector (the last one) */
+	u8 nmis;        /* NMIs received (at most 2 kept, as KVM_NMI) */
+	bool init;      /* an INIT was received */
+	bool sipi;      /* a start-up IPI was received ... */
+	u8 sipi_vector; /* ... with this vector (the last one) */
 };
 
 /* ---- the bus (one per VM) ---- */
@@ -168,9 +168,11 @@ int xk_lapic_create(struct xk_apic_bus *bus, u32 vcpu_id, bool bsp,
 		    void (*kick)(void *arg), void *kick_arg,
 		    struct xk_lapic **out); /* may sleep; registers on bus */
 void xk_lapic_destroy(struct xk_lapic *a);  /* may sleep; no delivery may run */
-void xk_lapic_reset(struct xk_lapic *a, bool init, bool bsp);        /* (o) */
-void xk_lapic_set_features(struct xk_lapic *a, bool x2apic, bool tscdl); /* (o) */
-void xk_lapic_set_tsc(struct xk_lapic *a, u32 tsc_khz, s64 tsc_offset); /* (o) */
+void xk_lapic_reset(struct xk_lapic *a, bool init, bool bsp); /* (o) */
+void xk_lapic_set_features(struct xk_lapic *a, bool x2apic,
+			   bool tscdl); /* (o) */
+void xk_lapic_set_tsc(struct xk_lapic *a, u32 tsc_khz,
+		      s64 tsc_offset); /* (o) */
 
 /* registers (o); 0, or -EINVAL: #GP for the MSR forms */
 bool xk_lapic_mmio_decodes(struct xk_lapic *a, u64 gpa);
@@ -190,7 +192,7 @@ bool xk_lapic_hw_enabled(struct xk_lapic *a);
 
 /* interrupts */
 int xk_lapic_set_irq(struct xk_lapic *a, u8 vector, bool level); /* any */
-int xk_lapic_lint(struct xk_lapic *a, int pin, bool level);       /* any */
+int xk_lapic_lint(struct xk_lapic *a, int pin, bool level);      /* any */
 int xk_lapic_pending(struct xk_lapic *a); /* (o) vector to take, or -1 */
 int xk_lapic_ack(struct xk_lapic *a);     /* (o) IRR -> ISR: vector, -1 */
 void xk_lapic_eoi(struct xk_lapic *a);    /* (o) as a write to EOI */

@@ -282,7 +282,9 @@ struct xk_vcpu {
 
 	struct xk_vcpu_stats stats; /* (l) written only by the vCPU thread */
 
-	struct xk_lapic *apic; /* (c) in-kernel local APIC (lapic.h) or NULL */
+	/* in-kernel local APIC (lapic.h), NULL without an irqchip: (c) */
+	struct xk_lapic *apic;
+
 	void *vendor;         /* (c) the backend's per-vCPU state */
 	struct xk_vcpu *next; /* (m) list of the VM's vCPUs */
 };
@@ -309,7 +311,9 @@ struct xk_vm {
 	struct xk_ioeventfd *ioevs;  /* (e) list, newest first */
 	u32 nioevs[XK_IOBUS_COUNT];  /* (e) per bus */
 
-	struct xk_apic_bus *apic_bus; /* (m) local APICs (lapic.h) or NULL */
+	/* the local APICs' bus (lapic.h), NULL without an irqchip: (m) */
+	struct xk_apic_bus *apic_bus;
+
 	struct xk_vm_stats stats; /* (m) */
 	void *vendor;             /* (c) the backend's per-VM state */
 	void *host;               /* (c) the host glue's per-VM data */

@@ -131,8 +131,8 @@ XT_TEST(lapic, reset_values)
 	struct xk_lapic *a = f->a[0], *b = f->a[1];
 	u32 off;
 
-	XT_EQ(xk_lapic_get_base(a), 0xfee00000ULL | XK_APICBASE_ENABLE |
-					    XK_APICBASE_BSP);
+	XT_EQ(xk_lapic_get_base(a),
+	      0xfee00000ULL | XK_APICBASE_ENABLE | XK_APICBASE_BSP);
 	XT_EQ(xk_lapic_get_base(b), 0xfee00000ULL | XK_APICBASE_ENABLE);
 	XT_EQ(rd(b, XK_APIC_ID), 1u << 24);
 	XT_EQ(rd(a, XK_APIC_VER), 0x50014);
@@ -302,7 +302,7 @@ XT_TEST(lapic, esr_write_then_read)
 
 	wr(a, XK_APIC_LVT_ERROR, 0xfe);
 	wr(a, XK_APIC_ICR2, 0);
-	wr(a, XK_APIC_ICR, 0x40005); /* self, fixed, vector 5: illegal */
+	wr(a, XK_APIC_ICR, 0x40005);  /* self, fixed, vector 5: illegal */
 	XT_EQ(rd(a, XK_APIC_ESR), 0); /* not visible before a write */
 	XT_ASSERT(irr(a, 0xfe));      /* the LVT error interrupt */
 	XT_ASSERT(!irr(a, 5));
@@ -466,7 +466,7 @@ XT_TEST(lapic, priorities_ppr_apr)
 	XT_EQ(rd(a, XK_APIC_APR), 0x30); /* max(TPR, ISRV, IRRV) classes */
 	wr(a, XK_APIC_TPR, 0x3f);
 	XT_EQ(rd(a, XK_APIC_PPR), 0x3f);
-	XT_EQ(xk_lapic_pending(a), -1); /* class 3 is not above 3 */
+	XT_EQ(xk_lapic_pending(a), -1);  /* class 3 is not above 3 */
 	XT_EQ(rd(a, XK_APIC_APR), 0x3f); /* TPR >= IRRV, > ISRV: TPR */
 	wr(a, XK_APIC_TPR, 0x48);
 	XT_EQ(rd(a, XK_APIC_APR), 0x48); /* TPR above IRRV and ISRV */
@@ -497,7 +497,7 @@ XT_TEST(lapic, priorities_ppr_apr)
 	xk_lapic_eoi(a);
 	XT_EQ(xk_lapic_ack(a), 0x35);
 	xk_lapic_eoi(a);
-	xk_lapic_eoi(a); /* nothing in service: no effect */
+	xk_lapic_eoi(a);   /* nothing in service: no effect */
 	XT_EQ(f->eois, 0); /* all edge */
 	/* software-disabled: new fixed interrupts are dropped */
 	wr(a, XK_APIC_SVR, 0xff);
@@ -536,7 +536,7 @@ XT_TEST(lapic, timer_oneshot_and_divide)
 	struct xk_lapic *a = f->a[0];
 	static const struct {
 		u32 dcr, div;
-	} divs[] = { { 0, 2 },  { 1, 4 },  { 2, 8 },   { 3, 16 },
+	} divs[] = { { 0, 2 },  { 1, 4 },  { 2, 8 },    { 3, 16 },
 		     { 8, 32 }, { 9, 64 }, { 10, 128 }, { 11, 1 } };
 	unsigned int i;
 
