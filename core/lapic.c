@@ -116,14 +116,25 @@ struct xk_lapic {
 
 /* ---- register helpers ---- */
 
+/* Relaxed atomics: plain loads and stores on x86, race-free for C11. */
 static u32 reg(struct xk_lapic *a, u32 off)
 {
-	return XK_READ_ONCE(a->regs[R(off)]);
+	return __atomic_load_n(&a->regs[R(off)], __ATOMIC_RELAXED);
 }
 
 static void set_reg(struct xk_lapic *a, u32 off, u32 v)
 {
-	XK_WRITE_ONCE(a->regs[R(off)], v);
+	__atomic_store_n(&a->regs[R(off)], v, __ATOMIC_RELAXED);
+}
+
+static u64 get_base(struct xk_lapic *a)
+{
+	return __atomic_load_n(&a->base, __ATOMIC_RELAXED);
+}
+
+static void put_base(struct xk_lapic *a, u64 v)
+{
+	__atomic_store_n(&a->base, v, __ATOMIC_RELAXED);
 }
 
 static void vec_set(struct xk_lapic *a, u32 base, u8 v)
@@ -159,12 +170,12 @@ static int vec_highest(struct xk_lapic *a, u32 base)
 
 static bool hw_enabled(struct xk_lapic *a)
 {
-	return XK_READ_ONCE(a->base) & XK_APICBASE_ENABLE;
+	return get_base(a) & XK_APICBASE_ENABLE;
 }
 
 static bool x2apic_mode(struct xk_lapic *a)
 {
-	return XK_READ_ONCE(a->base) & XK_APICBASE_EXTD;
+	return get_base(a) & XK_APICBASE_EXTD;
 }
 
 static bool sw_enabled(struct xk_lapic *a)
@@ -968,7 +979,7 @@ static int reg_write(struct xk_lapic *a, u32 off, u32 val)
 
 bool xk_lapic_mmio_decodes(struct xk_lapic *a, u64 gpa)
 {
-	u64 base = XK_READ_ONCE(a->base);
+	u64 base = get_base(a);
 
 	return (base & XK_APICBASE_ENABLE) && !(base & XK_APICBASE_EXTD) &&
 	       ((gpa ^ base) & ~0xfffULL & ((1ULL << XK_MAXPHYADDR) - 1)) == 0;
@@ -1102,8 +1113,8 @@ void xk_lapic_reset(struct xk_lapic *a, bool init, bool bsp)
 		regs_reset(a, reg(a, XK_APIC_ID), bsp);
 		return;
 	}
-	XK_WRITE_ONCE(a->base, XK_APICBASE_DEFAULT | XK_APICBASE_ENABLE |
-				       (bsp ? XK_APICBASE_BSP : 0));
+	put_base(a, XK_APICBASE_DEFAULT | XK_APICBASE_ENABLE |
+			    (bsp ? XK_APICBASE_BSP : 0));
 	regs_reset(a, a->vcpu_id << 24, bsp);
 	__atomic_store_n(&a->nmis, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&a->init, 0, __ATOMIC_SEQ_CST);
@@ -1112,13 +1123,13 @@ void xk_lapic_reset(struct xk_lapic *a, bool init, bool bsp)
 
 u64 xk_lapic_get_base(struct xk_lapic *a)
 {
-	return a->base;
+	return get_base(a);
 }
 
 int xk_lapic_set_base(struct xk_lapic *a, u64 val, bool host)
 {
 	u64 rsvd = ~((1ULL << XK_MAXPHYADDR) - 1) | 0x2ff;
-	u64 old = a->base;
+	u64 old = get_base(a);
 	bool en = val & XK_APICBASE_ENABLE, ext = val & XK_APICBASE_EXTD;
 	bool old_en = old & XK_APICBASE_ENABLE;
 	bool old_ext = old & XK_APICBASE_EXTD;
@@ -1133,11 +1144,11 @@ int xk_lapic_set_base(struct xk_lapic *a, u64 val, bool host)
 		return -EINVAL; /* x2APIC -> xAPIC, disabled -> x2APIC */
 	if (old_en && !en) {
 		/* hardware disable: back to the power-on registers */
-		XK_WRITE_ONCE(a->base, val);
+		put_base(a, val);
 		regs_reset(a, a->vcpu_id << 24, false);
 		return 0;
 	}
-	XK_WRITE_ONCE(a->base, val);
+	put_base(a, val);
 	if (en && ext && !old_ext) {
 		set_reg(a, XK_APIC_ID, a->vcpu_id);
 		set_reg(a, XK_APIC_LDR, x2apic_ldr(a->vcpu_id));
@@ -1163,7 +1174,7 @@ void xk_lapic_get_state(struct xk_lapic *a, struct kvm_lapic_state *s)
 	unsigned int i;
 
 	for (i = 0; i < XK_ARRAY_SIZE(w); i++)
-		w[i] = XK_READ_ONCE(a->regs[i]);
+		w[i] = reg(a, i * 4);
 	reg_read(a, XK_APIC_TMCCT, &v);
 	w[R(XK_APIC_TMCCT)] = v;
 	w[R(XK_APIC_APR)] = compute_apr(a);
@@ -1190,7 +1201,7 @@ int xk_lapic_set_state(struct xk_lapic *a, const struct kvm_lapic_state *s)
 	}
 	timer_stop(a);
 	for (i = 0; i < XK_ARRAY_SIZE(w); i++)
-		XK_WRITE_ONCE(a->regs[i], w[i]);
+		set_reg(a, i * 4, w[i]);
 	set_reg(a, XK_APIC_VER, XK_APIC_VERSION);
 	set_reg(a, XK_APIC_TDCR, w[R(XK_APIC_TDCR)] & 0xb);
 	a->divide = divide_value(w[R(XK_APIC_TDCR)]);

@@ -5,6 +5,8 @@
  * recorder for the bus's level EOI callback.  Timers run on the stopped
  * clock of host/user (host_user_clock_set/advance).
  */
+#include <pthread.h>
+
 #include "xtest.h"
 #include "lapic.h"
 
@@ -21,7 +23,7 @@ struct fx {
 
 static void fx_kick(void *arg)
 {
-	(*(int *)arg)++;
+	__atomic_fetch_add((int *)arg, 1, __ATOMIC_SEQ_CST);
 }
 
 static void fx_eoi(void *arg, u8 vector)
@@ -1155,4 +1157,111 @@ XT_TEST(lapic, no_leak_and_failures)
 	}
 	xk_apic_bus_destroy(bus);
 	host_user_clock_real();
+}
+
+/* ---- concurrency: senders on other threads, the timer on another ---- */
+
+#define RACE_ITERS 2000
+
+struct race {
+	struct fx *f;
+	int idx;          /* sender number: vector 0x40 + 0x10 * idx */
+	int busy[3];      /* (a) a sender's interrupt is not acked yet */
+	struct race *all; /* the shared one */
+};
+
+static void *race_sender(void *arg)
+{
+	struct race *r = arg, *sh = r->all;
+	struct xk_apic_irq irq = { .dest = 0, .vector = 0x40 + 0x10 * r->idx };
+	int i;
+
+	for (i = 0; i < RACE_ITERS; i++) {
+		while (__atomic_load_n(&sh->busy[r->idx], __ATOMIC_ACQUIRE))
+			;
+		__atomic_store_n(&sh->busy[r->idx], 1, __ATOMIC_RELEASE);
+		if (xk_apic_bus_deliver(sh->f->bus, &irq) != 1)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+/* Every interrupt sent from three threads is acked exactly once. */
+XT_TEST(lapic, race_senders_vs_owner)
+{
+	struct fx *f = fx_make(1, false);
+	struct race sh = { .f = f }, r[3];
+	pthread_t t[3];
+	void *ret;
+	int i, got = 0;
+
+	for (i = 0; i < 3; i++) {
+		r[i].idx = i;
+		r[i].all = &sh;
+		XT_EQ(pthread_create(&t[i], NULL, race_sender, &r[i]), 0);
+	}
+	while (got < 3 * RACE_ITERS) {
+		int v = xk_lapic_ack(f->a[0]);
+
+		if (v < 0)
+			continue;
+		XT_ASSERT(v == 0x40 || v == 0x50 || v == 0x60);
+		xk_lapic_eoi(f->a[0]);
+		__atomic_store_n(&sh.busy[(v >> 4) - 4], 0, __ATOMIC_RELEASE);
+		got++;
+	}
+	for (i = 0; i < 3; i++) {
+		XT_EQ(pthread_join(t[i], &ret), 0);
+		XT_ASSERT(ret == NULL);
+	}
+	XT_EQ(xk_lapic_pending(f->a[0]), -1);
+	XT_EQ(rd(f->a[0], XK_APIC_PPR), 0);
+}
+
+static int race_stop;
+
+static void *race_clock(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&race_stop, __ATOMIC_ACQUIRE))
+		host_user_clock_advance(50000);
+	return NULL;
+}
+
+/* The timer callback (another thread here) against the owner's writes. */
+XT_TEST(lapic, race_timer_vs_owner)
+{
+	struct fx *f = fx_make(1, false);
+	struct xk_lapic *a = f->a[0];
+	pthread_t t;
+	int i;
+
+	wr(a, XK_APIC_TDCR, 0xb);
+	wr(a, XK_APIC_LVTT, XK_APIC_TIMER_PERIODIC | 0x70);
+	race_stop = 0;
+	XT_EQ(pthread_create(&t, NULL, race_clock, NULL), 0);
+	for (i = 0; i < 2000; i++) {
+		u32 c;
+
+		wr(a, XK_APIC_TMICT, 200000 + (i % 7) * 1000);
+		c = rd(a, XK_APIC_TMCCT);
+		XT_ASSERT(c <= 206000);
+		if (i % 3 == 0)
+			wr(a, XK_APIC_TDCR, i % 2 ? 0xb : 0);
+		if (i % 5 == 0)
+			wr(a, XK_APIC_TMICT, 0);
+		if (xk_lapic_ack(a) >= 0)
+			xk_lapic_eoi(a);
+	}
+	__atomic_store_n(&race_stop, 1, __ATOMIC_RELEASE);
+	XT_EQ(pthread_join(t, NULL), 0);
+	/* and it still works, from a known state */
+	wr(a, XK_APIC_TMICT, 0);
+	drain(a);
+	XT_ASSERT(!irr(a, 0x70));
+	wr(a, XK_APIC_TDCR, 0xb);
+	wr(a, XK_APIC_TMICT, 300000);
+	XT_EQ(rd(a, XK_APIC_TMCCT), 300000);
+	XT_EQ(host_user_clock_advance(900000), 3);
+	XT_ASSERT(irr(a, 0x70));
 }
