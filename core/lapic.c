@@ -56,9 +56,9 @@
  * with 6 LVT entries (no CMCI, no directed EOI); the APIC ID is writable in
  * xAPIC mode; MMIO writes other than aligned 4-byte ones are ignored, reads
  * of 1, 2 or 4 bytes within the first dword of a register work, anything
- * else reads 0; MMIO to a hardware-disabled or x2APIC-mode APIC reads all
- * ones and ignores writes; fixed interrupts to a software-disabled APIC are
- * dropped; INIT de-assert, SMI and ExtINT messages are ignored; LINT0 of the
+ * else reads 0; in x2APIC mode the page reads all ones and ignores writes
+ * (a hardware-disabled APIC does not decode it at all, the VMM gets the
+ * access); fixed interrupts to a software-disabled APIC are dropped; INIT de-assert, SMI and ExtINT messages are ignored; LINT0 of the
  * BSP is ExtINT after reset (Linux's LINT0_REENABLED quirk); a lowest
  * priority message goes to the matching APIC with the lowest PPR (first
  * created on ties).  Not Linux: an illegal vector (< 16) sets the ESR's
@@ -981,7 +981,9 @@ bool xk_lapic_mmio_decodes(struct xk_lapic *a, u64 gpa)
 {
 	u64 base = get_base(a);
 
-	return (base & XK_APICBASE_ENABLE) && !(base & XK_APICBASE_EXTD) &&
+	/* x2APIC mode too: the page then reads all ones (Linux's MMIO hole
+	 * quirk); a hardware-disabled APIC leaves it to the VMM */
+	return (base & XK_APICBASE_ENABLE) &&
 	       ((gpa ^ base) & ~0xfffULL & ((1ULL << XK_MAXPHYADDR) - 1)) == 0;
 }
 

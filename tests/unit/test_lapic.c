@@ -334,7 +334,11 @@ XT_TEST(lapic, x2apic_msr_rules)
 	XT_EQ(xk_lapic_msr_write(b, 0x808, 0), -EINVAL);
 	to_x2apic(b);
 	XT_ASSERT(xk_lapic_x2apic_mode(b));
-	XT_ASSERT(!xk_lapic_mmio_decodes(b, 0xfee00000));
+	XT_ASSERT(xk_lapic_mmio_decodes(b, 0xfee00000));
+	XT_EQ(rd(b, XK_APIC_VER), 0xffffffff); /* the MMIO hole */
+	wr(b, XK_APIC_TPR, 0x20);
+	XT_EQ(xk_lapic_msr_read(b, 0x808, &v), 0);
+	XT_EQ(v, 0);
 	XT_EQ(xk_lapic_msr_read(b, 0x802, &v), 0);
 	XT_EQ(v, 0x35); /* 32-bit ID */
 	XT_EQ(xk_lapic_msr_read(b, 0x80d, &v), 0);
