@@ -227,6 +227,7 @@ static void set_error(struct xk_lapic *a, u32 bits)
 	    sw_enabled(a)) {
 		vec_clear(a, XK_APIC_TMR, lvt & XK_APIC_VECTOR);
 		vec_set(a, XK_APIC_IRR, lvt & XK_APIC_VECTOR);
+		kick(a);
 	}
 }
 

@@ -1269,3 +1269,118 @@ XT_TEST(lapic, race_timer_vs_owner)
 	XT_EQ(host_user_clock_advance(900000), 3);
 	XT_ASSERT(irr(a, 0x70));
 }
+
+/* ---- random operations: no crash, no leak, invariants hold ---- */
+
+static u64 lcg(u64 *s)
+{
+	*s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+	return *s >> 17;
+}
+
+static void check_invariants(struct xk_lapic *a)
+{
+	struct kvm_lapic_state s;
+	u32 tpr, ppr, isr_w, cls = 0;
+	int i, p;
+
+	xk_lapic_get_state(a, &s);
+	xk_memcpy(&tpr, s.regs + XK_APIC_TPR, 4);
+	xk_memcpy(&ppr, s.regs + XK_APIC_PPR, 4);
+	for (i = 7; i >= 0; i--) {
+		xk_memcpy(&isr_w, s.regs + XK_APIC_ISR + i * 0x10, 4);
+		if (isr_w) {
+			cls = (i * 32 + 31 - __builtin_clz(isr_w)) & 0xf0;
+			break;
+		}
+	}
+	XT_EQ(ppr, (tpr & 0xf0) >= cls ? tpr : cls);
+	p = xk_lapic_pending(a);
+	XT_ASSERT(p < 0 || ((u32)p & 0xf0) > (ppr & 0xf0));
+}
+
+XT_TEST(lapic, random_operations)
+{
+	struct fx *f = fx_make(3, false);
+	u64 seed = 12345, v;
+	struct kvm_lapic_state st;
+	int i;
+
+	for (i = 0; i < 30000; i++) {
+		struct xk_lapic *a = f->a[lcg(&seed) % 3];
+		u64 r = lcg(&seed);
+		u32 off = (lcg(&seed) % 0x40) << 4, val = (u32)lcg(&seed);
+		u8 buf[8];
+
+		xt_ctx("step %d op %llu", i, (unsigned long long)(r % 16));
+		switch (r % 16) {
+		case 0:
+		case 1:
+			xk_lapic_mmio_write(a, off, &val, 4);
+			break;
+		case 2:
+			xk_lapic_mmio_read(a, off + lcg(&seed) % 16, buf,
+					   1u << (lcg(&seed) % 4));
+			break;
+		case 3:
+			xk_lapic_msr_write(a, 0x800 + off / 16,
+					   lcg(&seed) % 4 ? val :
+							    lcg(&seed) << 20);
+			break;
+		case 4:
+			xk_lapic_msr_read(a, 0x800 + off / 16, &v);
+			break;
+		case 5: {
+			static const u64 bases[] = { 0xfee00000, 0xfee00800,
+						     0xfee00c00, 0xfee00c01 };
+
+			xk_lapic_set_base(a, bases[lcg(&seed) % 4],
+					  lcg(&seed) & 1);
+			break;
+		}
+		case 6:
+			xk_lapic_set_irq(a, val & 0xff, val & 0x100);
+			break;
+		case 7:
+		case 8:
+			xk_lapic_ack(a);
+			break;
+		case 9:
+			xk_lapic_eoi(a);
+			break;
+		case 10:
+			xk_lapic_lint(a, val & 1, val & 2);
+			break;
+		case 11:
+			host_user_clock_advance(lcg(&seed) % 1000000);
+			break;
+		case 12:
+			xk_lapic_set_tsc_deadline(
+				a, host_time_ns() + lcg(&seed) % 2000000 -
+					   1000000);
+			break;
+		case 13:
+			xk_lapic_get_state(a, &st);
+			XT_EQ(xk_lapic_set_state(a, &st), 0);
+			break;
+		case 14: {
+			struct xk_apic_irq irq;
+
+			if (!xk_apic_msi_decode(f->bus,
+						0xfee00000 | (val & 0xff00c),
+						val >> 8, &irq))
+				xk_apic_bus_deliver(f->bus, &irq);
+			break;
+		}
+		default:
+			if (lcg(&seed) % 50 == 0)
+				xk_lapic_reset(a, lcg(&seed) & 1, a == f->a[0]);
+			else
+				xk_lapic_take_events(
+					a, &(struct xk_lapic_events){ 0 });
+			break;
+		}
+		if (xk_lapic_hw_enabled(a))
+			check_invariants(a);
+	}
+}
