@@ -53,6 +53,8 @@
 struct xk_vm;
 struct xk_vcpu;
 struct xk_ioeventfd;
+struct xk_lapic;
+struct xk_apic_bus;
 
 /* The buses an ioeventfd listens on (Linux's kvm_bus numbering). */
 enum xk_iobus {
@@ -280,6 +282,9 @@ struct xk_vcpu {
 
 	struct xk_vcpu_stats stats; /* (l) written only by the vCPU thread */
 
+	/* in-kernel local APIC (lapic.h), NULL without an irqchip: (c) */
+	struct xk_lapic *apic;
+
 	void *vendor;         /* (c) the backend's per-vCPU state */
 	struct xk_vcpu *next; /* (m) list of the VM's vCPUs */
 };
@@ -305,6 +310,9 @@ struct xk_vm {
 	struct host_spin *ioev_lock; /* (c) */
 	struct xk_ioeventfd *ioevs;  /* (e) list, newest first */
 	u32 nioevs[XK_IOBUS_COUNT];  /* (e) per bus */
+
+	/* the local APICs' bus (lapic.h), NULL without an irqchip: (m) */
+	struct xk_apic_bus *apic_bus;
 
 	struct xk_vm_stats stats; /* (m) */
 	void *vendor;             /* (c) the backend's per-VM state */
