@@ -484,8 +484,7 @@ static bool svm_interrupt_allowed(struct xk_vcpu *v)
 }
 
 /* The xkvm_inject probe: what inject_event put in for this entry. */
-static void trace_inject(struct xk_vcpu *v, struct svm_vcpu *s,
-			 bool reinjected)
+static void trace_inject(struct xk_vcpu *v, struct svm_vcpu *s, bool reinjected)
 {
 	u64 ev = s->vmcb->control.event_inj;
 	u32 kind;

@@ -44,5 +44,9 @@ void host_trace_inject(int vm, u32 vcpu, u8 vector, u32 kind, bool reinjected)
 void host_trace_emulation_failure(int vm, u32 vcpu, u64 rip, const u8 *bytes,
 				  u32 len)
 {
+	static const u8 none[1];
+
+	if (!bytes) /* the fetch failed: no bytes */
+		bytes = none, len = 0;
 	trace_xkvm_emulation_failure(vm, vcpu, rip, bytes, len);
 }

@@ -188,8 +188,7 @@ TRACE_EVENT(xkvm_emulation_failure,
 		__entry->rip = rip;
 		__entry->len = len > 15 ? 15 : len;
 		memset(__entry->insn, 0, 15);
-		if (__entry->len)
-			memcpy(__entry->insn, bytes, __entry->len);
+		memcpy(__entry->insn, bytes, __entry->len);
 	),
 	TP_printk("vm %d vcpu %u rip 0x%llx insn %s", __entry->vm,
 		  __entry->vcpu, __entry->rip,
