@@ -28,6 +28,7 @@ tools:
 
 guest-tests:
 	$(MAKE) -C tests/guest
+	$(MAKE) -C tests/ops
 
 unit:
 	$(MAKE) -C tests/unit run

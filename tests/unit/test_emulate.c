@@ -893,6 +893,7 @@ XT_TEST(mmio, unemulatable_internal_error)
 		{ "c7 /1 (undefined)", { 0xc7, 0x08, 1, 2, 3, 4 }, 6, false },
 	};
 	unsigned long failures = host_user_trace.emulation_failures;
+	unsigned long mmios = host_user_trace.mmios;
 	unsigned int i;
 
 	for (i = 0; i < XK_ARRAY_SIZE(bad); i++) {
@@ -908,6 +909,7 @@ XT_TEST(mmio, unemulatable_internal_error)
 		XT_EQ(f->v->stats.insn_emulation_fail, 1);
 		/* the probe: once, at the instruction, with its bytes */
 		XT_EQ(host_user_trace.emulation_failures, failures + 1);
+		XT_EQ(host_user_trace.mmios, mmios); /* refused before access */
 		failures = host_user_trace.emulation_failures;
 		XT_EQ(host_user_trace.last_emulation_failure.rip, CODE_LA);
 		if (bad[i].decodes) {
