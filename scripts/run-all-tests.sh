@@ -6,8 +6,12 @@
 #   1. make check            style, cppcheck, header hygiene (one result)
 #   2. builds                module, tools, guest tests (one result each)
 #   3. make unit             the core's unit tests under ASan/UBSan
-#   4. testbed/run-tests     guest tests under kvm_amd and xkvm in the box,
-#                            refusal tests, load/unload, kernel-log scan
+#   4. tests/packaging/run.sh  make install DESTDIR, the modprobe.d file,
+#                            the udev rule, dkms build in a throwaway tree
+#   5. testbed/run-tests     guest tests under kvm_amd and xkvm in the box,
+#                            refusal tests, xkvm-only operator checks
+#                            (tests/ops: tracepoints, module parameters,
+#                            bpftrace), load/unload, kernel-log scan
 # Each stage prints lines "PASS name" / "FAIL name: why"; this script counts
 # them all and ends with "N passed, M failed".  Exit status 1 on any failure.
 set -uo pipefail
@@ -37,6 +41,7 @@ stage build make -s module; result build/module $?
 stage build make -s tools; result build/tools $?
 stage build make -s guest-tests; result build/guest-tests $?
 stage unit make -s unit
+stage packaging ./tests/packaging/run.sh
 # Single-threaded TCG: multi-threaded TCG froze the box now and then while
 # kvm_amd ran a guest test (soft lockups on both box CPUs, a hazard of the
 # emulator that TESTBED.md describes); with one TCG thread the same runs

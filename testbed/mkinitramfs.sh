@@ -92,7 +92,7 @@ install_tests() {
 install_ops() {
 	local f want
 	mkdir -p "$STAGE/ops/bin"
-	cp "$TOP/tests/ops/lib.sh" "$STAGE/ops/"
+	cp "$TOP/tests/ops/lib.sh" "$TOP/tools/bpftrace/guest-time.bt" "$STAGE/ops/"
 	for f in "$TOP"/tests/ops/*.sh; do
 		want=$(basename "$f" .sh)
 		[ "$want" = lib ] && continue
