@@ -24,18 +24,29 @@ for m in $(cat /lib/9p/order 2>/dev/null); do
 	[ -d "/sys/module/$m" ] || insmod "/lib/9p/$m.ko" 2>/dev/null
 done
 mkdir -p $H
-mountpoint -q $H ||
+is_mounted $H ||
 	mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot $H 2>/dev/null ||
 	skip "no host file system shared with the box (9p tag hostroot)"
 [ -x $H/usr/bin/bpftrace ] || skip "no bpftrace on the host (testbed/deps.sh installs it)"
 mount_tracefs
-mountpoint -q $H/proc || mount -t proc proc $H/proc || fail "mount proc in $H"
-mountpoint -q $H/sys || mount -t sysfs sysfs $H/sys || fail "mount sysfs in $H"
-mountpoint -q $H/sys/kernel/tracing ||
+is_mounted $H/proc || mount -t proc proc $H/proc || fail "mount proc in $H"
+is_mounted $H/sys || mount -t sysfs sysfs $H/sys || fail "mount sysfs in $H"
+is_mounted $H/sys/kernel/tracing ||
 	mount -t tracefs tracefs $H/sys/kernel/tracing || fail "mount tracefs in $H"
-mountpoint -q $H/sys/kernel/debug || mount -t debugfs debugfs $H/sys/kernel/debug
-mountpoint -q $H/dev || mount -t devtmpfs devtmpfs $H/dev || fail "mount dev in $H"
-mountpoint -q $H/tmp || mount -t tmpfs tmpfs $H/tmp || fail "mount tmpfs in $H"
+is_mounted $H/sys/kernel/debug || mount -t debugfs debugfs $H/sys/kernel/debug
+is_mounted $H/dev || mount -t devtmpfs devtmpfs $H/dev || fail "mount dev in $H"
+is_mounted $H/tmp || mount -t tmpfs tmpfs $H/tmp || fail "mount tmpfs in $H"
+# bpftrace holds a reference on xkvm while it traces: never leave it behind
+bt=
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+	[ -n "$bt" ] && kill "$bt" 2>/dev/null && sleep 1 && kill -9 "$bt" 2>/dev/null
+	for m in tmp dev sys/kernel/debug sys/kernel/tracing sys proc; do
+		is_mounted "$H/$m" && umount "$H/$m"
+	done
+	return 0
+}
+trap cleanup EXIT
 cp /ops/guest-time.bt $H/tmp/guest-time.bt || fail "no /ops/guest-time.bt"
 
 ulimit -l unlimited 2>/dev/null
@@ -72,6 +83,7 @@ if kill -0 $bt 2>/dev/null; then
 fi
 wait $bt
 rc=$?
+bt=
 sed -n 's/^/ops: | /p' $BT_OUT | head -n 40
 [ $rc = 0 ] || fail "bpftrace: exit status $rc"
 for p in $pids; do

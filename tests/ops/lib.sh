@@ -15,6 +15,9 @@ say() { echo "ops: $*"; }
 fail() { echo "FAILED: $*"; exit 1; }
 skip() { echo "skipped: $*"; exit 77; }
 
+# is_mounted DIR (busybox has no mountpoint applet)
+is_mounted() { grep -q "^[^ ]* $1 " /proc/mounts; }
+
 # tracefs at /sys/kernel/tracing (and debugfs), mounted when they are not.
 mount_tracefs() {
 	[ -d "$TRACEFS/events" ] ||

@@ -5,7 +5,7 @@
  *
  * Theory.  The guest (64-bit C, see tests/guest/lib/kvmtest.h) makes
  * TG_OUTS byte OUTs to port 0x80, one 4-byte MMIO write of TG_MMIO_VAL at
- * TG_MMIO_GPA (outside every slot), STI and HLT; the host then hands it
+ * TG_MMIO_GPA (outside every slot), STI, NOP and HLT; the host then hands it
  * vector TG_VECTOR with KVM_INTERRUPT, whose handler makes one OUT to port
  * 0x81; after the IRET the guest runs an x87 load from device memory, which
  * no KVM emulates: KVM_EXIT_INTERNAL_ERROR ends the run.  The host counts
@@ -47,7 +47,8 @@ static void guest_main(void)
 	for (i = 0; i < TG_OUTS; i++)
 		outb(0x80, (uint8_t)i);
 	*(volatile uint32_t *)TG_MMIO_GPA = TG_MMIO_VAL;
-	__asm__ volatile("sti; hlt; cli");
+	/* the NOP leaves STI's shadow: at the HLT exit the guest is ready */
+	__asm__ volatile("sti; nop; hlt; cli");
 	/* fld dword [rax]: x87, which the MMIO emulator refuses */
 	__asm__ volatile(".byte 0xd9, 0x00" ::"a"(TG_MMIO_GPA + 0x10)
 			 : "memory");
