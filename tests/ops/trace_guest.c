@@ -114,7 +114,8 @@ int main(void)
 	pios++;
 	r = run_once(v);
 	KT_ASSERT(r == KVM_EXIT_INTERNAL_ERROR &&
-			  run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION,
+			  run->internal.suberror ==
+				  KVM_INTERNAL_ERROR_EMULATION,
 		  "x87 on MMIO: exit %s", kt_exit_name(r));
 
 	/* the VM is alive: the driver's counters include all of it */
@@ -125,7 +126,7 @@ int main(void)
 	printf("mmio_writes=1\n");
 	printf("mmio_gpa=0x%llx\n", (unsigned long long)TG_MMIO_GPA);
 	printf("mmio_value=0x%x\n", TG_MMIO_VAL);
-	printf("vector=%u\n", TG_VECTOR);
+	printf("vector=%d\n", TG_VECTOR);
 	printf("insn=d900\n");
 	fflush(stdout);
 	return 0;
