@@ -9,9 +9,10 @@
 # that stay in the kernel (host interrupts, NPT faults) are not known in
 # advance, so the checks are:
 #   xkvm_entry == xkvm_exit > 0           every entry has its exit
-#   xkvm_exit == the driver's own count   /sys/kernel/debug/xkvm/exits read
-#                                         by trace_guest while its VM lived
-#                                         (skipped while the statistics
+#   xkvm_exit == the driver's own count   /sys/kernel/debug/xkvm/exits and
+#                                         <vm>/vcpu0/exits, read by
+#                                         trace_guest while its VM lived
+#                                         (each skipped while the statistics
 #                                         tree does not provide the file)
 #   xkvm_userspace_exit == KVM_RUN calls  one per return to the VMM
 #   xkvm_pio == the guest's OUTs, with port, size, direction, count
@@ -57,6 +58,14 @@ else
 	[ "$drv" = "$exits" ] ||
 		fail "xkvm_exit $exits != the driver's exits $drv"
 	say "xkvm_exit == /sys/kernel/debug/xkvm/exits ($drv)"
+fi
+drv=$(key "$OUT" vcpu0_exits)
+if [ "$drv" = absent ] || [ -z "$drv" ]; then
+	say "check against /sys/kernel/debug/xkvm/<vm>/vcpu0/exits skipped: no such file yet"
+else
+	[ "$drv" = "$exits" ] ||
+		fail "xkvm_exit $exits != the vCPU's exits $drv"
+	say "xkvm_exit == /sys/kernel/debug/xkvm/<vm>/vcpu0/exits ($drv)"
 fi
 [ "$uexits" = "$runs" ] ||
 	fail "xkvm_userspace_exit $uexits != KVM_RUN calls $runs"

@@ -13,11 +13,13 @@
  * show: the KVM_RUN calls (one xkvm_userspace_exit each), the port
  * accesses (one xkvm_pio each), the MMIO accesses, the injected vector and
  * the bytes of the failing instruction.  While the VM is still alive it
- * also prints the driver's own exit count (/sys/kernel/debug/xkvm/exits,
- * when the statistics tree provides it) and the module's held counters.
+ * also prints the driver's own exit counts (/sys/kernel/debug/xkvm/exits
+ * and <vm>/vcpu0/exits, when the statistics tree provides them: the per-VM
+ * files go with the VM) and the module's held counters.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -30,6 +32,7 @@
 #define TG_MMIO_VAL 0x5a5a1234u
 #define TG_VECTOR 0x40
 #define TG_EXITS_FILE "/sys/kernel/debug/xkvm/exits"
+#define TG_VCPU_EXITS_GLOB "/sys/kernel/debug/xkvm/*/vcpu0/exits"
 #define TG_HELD_FILE "/sys/module/xkvm/parameters/held"
 
 static void irq_handler(struct guest_frame *f)
@@ -79,6 +82,18 @@ static void print_file(const char *key, const char *path)
 		fclose(f);
 }
 
+/* The one live VM's vCPU 0 counter, when the statistics tree has it. */
+static void print_vcpu_exits(void)
+{
+	glob_t g;
+
+	if (glob(TG_VCPU_EXITS_GLOB, 0, NULL, &g) == 0 && g.gl_pathc == 1)
+		print_file("vcpu0_exits", g.gl_pathv[0]);
+	else
+		printf("vcpu0_exits=absent\n");
+	globfree(&g);
+}
+
 int main(void)
 {
 	struct kt_vcpu *v;
@@ -120,6 +135,7 @@ int main(void)
 
 	/* the VM is alive: the driver's counters include all of it */
 	print_file("driver_exits", TG_EXITS_FILE);
+	print_vcpu_exits();
 	print_file("held_live", TG_HELD_FILE);
 	printf("runs=%u\n", runs);
 	printf("pios=%u\n", pios);
