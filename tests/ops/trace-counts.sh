@@ -4,11 +4,13 @@
 # trace-counts - xkvm's tracepoints fire once per event they describe.
 #
 # Theory.  trace_guest (trace_guest.c) runs a guest whose exits to user space
-# are known (8 OUTs, one MMIO write, one HLT, one injected interrupt, one
+# are known (5 CPUIDs handled in the driver, 8 OUTs, one MMIO write, one HLT, one injected interrupt, one
 # emulation failure) while every xkvm event is recorded in tracefs.  Exits
 # that stay in the kernel (host interrupts, NPT faults) are not known in
 # advance, so the checks are:
 #   xkvm_entry == xkvm_exit > 0           every entry has its exit
+#   xkvm_exit >= KVM_RUN calls + CPUIDs   the 5 CPUIDs exit (reason 0x72)
+#                                         without returning to the VMM
 #   xkvm_exit == the driver's own count   /sys/kernel/debug/xkvm/exits and
 #                                         <vm>/vcpu0/exits, read by
 #                                         trace_guest while its VM lived
@@ -51,6 +53,13 @@ say "trace_guest: KVM_RUN calls $runs, port accesses $(key "$OUT" pios)," \
 
 [ "$entries" -gt 0 ] || fail "no xkvm_entry event"
 [ "$entries" = "$exits" ] || fail "xkvm_entry $entries != xkvm_exit $exits"
+# CPUID (SVM exit code 0x72) is handled in the driver: exits without a return
+n=$(grep -c 'xkvm_exit: .* svm reason 0x72 ' "$TR")
+[ "$n" = "$(key "$OUT" cpuids)" ] ||
+	fail "$n CPUID exits (reason 0x72), the guest ran $(key "$OUT" cpuids)"
+[ "$exits" -ge $((runs + n)) ] ||
+	fail "xkvm_exit $exits < KVM_RUN calls $runs + CPUID exits $n"
+say "exits: $n CPUID in the driver, $((exits - runs - n)) other exits not seen by the VMM"
 drv=$(key "$OUT" driver_exits)
 if [ "$drv" = absent ] || [ -z "$drv" ]; then
 	say "check against /sys/kernel/debug/xkvm/exits skipped: no such file yet"

@@ -3,7 +3,8 @@
  * trace_guest - a guest whose exits are known, for the tracepoint checks of
  * tests/ops/trace-counts.sh (xkvm only: it is not a transcript test).
  *
- * Theory.  The guest (64-bit C, see tests/guest/lib/kvmtest.h) makes
+ * Theory.  The guest (64-bit C, see tests/guest/lib/kvmtest.h) runs
+ * TG_CPUIDS CPUIDs (exits the driver handles without the VMM), then
  * TG_OUTS byte OUTs to port 0x80, one 4-byte MMIO write of TG_MMIO_VAL at
  * TG_MMIO_GPA (outside every slot), STI, NOP and HLT; the host then hands it
  * vector TG_VECTOR with KVM_INTERRUPT, whose handler makes one OUT to port
@@ -28,6 +29,7 @@
 #include "kvmtest.h"
 
 #define TG_OUTS 7
+#define TG_CPUIDS 5
 #define TG_MMIO_GPA 0xc0000000ULL
 #define TG_MMIO_VAL 0x5a5a1234u
 #define TG_VECTOR 0x40
@@ -47,6 +49,11 @@ static void guest_main(void)
 
 	guest_idt_init();
 	guest_handlers[TG_VECTOR] = irq_handler;
+	for (i = 0; i < TG_CPUIDS; i++) { /* exits the driver handles itself */
+		uint32_t r[4];
+
+		guest_cpuid(0, 0, r);
+	}
 	for (i = 0; i < TG_OUTS; i++)
 		outb(0x80, (uint8_t)i);
 	*(volatile uint32_t *)TG_MMIO_GPA = TG_MMIO_VAL;
@@ -138,6 +145,7 @@ int main(void)
 	print_vcpu_exits();
 	print_file("held_live", TG_HELD_FILE);
 	printf("runs=%u\n", runs);
+	printf("cpuids=%d\n", TG_CPUIDS);
 	printf("pios=%u\n", pios);
 	printf("mmio_writes=1\n");
 	printf("mmio_gpa=0x%llx\n", (unsigned long long)TG_MMIO_GPA);
