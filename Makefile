@@ -12,12 +12,27 @@
 #   make gdb-test   the gdb commands (tools/gdb) against a VM in the box
 #   make test       everything above that tests, with one closing line
 #   make demo       boot the test bed and run a guest on xkvm
+#   make install    the module, udev rule, modprobe.d file, bpftrace script
+#                   (DESTDIR-aware; depmod only when DESTDIR is empty)
+#   make dkms-src DESTDIR=/usr/src/xkvm-0.1   the sources DKMS builds from
 
 TOP   := $(CURDIR)
 BUILD := $(TOP)/build
 export TOP BUILD
 
-.PHONY: all module tools guest-tests unit check testbed gdb-test test demo clean
+.PHONY: all module tools guest-tests unit check testbed gdb-test test demo clean \
+	install dkms-src
+
+# make install: where each file goes (below DESTDIR).  The module goes to
+# the kernel it was built for (its vermagic), under updates/ so that it is
+# found before anything of the same name.
+PREFIX       ?= /usr/local
+UDEVRULESDIR ?= /lib/udev/rules.d
+MODPROBEDIR  ?= /etc/modprobe.d
+DATADIR      ?= $(PREFIX)/share/xkvm
+BINDIR       ?= $(PREFIX)/bin
+# what DKMS needs to build the module (see dkms.conf)
+DKMS_FILES := dkms.conf Makefile core svm vmx host/linux
 
 all: module tools
 
@@ -29,6 +44,7 @@ tools:
 
 guest-tests:
 	$(MAKE) -C tests/guest
+	$(MAKE) -C tests/ops
 
 unit:
 	$(MAKE) -C tests/unit run
@@ -47,6 +63,29 @@ test:
 
 demo: module tools guest-tests
 	./testbed/run-demo
+
+install: module
+	@kver=$$(modinfo -F vermagic $(BUILD)/xkvm.ko | cut -d' ' -f1) && \
+	set -x && \
+	install -D -m 0644 $(BUILD)/xkvm.ko \
+		$(DESTDIR)/lib/modules/$$kver/updates/xkvm.ko && \
+	install -D -m 0644 packaging/udev/65-xkvm.rules \
+		$(DESTDIR)$(UDEVRULESDIR)/65-xkvm.rules && \
+	install -D -m 0644 packaging/modprobe.d/xkvm.conf \
+		$(DESTDIR)$(MODPROBEDIR)/xkvm.conf && \
+	install -D -m 0755 tools/bpftrace/guest-time.bt \
+		$(DESTDIR)$(DATADIR)/bpftrace/guest-time.bt && \
+	if [ -x $(BUILD)/kvmstat ]; then \
+		install -D -m 0755 $(BUILD)/kvmstat $(DESTDIR)$(BINDIR)/kvmstat; \
+	elif [ -f tools/kvmstat/kvmstat ]; then \
+		install -D -m 0755 tools/kvmstat/kvmstat $(DESTDIR)$(BINDIR)/kvmstat; \
+	fi && \
+	if [ -z "$(DESTDIR)" ]; then depmod -a $$kver; fi
+
+dkms-src:
+	@test -n "$(DESTDIR)" || { echo "usage: make dkms-src DESTDIR=/usr/src/xkvm-VERSION"; exit 1; }
+	mkdir -p $(DESTDIR)
+	cp -r --parents $(DKMS_FILES) $(DESTDIR)/
 
 clean:
 	rm -rf $(BUILD)

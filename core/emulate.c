@@ -196,14 +196,21 @@ static int fetch_insn(struct xk_vcpu *v, struct xk_guest_view *g,
 	return r ? -EINVAL : 0;
 }
 
-int xk_emulation_failed(struct xk_vcpu *v)
+/* Every emulation failure comes through here (the trace probe's one site). */
+static void emulation_failure(struct xk_vcpu *v, const u8 *bytes, u32 n)
 {
 	struct kvm_run *run = v->run;
 
 	v->stats.insn_emulation_fail++;
+	host_trace_emulation_failure(v->pid, v->id, v->rip, bytes, n);
 	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
 	run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
 	run->internal.ndata = 0;
+}
+
+int xk_emulation_failed(struct xk_vcpu *v)
+{
+	emulation_failure(v, NULL, 0);
 	return 0;
 }
 
@@ -212,8 +219,8 @@ static int emulation_failed_bytes(struct xk_vcpu *v, const u8 *bytes, u32 n)
 {
 	struct kvm_run *run = v->run;
 
-	xk_emulation_failed(v);
 	n = XK_MIN(n, (u32)sizeof(run->emulation_failure.insn_bytes));
+	emulation_failure(v, bytes, n);
 	run->emulation_failure.ndata = 3; /* flags and the two words of bytes */
 	run->emulation_failure.flags =
 		KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES;
@@ -426,6 +433,9 @@ int xk_handle_pio(struct xk_vcpu *v, u16 port, u8 size, bool in, bool string,
 	s64 step;
 	int r;
 
+	host_trace_pio(v->pid, v->id, port, size, in,
+		       string && rep ? v->gpr[XK_RCX] & addr_mask(addr_size) :
+				       1);
 	xk_memset(p, 0, sizeof(*p));
 	p->in = in;
 	p->size = size;
@@ -546,7 +556,7 @@ static int mmio_access(struct mmio_ctx *c, u64 la, void *buf, u32 len,
 	struct xk_vcpu *v = c->v;
 	struct kvm_run *run = v->run;
 	unsigned int acc = write || c->e->rmw ? XK_ACC_WRITE : 0;
-	u64 gpa;
+	u64 gpa, val = 0;
 	int r;
 
 	if ((la & ~XK_PAGE_MASK) + len > XK_PAGE_SIZE) {
@@ -572,6 +582,9 @@ static int mmio_access(struct mmio_ctx *c, u64 la, void *buf, u32 len,
 			    xk_gpa_read(v->vm, gpa, buf, len);
 		return r ? XK_EMUL_UNHANDLED : 0;
 	}
+	if (write)
+		xk_memcpy(&val, buf, XK_MIN(len, (u32)sizeof(val)));
+	host_trace_mmio(v->pid, v->id, gpa, len, write, write, val);
 	/* a write an ioeventfd takes is done (Linux: vcpu_mmio_write) */
 	if (write && xk_ioeventfd_write(v->vm, XK_IOBUS_MMIO, gpa, len, buf))
 		return 0;

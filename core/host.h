@@ -222,6 +222,35 @@ void host_trace_exit(int vm, u32 vcpu, u32 isa, u64 reason, u64 rip, u64 info1,
 		     u64 info2, u64 intinfo);
 void host_trace_userspace_exit(int vm, u32 vcpu, u32 reason, int err);
 
+/*
+ * Probes inside an exit's handling (xkvm:xkvm_pio, xkvm_mmio, xkvm_inject,
+ * xkvm_emulation_failure):
+ *  - pio: a port access the guest made (each exit of one, also those an
+ *    ioeventfd takes): port, size in bytes, in (1) or out (0), count the
+ *    elements it asks for (RCX of a REP string form, else 1; a string
+ *    batch the VMM finished is traced again with the rest).
+ *  - mmio: a guest access to device memory (not ordinary RAM): gpa, len,
+ *    write, and the value of a write (has_value); a read's value comes
+ *    from the VMM later, so has_value is false for reads.
+ *  - inject: an event put in for the guest at an entry: vector, kind
+ *    (XK_TRACE_INJ_*), reinjected when it is an event whose delivery an
+ *    exit cut short.  An interrupt offered again because the guest did not
+ *    take it yet is traced at each offer.
+ *  - emulation_failure: an instruction the driver could not emulate (the
+ *    VMM gets KVM_INTERNAL_ERROR_EMULATION): rip and up to 15 bytes of it
+ *    (len 0 when even the fetch failed).
+ */
+#define XK_TRACE_INJ_IRQ 0
+#define XK_TRACE_INJ_NMI 1
+#define XK_TRACE_INJ_EXCEPTION 2
+#define XK_TRACE_INJ_SOFT 3 /* INTn, INT3, INTO re-delivered */
+void host_trace_pio(int vm, u32 vcpu, u16 port, u8 size, bool in, u64 count);
+void host_trace_mmio(int vm, u32 vcpu, u64 gpa, u32 len, bool write,
+		     bool has_value, u64 value);
+void host_trace_inject(int vm, u32 vcpu, u8 vector, u32 kind, bool reinjected);
+void host_trace_emulation_failure(int vm, u32 vcpu, u64 rip, const u8 *bytes,
+				  u32 len);
+
 /* Time: monotonic nanoseconds; wall-clock (realtime) nanoseconds. */
 u64 host_time_ns(void);
 

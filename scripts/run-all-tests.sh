@@ -8,10 +8,14 @@
 #   3. make unit             the core's unit tests under ASan/UBSan
 #   4. fuzzers               each libFuzzer target of tests/unit for
 #                            XKVM_FUZZ_TIME seconds (15; 0 skips them)
-#   5. testbed/run-tests     guest tests under kvm_amd and xkvm in the box,
-#                            refusal tests, load/unload, kernel-log scan,
+#   5. tests/packaging/run.sh  make install DESTDIR, the modprobe.d file,
+#                            the udev rule, dkms build in a throwaway tree
+#   6. testbed/run-tests     guest tests under kvm_amd and xkvm in the box,
+#                            refusal tests, xkvm-only operator checks
+#                            (tests/ops: tracepoints, module parameters,
+#                            bpftrace), load/unload, kernel-log scan,
 #                            stock QEMU booting Linux on both drivers
-#   6. testbed/run-gdb-test  the gdb commands (tools/gdb) against a live VM
+#   7. testbed/run-gdb-test  the gdb commands (tools/gdb) against a live VM
 #                            in the box, through QEMU's gdbstub
 # Each stage prints lines "PASS name" / "FAIL name: why"; this script counts
 # them all and ends with "N passed, M failed".  Exit status 1 on any failure.
@@ -58,6 +62,7 @@ for src in tests/unit/fuzz_*.c; do
 	grep -E '^Done [0-9]+ runs' "$BUILD/fuzz-$f.log" | tail -n 1
 	result "fuzz/$f" "$rc" "see build/fuzz-$f.log"
 done
+stage packaging ./tests/packaging/run.sh
 # Single-threaded TCG: multi-threaded TCG froze the box now and then while
 # kvm_amd ran a guest test (soft lockups on both box CPUs, a hazard of the
 # emulator that TESTBED.md describes); with one TCG thread the same runs

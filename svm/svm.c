@@ -483,6 +483,37 @@ static bool svm_interrupt_allowed(struct xk_vcpu *v)
 	       !s->reinject && !v->exception.pending;
 }
 
+/* The xkvm_inject probe: what inject_event put in for this entry. */
+static void trace_inject(struct xk_vcpu *v, struct svm_vcpu *s, bool reinjected)
+{
+	u64 ev = s->vmcb->control.event_inj;
+	u32 kind;
+
+	if (s->virq) {
+		host_trace_inject(v->pid, v->id, v->irq_vector,
+				  XK_TRACE_INJ_IRQ, false);
+		return;
+	}
+	if (!(ev & SVM_EV_VALID))
+		return;
+	switch ((ev & SVM_EV_TYPE_MASK) >> SVM_EV_TYPE_SHIFT) {
+	case SVM_EV_TYPE_INTR:
+		kind = XK_TRACE_INJ_IRQ;
+		break;
+	case SVM_EV_TYPE_NMI:
+		kind = XK_TRACE_INJ_NMI;
+		break;
+	case SVM_EV_TYPE_EXC:
+		kind = XK_TRACE_INJ_EXCEPTION;
+		break;
+	default:
+		kind = XK_TRACE_INJ_SOFT;
+		break;
+	}
+	host_trace_inject(v->pid, v->id, (u8)(ev & SVM_EV_VECTOR_MASK), kind,
+			  reinjected);
+}
+
 /*
  * Put the next event into EVENTINJ, in priority order: an event whose
  * delivery an exit cut short, an exception, an NMI, an external interrupt
@@ -494,12 +525,13 @@ static void inject_event(struct xk_vcpu *v, struct svm_vcpu *s)
 {
 	struct vmcb_control *c = &s->vmcb->control;
 	struct xk_event *e = &v->exception;
-	bool window;
+	bool window, reinjected = false;
 
 	c->event_inj = 0;
 	if (s->reinject) {
 		c->event_inj = s->reinject;
 		s->reinject = 0;
+		reinjected = true;
 		if (((c->event_inj & SVM_EV_TYPE_MASK) >> SVM_EV_TYPE_SHIFT) ==
 		    SVM_EV_TYPE_NMI) {
 			/* e.g. from SET_VCPU_EVENTS: masked until its IRET */
@@ -559,6 +591,7 @@ static void inject_event(struct xk_vcpu *v, struct svm_vcpu *s)
 	} else if (!s->awaiting_iret) {
 		c->intercept_misc1 |= SVM_I1_IRET;
 	}
+	trace_inject(v, s, reinjected);
 	window = v->run->request_interrupt_window && !c->event_inj && !s->virq;
 	c->v_intr &= ~(SVM_V_IRQ | SVM_V_IGN_TPR | SVM_V_INTR_PRIO_MAX |
 		       SVM_V_INTR_VECTOR_MASK);

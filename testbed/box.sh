@@ -38,6 +38,8 @@
 #   XKVM_LOGLEVEL         kernel console loglevel (7: up to KERN_INFO)
 #   XKVM_APPEND           extra kernel command line
 #   XKVM_QEMU_ARGS        extra QEMU arguments
+#   XKVM_HOST_SHARE       1 (default): the test box sees the host's root
+#                         read-only over virtio-9p (tag hostroot); 0: not
 #   XKVM_STREAM           what to stream: all (default), marks (=== lines
 #                         and results), phases (=== testbed: lines and the
 #                         demo's output), none
@@ -90,6 +92,9 @@ qemu_cmd() {
 		-cpu "$cpu" -smp "${XKVM_SMP:-2}" -m "${XKVM_MEM:-2048}"
 		-nographic -no-reboot -nic none
 		-kernel "$KERNEL" -initrd "$INITRD" -append "$append")
+	# the host's root, read-only, for tools run from it (tests/ops/bpftrace.sh)
+	[ "$MODE" = test ] && [ "${XKVM_HOST_SHARE:-1}" = 1 ] &&
+		QEMU+=(-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap")
 	# shellcheck disable=SC2206 # word splitting of extra args is intended
 	[ -n "${XKVM_QEMU_ARGS:-}" ] && QEMU+=($XKVM_QEMU_ARGS)
 	return 0

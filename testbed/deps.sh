@@ -31,11 +31,13 @@ CACHE=$TB/cache
 KOUT=$TB/kernel
 
 # Debian packages the project needs.  kmod (modinfo) and xz-utils/zstd (to
-# unpack compressed modules) are used by this script itself.
+# unpack compressed modules) are used by this script itself.  dkms and
+# bpftrace: the packaging test (dkms build) and tools/bpftrace/ checks.
 PACKAGES=(
 	qemu-system-x86 linux-headers-amd64 busybox-static cpio gzip make gcc
 	libc6-dev clang libclang-rt-14-dev clang-format cppcheck
 	kmod xz-utils
+	dkms bpftrace
 )
 
 # Module groups: group name -> the modules wanted; their dependencies are

@@ -95,6 +95,25 @@ install_tests() {
 
 # Copy a program into the box; the box has no C library, so warn when the
 # program is dynamically linked (it would fail there with "not found").
+# The operator checks (tests/ops/*.sh, their helpers in build/ops/): all,
+# or those named in XKVM_OPS ("" for none).
+install_ops() {
+	local f want
+	mkdir -p "$STAGE/ops/bin"
+	cp "$TOP/tests/ops/lib.sh" "$TOP/tools/bpftrace/guest-time.bt" "$STAGE/ops/"
+	for f in "$TOP"/tests/ops/*.sh; do
+		want=$(basename "$f" .sh)
+		[ "$want" = lib ] && continue
+		case " ${XKVM_OPS-$want} " in *" $want "*) ;; *) continue ;; esac
+		install -m 0755 "$f" "$STAGE/ops/"
+	done
+	[ -d "$BUILD/ops" ] || return 0
+	for f in "$BUILD"/ops/*; do
+		[ -f "$f" ] && [ -x "$f" ] && install_static "$f" "$STAGE/ops/bin/${f##*/}"
+	done
+	return 0
+}
+
 install_static() {
 	if readelf -d "$1" 2>/dev/null | grep NEEDED >/dev/null; then
 		log "warning: ${1#"$TOP"/} is dynamically linked and will not run in the box"
@@ -142,6 +161,7 @@ main() {
 		cp "$MODULE" "$STAGE/lib/xkvm/xkvm.ko"
 	fi
 	install_tests
+	install_ops
 	if [ -f "$KVMRUN" ]; then
 		install_static "$KVMRUN" "$STAGE/bin/kvmrun"
 	fi

@@ -234,7 +234,18 @@ static int held_get(char *buf, const struct kernel_param *kp)
 			  h.objects, h.pages, h.pinned);
 }
 
+/*
+ * Read-only, but the module loader calls .set without looking for one
+ * (insmod xkvm.ko held=1, or an "options xkvm held=..." line): refuse it.
+ */
+static int held_set(const char *val, const struct kernel_param *kp)
+{
+	host_log(HOST_LOG_ERR, "the parameter held is read-only");
+	return -EPERM;
+}
+
 static const struct kernel_param_ops held_ops = {
+	.set = held_set,
 	.get = held_get,
 };
 module_param_cb(held, &held_ops, NULL, 0444);

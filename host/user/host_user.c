@@ -990,6 +990,57 @@ void host_trace_userspace_exit(int vm, u32 vcpu, u32 reason, int err)
 	host_user_trace.last_userspace_err = err;
 }
 
+void host_trace_pio(int vm, u32 vcpu, u16 port, u8 size, bool in, u64 count)
+{
+	(void)vm;
+	(void)vcpu;
+	host_user_trace.pios++;
+	host_user_trace.last_pio.port = port;
+	host_user_trace.last_pio.size = size;
+	host_user_trace.last_pio.in = in;
+	host_user_trace.last_pio.count = count;
+}
+
+void host_trace_mmio(int vm, u32 vcpu, u64 gpa, u32 len, bool write,
+		     bool has_value, u64 value)
+{
+	(void)vm;
+	(void)vcpu;
+	host_user_trace.mmios++;
+	host_user_trace.last_mmio.gpa = gpa;
+	host_user_trace.last_mmio.len = len;
+	host_user_trace.last_mmio.write = write;
+	host_user_trace.last_mmio.has_value = has_value;
+	host_user_trace.last_mmio.value = value;
+}
+
+void host_trace_inject(int vm, u32 vcpu, u8 vector, u32 kind, bool reinjected)
+{
+	(void)vm;
+	(void)vcpu;
+	host_user_trace.injects++;
+	host_user_trace.last_inject.vector = vector;
+	host_user_trace.last_inject.kind = kind;
+	host_user_trace.last_inject.reinjected = reinjected;
+}
+
+void host_trace_emulation_failure(int vm, u32 vcpu, u64 rip, const u8 *bytes,
+				  u32 len)
+{
+	(void)vm;
+	(void)vcpu;
+	if (len > sizeof(host_user_trace.last_emulation_failure.bytes))
+		len = sizeof(host_user_trace.last_emulation_failure.bytes);
+	host_user_trace.emulation_failures++;
+	host_user_trace.last_emulation_failure.rip = rip;
+	host_user_trace.last_emulation_failure.len = len;
+	memset(host_user_trace.last_emulation_failure.bytes, 0,
+	       sizeof(host_user_trace.last_emulation_failure.bytes));
+	if (len)
+		memcpy(host_user_trace.last_emulation_failure.bytes, bytes,
+		       len);
+}
+
 u64 host_realtime_ns(void)
 {
 	struct timespec ts;

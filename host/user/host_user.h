@@ -119,6 +119,29 @@ struct host_user_trace {
 	u64 last_exit_reason;
 	u32 last_userspace_reason;
 	int last_userspace_err;
+	/* the probes inside an exit's handling */
+	unsigned long pios, mmios, injects, emulation_failures;
+	struct {
+		u16 port;
+		u8 size;
+		bool in;
+		u64 count;
+	} last_pio;
+	struct {
+		u64 gpa, value;
+		u32 len;
+		bool write, has_value;
+	} last_mmio;
+	struct {
+		u8 vector;
+		u32 kind;
+		bool reinjected;
+	} last_inject;
+	struct {
+		u64 rip;
+		u32 len;
+		u8 bytes[15];
+	} last_emulation_failure;
 };
 extern struct host_user_trace host_user_trace;
 

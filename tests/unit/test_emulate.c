@@ -833,6 +833,50 @@ XT_TEST(mmio, real_mode_moves)
 	XT_EQ(r.rip, 0x106);
 }
 
+/* The mmio probe: each device access once, a write with its value. */
+XT_TEST(mmio, trace_probe)
+{
+	struct fx *f = fx_new();
+	static const u8 code[] = {
+		0x8b, 0x07,             /* mov ax, [bx] */
+		0x66, 0x89, 0x4f, 0x04, /* mov [bx+4], ecx */
+	};
+	struct host_user_trace before = host_user_trace;
+	struct kvm_sregs s;
+	struct kvm_regs r;
+	u32 v = 0xbeef;
+
+	fx_mem(f, 0, 0, 16, 0);
+	fx_real_mode(f, 0x100);
+	fx_get_sregs(f, &s);
+	s.ds.selector = 0xa000;
+	s.ds.base = 0xa0000;
+	fx_set_sregs(f, &s);
+	fx_poke(f, 0x100, code, sizeof(code));
+	fx_get_regs(f, &r);
+	r.rcx = 0x5555666677778888ULL;
+	fx_set_regs(f, &r);
+	FX_SCRIPT(f, { .kind = FAKE_NPF, .gpa = 0xa0000 },
+		  { .kind = FAKE_NPF, .gpa = 0xa0004, .write = true });
+	fx_run_expect(f, KVM_EXIT_MMIO);
+	XT_EQ(host_user_trace.mmios, before.mmios + 1);
+	XT_EQ(host_user_trace.last_mmio.gpa, 0xa0000);
+	XT_EQ(host_user_trace.last_mmio.len, 2);
+	XT_EQ(host_user_trace.last_mmio.write, false);
+	XT_EQ(host_user_trace.last_mmio.has_value, false);
+	memcpy(f->run->mmio.data, &v, 4);
+	/* the read completes from the VMM's data: no second probe for it */
+	fx_run_expect(f, KVM_EXIT_MMIO);
+	XT_EQ(host_user_trace.mmios, before.mmios + 2);
+	XT_EQ(host_user_trace.last_mmio.gpa, 0xa0004);
+	XT_EQ(host_user_trace.last_mmio.len, 4);
+	XT_EQ(host_user_trace.last_mmio.write, true);
+	XT_EQ(host_user_trace.last_mmio.has_value, true);
+	XT_EQ(host_user_trace.last_mmio.value, 0x77778888);
+	XT_EQ(host_user_trace.pios, before.pios);
+	fx_destroy(f);
+}
+
 struct bad_case {
 	const char *what;
 	u8 code[8];
@@ -848,6 +892,8 @@ XT_TEST(mmio, unemulatable_internal_error)
 		{ "fxsave [rax]", { 0x0f, 0xae, 0x00 }, 3, true },
 		{ "c7 /1 (undefined)", { 0xc7, 0x08, 1, 2, 3, 4 }, 6, false },
 	};
+	unsigned long failures = host_user_trace.emulation_failures;
+	unsigned long mmios = host_user_trace.mmios;
 	unsigned int i;
 
 	for (i = 0; i < XK_ARRAY_SIZE(bad); i++) {
@@ -861,6 +907,17 @@ XT_TEST(mmio, unemulatable_internal_error)
 		XT_EQ(run->internal.suberror, KVM_INTERNAL_ERROR_EMULATION);
 		XT_EQ(fx_rip(f), CODE_LA);
 		XT_EQ(f->v->stats.insn_emulation_fail, 1);
+		/* the probe: once, at the instruction, with its bytes */
+		XT_EQ(host_user_trace.emulation_failures, failures + 1);
+		XT_EQ(host_user_trace.mmios, mmios); /* refused before access */
+		failures = host_user_trace.emulation_failures;
+		XT_EQ(host_user_trace.last_emulation_failure.rip, CODE_LA);
+		if (bad[i].decodes) {
+			XT_EQ(host_user_trace.last_emulation_failure.len,
+			      bad[i].len);
+			XT_MEMEQ(host_user_trace.last_emulation_failure.bytes,
+				 bad[i].code, bad[i].len);
+		}
 		if (!bad[i].decodes) {
 			fx_destroy(f);
 			continue;

@@ -491,5 +491,32 @@ XT_TEST(run, trace_probes)
 	XT_EQ(host_user_trace.userspace_exits, before.userspace_exits + 1);
 	XT_EQ(host_user_trace.last_userspace_reason, KVM_EXIT_IO);
 	XT_EQ(host_user_trace.last_userspace_err, 0);
+	/* the port access itself: one pio probe, with what the exit says */
+	XT_EQ(host_user_trace.pios, before.pios + 1);
+	XT_EQ(host_user_trace.last_pio.port, 0x80);
+	XT_EQ(host_user_trace.last_pio.size, 1);
+	XT_EQ(host_user_trace.last_pio.in, false);
+	XT_EQ(host_user_trace.last_pio.count, 1);
+	XT_EQ(host_user_trace.mmios, before.mmios);
+	XT_EQ(host_user_trace.emulation_failures, before.emulation_failures);
+	fx_destroy(f);
+}
+
+/* An IN traces its direction and size; the completion adds no probe. */
+XT_TEST(run, trace_pio_in)
+{
+	struct fx *f = pio_fx();
+	struct host_user_trace before = host_user_trace;
+
+	FX_SCRIPT(f, IN_STEP(0x3fd, 2));
+	fx_run_expect(f, KVM_EXIT_IO);
+	XT_EQ(host_user_trace.pios, before.pios + 1);
+	XT_EQ(host_user_trace.last_pio.port, 0x3fd);
+	XT_EQ(host_user_trace.last_pio.size, 2);
+	XT_EQ(host_user_trace.last_pio.in, true);
+	XT_EQ(host_user_trace.last_pio.count, 1);
+	fx_run_to_end(f);
+	XT_EQ(host_user_trace.pios, before.pios + 1);
+	XT_EQ(host_user_trace.userspace_exits, before.userspace_exits + 2);
 	fx_destroy(f);
 }

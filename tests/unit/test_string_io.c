@@ -113,6 +113,10 @@ XT_TEST(string_io, rep_outsb_real_mode)
 	fx_script(f, &s, 1);
 	fx_run_expect(f, KVM_EXIT_IO);
 	XT_EQ(f->run->io.port, 0x3f8);
+	/* the pio probe: the REP count the instruction asks for */
+	XT_EQ(host_user_trace.last_pio.port, 0x3f8);
+	XT_EQ(host_user_trace.last_pio.in, false);
+	XT_EQ(host_user_trace.last_pio.count, 10);
 	expect_out_batch(f, 1, 10, 0x2000, false);
 	/* nothing moves before the VMM comes back */
 	g = get_gprs(f);
