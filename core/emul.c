@@ -79,10 +79,10 @@
  * (#UD) and for segmentation (#GP(0), #SS(0)).  Alignment checks (#AC) are
  * not made.
  *
- * Deviations, as in KVM: a failed CMPXCHG to memory does not write the old
- * value back (a second write to a device register could have effects), and
- * LOCK is honoured only as far as the callbacks are atomic: MMIO has no
- * atomicity anyway.
+ * A failed CMPXCHG to memory writes the value it read back, as the CPU
+ * does and as Linux's emulator does (the VMM sees a read, then a write of
+ * the same data).  Deviation, as in KVM: LOCK is honoured only as far as
+ * the callbacks are atomic: MMIO has no atomicity anyway.
  *
  * REP string instructions are emulated one element per run: DONE with
  * e->more set means the element was done and RSI/RDI/RCX moved, but the
@@ -857,10 +857,13 @@ static int do_cmpxchg(struct run *x, struct opnd *d, struct opnd *s)
 	alu(OP_CMP, acc.val, d->val, d->size, &x->r.rflags);
 	if (acc.val == d->val)
 		return opnd_write(x, d, s->val);
-	/* Only the accumulator is written (zero-extended if 32-bit): a
-	 * register DEST keeps its upper half, as the CPUs do, and memory is
-	 * not written back (see the theory). */
+	/* The accumulator gets DEST (zero-extended if 32-bit); a register
+	 * DEST keeps its upper half, as the CPUs do; memory is written back
+	 * with the value read, as the CPU's locked cycle and Linux's
+	 * emulator do (see the theory). */
 	reg_set(x, &acc, d->val);
+	if (d->kind == O_MEM)
+		return opnd_write(x, d, d->val);
 	return 0;
 }
 
@@ -992,13 +995,12 @@ static int do_sse(struct run *x)
 	switch (op) {
 	case 0x10:
 	case 0x11:
-		aligned = false;
-		/* fall through */
 	case 0x28:
 	case 0x29:
 	case 0x2b:
 		if (pfx != 0 && pfx != 0x66)
 			return XK_EMUL_UNHANDLED;
+		aligned = op != 0x10 && op != 0x11;
 		break;
 	case 0x6f:
 	case 0x7f:

@@ -506,13 +506,18 @@ XT_TEST(emul, xchg_xadd_cmpxchg)
 	XT_ASSERT(regs.rflags & ZF);
 	XT_EQ(regs.gpr[RAX], 0xaaaaaaaa0000000fULL);
 	XT_EQ(rd32(mm, 0xc0000040), 77);
-	/* not equal: EAX loaded (zero-extended), memory not written */
+	/* not equal: EAX loaded (zero-extended), and the value read is
+	 * written back (Linux: "create write-cycle to dest") */
 	f->nlog = 0;
+	wr32(mm, 0xc0000040, 78);
 	XT_EQ(EMU(f, &regs, 0xf0, 0x0f, 0xb1, 0x13), XK_EMUL_DONE);
 	XT_ASSERT(!(regs.rflags & ZF));
-	XT_EQ(regs.gpr[RAX], 77);
-	XT_EQ(f->vmm_writes, 3);
-	XT_EQ(f->nlog, 2); /* read exit, then the read from the cache */
+	XT_EQ(regs.gpr[RAX], 78);
+	XT_EQ(f->vmm_writes, 4);
+	XT_EQ(rd32(mm, 0xc0000040), 78);
+	XT_EQ(f->nlog, 3); /* read exit, the read from the cache, the write */
+	XT_ASSERT(f->log[2].write);
+	XT_EQ(f->log[2].val, 78);
 }
 
 /* BT/BTS with a register bit offset reach around EA, signed */
