@@ -274,13 +274,13 @@ static const struct row two_byte[256] = {
 	[0xc1] = { OP_XADD, Ev, Gv, 0, F_LOCK },
 	[0xc3] = { OP_MOV, Ev, Gv, 0, F_MEM | F_NOREP | F_NO66 }, /* MOVNTI */
 	/* 16-byte SSE moves; do_sse() sorts out the mandatory prefixes */
-	[0x10] = { OP_SSEMOV, 0, 0, 0, 0 }, /* MOVUPS/MOVUPD load */
-	[0x11] = { OP_SSEMOV, 0, 0, 0, 0 }, /* MOVUPS/MOVUPD store */
-	[0x28] = { OP_SSEMOV, 0, 0, 0, 0 }, /* MOVAPS/MOVAPD load */
-	[0x29] = { OP_SSEMOV, 0, 0, 0, 0 }, /* MOVAPS/MOVAPD store */
+	[0x10] = { OP_SSEMOV, 0, 0, 0, 0 },     /* MOVUPS/MOVUPD load */
+	[0x11] = { OP_SSEMOV, 0, 0, 0, 0 },     /* MOVUPS/MOVUPD store */
+	[0x28] = { OP_SSEMOV, 0, 0, 0, 0 },     /* MOVAPS/MOVAPD load */
+	[0x29] = { OP_SSEMOV, 0, 0, 0, 0 },     /* MOVAPS/MOVAPD store */
 	[0x2b] = { OP_SSEMOV, 0, 0, 0, F_MEM }, /* MOVNTPS/MOVNTPD */
-	[0x6f] = { OP_SSEMOV, 0, 0, 0, 0 }, /* MOVDQA/MOVDQU load */
-	[0x7f] = { OP_SSEMOV, 0, 0, 0, 0 }, /* MOVDQA/MOVDQU store */
+	[0x6f] = { OP_SSEMOV, 0, 0, 0, 0 },     /* MOVDQA/MOVDQU load */
+	[0x7f] = { OP_SSEMOV, 0, 0, 0, 0 },     /* MOVDQA/MOVDQU store */
 	[0xe7] = { OP_SSEMOV, 0, 0, 0, F_MEM }, /* MOVNTDQ */
 };
 
@@ -568,9 +568,8 @@ static int mem_read(struct run *x, int seg, u64 off, unsigned int addrsize,
 	return 0;
 }
 
-static int mem_write_buf(struct run *x, int seg, u64 off,
-			 unsigned int addrsize, unsigned int size,
-			 const u8 *buf)
+static int mem_write_buf(struct run *x, int seg, u64 off, unsigned int addrsize,
+			 unsigned int size, const u8 *buf)
 {
 	u64 la = 0;
 	int r;

@@ -39,8 +39,8 @@
 #define XK_EMUL_UNHANDLED 4
 
 /* Limits the caller sizes its bookkeeping by (see emul.c) */
-#define XK_EMUL_MAX_READS 2  /* read callbacks in one run */
-#define XK_EMUL_MAX_WRITES 1 /* write callbacks in one run */
+#define XK_EMUL_MAX_READS 2   /* read callbacks in one run */
+#define XK_EMUL_MAX_WRITES 1  /* write callbacks in one run */
 #define XK_EMUL_MAX_ACCESS 16 /* bytes in one callback (16: SSE moves) */
 /* Entries of the read cache: the caller may record a read in pieces (KVM
  * splits an MMIO access at page boundaries and into 8-byte exits), at most

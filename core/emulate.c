@@ -685,8 +685,8 @@ static int mmio_write(void *ctx, u64 la, const void *buf, u32 len)
 				return XK_EMUL_UNHANDLED;
 			continue;
 		}
-		if (xk_ioeventfd_write(v->vm, XK_IOBUS_MMIO, p[i].gpa,
-				       p[i].len, d))
+		if (xk_ioeventfd_write(v->vm, XK_IOBUS_MMIO, p[i].gpa, p[i].len,
+				       d))
 			continue;
 		if (!exiting) {
 			mmio_exit(v, p[i].gpa, p[i].len, true, d);

@@ -41,14 +41,14 @@
 #include <string.h>
 
 #define HOLE 0xd0000000ull
-#define ALU_BASE HOLE              /* case i at ALU_BASE + 0x100 * i + 0x80 */
+#define ALU_BASE HOLE                /* case i at ALU_BASE + 0x100 * i + 0x80 */
 #define STR_BASE (HOLE + 0x40000ull) /* string instructions */
 #define SSE_BASE (HOLE + 0x50000ull)
 #define SEG_BASE (HOLE + 0x60000ull)
 #define MAP_GPA (HOLE + 0x70000ull) /* two pages, mapped in reverse order */
 #define BAD_GPA (HOLE + 0x80000ull)
 #define MOFFS_GPA (HOLE + 0x90000ull)
-#define MAP_VA 0x8000000000ull /* PML4 entry 1 */
+#define MAP_VA 0x8000000000ull  /* PML4 entry 1 */
 #define MAP_PT_GPA 0x1800000ull /* PDPT, PD, PT built by the host */
 
 #define MSR_FS_BASE 0xc0000100
@@ -210,7 +210,9 @@ C(movnti8,    "movnti %%rcx, (%%rdi)", 8, 0, 1, 0, 0, 0, 0xfedcba9876543210, 0, 
 // clang-format on
 
 #define C_ENUM(n, ...) CASE_##n,
-enum { CASES(C_ENUM) NCASES };
+enum {
+	CASES(C_ENUM) NCASES
+};
 
 struct acase {
 	const char *name;
@@ -236,8 +238,8 @@ static const struct acase cases[NCASES] = { CASES(C_ROW) };
 // clang-format on
 
 /* Runs case id with its memory operand at mem, on the guest or the host. */
-static void __attribute__((noinline)) do_case(int id, uint64_t mem,
-					      struct st *s)
+static void __attribute__((noinline))
+do_case(int id, uint64_t mem, struct st *s)
 {
 	switch (id) {
 		CASES(C_SWITCH)
@@ -251,8 +253,8 @@ static uint64_t case_ea(int id)
 
 /* ------------------------------------------------------------ the guest */
 
-static struct st gres;             /* a case's result, read by the host */
-static uint8_t gram[256];          /* RAM side of MOVS/STOS */
+static struct st gres;    /* a case's result, read by the host */
+static uint8_t gram[256]; /* RAM side of MOVS/STOS */
 static uint8_t gsse[32] __attribute__((aligned(16)));
 
 static void guest_cases(void)
@@ -581,8 +583,8 @@ static void host_cases(void)
 }
 
 /* the string results: rax, rcx, rsi, rdi */
-static void str_check(uint64_t stage, uint64_t rsi, uint64_t rdi,
-		      uint64_t rcx, uint64_t rax)
+static void str_check(uint64_t stage, uint64_t rsi, uint64_t rdi, uint64_t rcx,
+		      uint64_t rax)
 {
 	struct st *g = KT_GUEST_VAR(vc->vm, gres);
 
@@ -690,7 +692,7 @@ static void host_seg_and_paging(void)
 	printf("  fs:0x10 0x%llx, movsw fs:(rsi) 0x%llx\n",
 	       (unsigned long long)uc.args[1], (unsigned long long)uc.args[2]);
 	printf("mapping va != gpa\n");
-	rd(MAP_GPA + 0x1010, 4); /* VA page 3 -> GPA page 1 */
+	rd(MAP_GPA + 0x1010, 4);         /* VA page 3 -> GPA page 1 */
 	wr(MAP_GPA + 0x0020, 2, 0xbeef); /* VA page 4 -> GPA page 0 */
 	rd(MAP_GPA + 0x1ffc, 4); /* 8 bytes across the VA page boundary */
 	rd(MAP_GPA + 0x0000, 4);
@@ -698,8 +700,8 @@ static void host_seg_and_paging(void)
 	wr(MAP_GPA + 0x0000, 2, 0x8877);
 	sync(4003, &uc);
 	KT_ASSERT_EQ(uc.args[1], pat_val(MAP_GPA + 0x1010, 4));
-	KT_ASSERT_EQ(uc.args[2], pat_val(MAP_GPA + 0x1ffc, 4) |
-					 pat_val(MAP_GPA, 4) << 32);
+	KT_ASSERT_EQ(uc.args[2],
+		     pat_val(MAP_GPA + 0x1ffc, 4) | pat_val(MAP_GPA, 4) << 32);
 }
 
 static void host_sse(void)

@@ -951,8 +951,8 @@ XT_TEST(mmio, pieces)
 {
 	struct fx *f = long_fx();
 	static const u8 code[] = {
-		0x48, 0x8b, 0x03,       /* mov rax, [rbx] */
-		0xf3, 0x0f, 0x7f, 0x09, /* movdqu [rcx], xmm1 */
+		0x48, 0x8b, 0x03,             /* mov rax, [rbx] */
+		0xf3, 0x0f, 0x7f, 0x09,       /* movdqu [rcx], xmm1 */
 		0xf3, 0x44, 0x0f, 0x6f, 0x22, /* movdqu xmm12, [rdx] */
 	};
 	u8 *xmm = (u8 *)f->v->fpu + 160, want[16];
