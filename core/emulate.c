@@ -575,10 +575,13 @@ static int mmio_pieces(struct mmio_ctx *c, u64 la, u32 len, unsigned int acc,
 		/*
 		 * The nested fault already gave the physical address of the
 		 * access that caused it: when the page offset agrees, as
-		 * Linux does, take it rather than walk the tables again.
+		 * Linux does, take it rather than walk the tables again --
+		 * unless the instruction has two memory operands (see
+		 * two_mem_operands()).
 		 */
-		if (!done && (part & ~XK_PAGE_MASK) ==
-				     (c->v->mmio.fault_gpa & ~XK_PAGE_MASK)) {
+		if (!done && c->v->mmio.fault_gpa_ok &&
+		    (part & ~XK_PAGE_MASK) ==
+			    (c->v->mmio.fault_gpa & ~XK_PAGE_MASK)) {
 			gpa = c->v->mmio.fault_gpa;
 		} else {
 			r = mmio_translate(c, part, acc, &gpa);
@@ -771,6 +774,30 @@ static int mmio_run(struct xk_vcpu *v, struct xk_guest_view *g)
 }
 
 /*
+ * MOVS, CMPS, INS, OUTS (one-byte 6C-6F, A4-A7) and PUSH/POP r/m (FF /6,
+ * 8F /0) touch two places in memory, and the nested fault says which one
+ * faulted only by its address: the other may have the same page offset in
+ * another page (MOVS from one device page to the next), so both are
+ * walked.  Linux: emulator_can_use_gpa().
+ */
+static bool two_mem_operands(const struct xk_insn *in)
+{
+	if (in->map != XK_MAP_ONE)
+		return false;
+	switch (in->opcode) {
+	case 0x6c ... 0x6f:
+	case 0xa4 ... 0xa7:
+		return true;
+	case 0x8f:
+		return in->has_mem && (in->reg & 7) == 0;
+	case 0xff:
+		return in->has_mem && (in->reg & 7) == 6;
+	default:
+		return false;
+	}
+}
+
+/*
  * A guest access to a physical address outside ordinary memory: emulate
  * the instruction at CS:RIP (see the theory at the top).
  */
@@ -790,6 +817,7 @@ int xk_handle_mmio(struct xk_vcpu *v, u64 gpa, bool write_fault)
 	m->n = (u8)n;
 	m->rip = v->rip;
 	m->fault_gpa = gpa;
+	m->fault_gpa_ok = !two_mem_operands(&insn);
 	m->active = true;
 	m->pending_read = false;
 	m->nwfrag = 0;

@@ -203,9 +203,10 @@ struct xk_mmio {
 	bool pending_read; /* its read at (la, len) waits for the VMM */
 	u8 n;              /* bytes fetched at rip */
 	u8 bytes[XK_INSN_MAX];
-	u64 rip;       /* where the instruction starts */
-	u64 fault_gpa; /* the nested fault's address: saves a walk */
-	u64 la;        /* the pending read */
+	u64 rip;           /* where the instruction starts */
+	u64 fault_gpa;     /* the nested fault's address: saves a walk */
+	bool fault_gpa_ok; /* ... if the instruction has one memory operand */
+	u64 la;            /* the pending read */
 	u32 len;
 	struct xk_emul_cache cache;
 	/* the pieces of a write after the one that exited: one exit each at

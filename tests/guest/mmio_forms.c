@@ -21,7 +21,9 @@
  *
  * Then, with explicit expectations: MOVS of every size with and without
  * REP, MMIO to RAM, RAM to MMIO and MMIO to MMIO, DF=0 and DF=1, count 0
- * (no exit); STOS and REP STOS; LODS and REP LODS (one exit per element,
+ * (no exit), MOVS between two device pages at the same page offset and
+ * from RAM to a device page at the RAM's page offset (the nested fault's
+ * GPA is the address of one operand only); STOS and REP STOS; LODS and REP LODS (one exit per element,
  * final RSI/RDI/RCX and RAM checked by the guest); the 16-byte SSE moves
  * MOVDQU/MOVDQA/MOVUPS/MOVAPS (KVM splits a 16-byte access into two 8-byte
  * exits); moffs MOV (A1/A3); FS and GS base overrides (also on MOVS's
@@ -288,6 +290,12 @@ struct sregs_out {
 			 : "rsi", "rdi", "rcx", "rax", "memory", "cc")
 // clang-format on
 
+/* A device address in STR_BASE + 0x2000's page with la's page offset */
+static uint64_t same_off(uint64_t la)
+{
+	return STR_BASE + 0x2000 + (la & 0xfff);
+}
+
 static void str_sync(int stage, struct sregs_out *o)
 {
 	gres.rax = o->rax;
@@ -380,6 +388,15 @@ static void guest_strings(void)
 	o = (struct sregs_out){ STR_BASE + 0x168, 0, 2, ~0ull };
 	STR("rep lodsl", 1, o);
 	str_sync(2016, &o);
+	/* MOVSL between two device pages at the same page offset, and from
+	 * RAM to a device page at the RAM's page offset: the fault's GPA is
+	 * one operand's only */
+	o = (struct sregs_out){ STR_BASE + 0x1d0, STR_BASE + 0x11d0, 0, 0 };
+	STR("movsl", 0, o);
+	str_sync(2017, &o);
+	o = (struct sregs_out){ r + 0xf0, same_off(r + 0xf0), 0, 0 };
+	STR("movsl", 0, o);
+	str_sync(2018, &o);
 }
 
 /* -mgeneral-regs-only: the compiler never uses xmm registers, so these
@@ -669,6 +686,13 @@ static void host_strings(void)
 	rd(S + 0x168, 4);
 	rd(S + 0x164, 4);
 	str_check(2016, S + 0x160, 0, 0, pat_val(S + 0x164, 4));
+	printf("movsl mmio->mmio, same page offset\n");
+	rd(S + 0x1d0, 4);
+	wr(S + 0x11d0, 4, pat_val(S + 0x1d0, 4));
+	str_check(2017, S + 0x1d4, S + 0x11d4, 0, 0);
+	printf("movsl ram->mmio, same page offset\n");
+	wr(same_off(r0 + 0xf0), 4, gram_val(0xf0, 4));
+	str_check(2018, r0 + 0xf4, same_off(r0 + 0xf0) + 4, 0, 0);
 }
 
 static void host_seg_and_paging(void)

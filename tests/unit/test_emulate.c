@@ -1024,3 +1024,53 @@ XT_TEST(mmio, pieces)
 	XT_EQ(f->v->stats.mmio_exits, 6);
 	fx_destroy(f);
 }
+
+/*
+ * MOVS has two memory operands and the nested fault's GPA belongs to only
+ * one of them: the other, at the same page offset in another page, must be
+ * walked (Linux: emulator_can_use_gpa).  Device page to device page with
+ * the fault on the source; RAM to device with the fault on the destination.
+ */
+XT_TEST(mmio, movs_two_pages_same_offset)
+{
+	struct fx *f = long_fx();
+	static const u8 code[] = { 0xa5, 0xa5 }; /* movsd; movsd */
+	struct kvm_sregs s;
+	struct kvm_regs r;
+	u32 v = 0x13572468, ram = 0xa1b2c3d4;
+
+	fx_get_sregs(f, &s);
+	fx_pt_map(f, s.cr3, MMIO_LA + 0x1000, MMIO_GPA + 0x5000, 0);
+	fx_poke(f, CODE_GPA, code, sizeof(code));
+	fx_poke(f, CODE_GPA + 0x1040, &ram, 4);
+	fx_get_regs(f, &r);
+	r.rsi = MMIO_LA + 0x40;
+	r.rdi = MMIO_LA + 0x1040;
+	fx_set_regs(f, &r);
+	FX_SCRIPT(f, { .kind = FAKE_NPF, .gpa = MMIO_GPA + 0x40 },
+		  { .kind = FAKE_NPF,
+		    .gpa = MMIO_GPA + 0x40,
+		    .write = true,
+		    .guest = NULL });
+	fx_run_expect(f, KVM_EXIT_MMIO);
+	XT_EQ(f->run->mmio.phys_addr, MMIO_GPA + 0x40);
+	XT_EQ(f->run->mmio.is_write, 0);
+	memcpy(f->run->mmio.data, &v, 4);
+	fx_run_expect(f, KVM_EXIT_MMIO);
+	XT_EQ(f->run->mmio.phys_addr, MMIO_GPA + 0x5040);
+	XT_EQ(f->run->mmio.len, 4);
+	XT_EQ(f->run->mmio.is_write, 1);
+	XT_MEMEQ(f->run->mmio.data, &v, 4);
+	/* the second MOVSD: from RAM at offset 0x40 of its page */
+	fx_get_regs(f, &r);
+	XT_EQ(r.rip, CODE_LA + 1);
+	r.rsi = CODE_LA + 0x1040;
+	r.rdi = MMIO_LA + 0x40;
+	fx_set_regs(f, &r);
+	fx_run_expect(f, KVM_EXIT_MMIO);
+	XT_EQ(f->run->mmio.phys_addr, MMIO_GPA + 0x40);
+	XT_EQ(f->run->mmio.is_write, 1);
+	XT_MEMEQ(f->run->mmio.data, &ram, 4);
+	fx_run_to_end(f);
+	fx_destroy(f);
+}
