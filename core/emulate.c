@@ -20,9 +20,14 @@
  * to a read-only slot) is decoded by core/decode.c from the bytes at CS:RIP,
  * fetched through the guest's page tables (core/gwalk.c).  A write exits
  * with the data and RIP already past the instruction; a read exits and is
- * completed by the next KVM_RUN.  Anything the small emulator does not know
- * ends in KVM_EXIT_INTERNAL_ERROR with the instruction bytes: the VM stops,
- * the host does not.
+ * completed by the next KVM_RUN.  As in KVM, an access is cut at a page
+ * boundary and into pieces of at most 8 bytes, each device piece its own
+ * exit (a 16-byte MOVDQU store: two 8-byte write exits, the second at the
+ * next KVM_RUN without entering the guest).  The nested fault's GPA saves
+ * the page walk for an access at the same page offset, but only when the
+ * instruction has a single memory operand (not MOVS, as Linux).  Anything
+ * the small emulator does not know ends in KVM_EXIT_INTERNAL_ERROR with the
+ * instruction bytes: the VM stops, the host does not.
  *
  * ioeventfds.  A port or MMIO write that a KVM_IOEVENTFD registration takes
  * (core/ioeventfd.c) signals its eventfd and completes at once, without an
