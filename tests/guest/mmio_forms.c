@@ -10,7 +10,9 @@
  * (MOV in all sizes and registers incl. AH..BH, SIL and r8-r15, MOV imm,
  * MOVZX/MOVSX/MOVSXD, the ALU ops in both directions and with 0x80/0x81/
  * 0x83 immediates, TEST, INC/DEC, NEG/NOT, XCHG, CMPXCHG, XADD, BT/BTS/BTR/
- * BTC, SETcc, CMOVcc, MOVNTI) is run by the guest on MMIO and by this same
+ * BTC, SETcc, CMOVcc, MOVNTI, LOCK OR/AND/INC/DEC as set_bit() and
+ * atomic_inc() do, SIB addressing with a negative index, PUSH m / POP m,
+ * SCAS) is run by the guest on MMIO and by this same
  * program natively, on the host, on an ordinary buffer holding what the
  * device answers.  The written data, RAX/RCX/RDX and the defined flags
  * (pushfq) must be the same; for BT with a register offset the native run
@@ -23,8 +25,9 @@
  * REP, MMIO to RAM, RAM to MMIO and MMIO to MMIO, DF=0 and DF=1, count 0
  * (no exit), MOVS between two device pages at the same page offset and
  * from RAM to a device page at the RAM's page offset (the nested fault's
- * GPA is the address of one operand only); STOS and REP STOS; LODS and REP LODS (one exit per element,
- * final RSI/RDI/RCX and RAM checked by the guest); the 16-byte SSE moves
+ * GPA is the address of one operand only); STOS and REP STOS; LODS and
+ * REP LODS (one exit per element, final RSI/RDI/RCX and RAM checked by
+ * the guest); the 16-byte SSE moves
  * MOVDQU/MOVDQA/MOVUPS/MOVAPS (KVM splits a 16-byte access into two 8-byte
  * exits); moffs MOV (A1/A3); FS and GS base overrides (also on MOVS's
  * source); accesses through a 4 KiB mapping whose virtual address is not
@@ -208,7 +211,17 @@ C(cmovz4_f,   "cmovzl (%%rdi), %%ecx", 4, 1, 0, 0, 0x12345678, 0, ~0ull, 0, F0, 
 C(cmovnz8_f,  "cmovnzq (%%rdi), %%rcx", 8, 1, 0, 0, 0x12345678, 0, ~0ull, 0, F_ZF, FA) \
 C(cmovc2_t,   "cmovcw (%%rdi), %%cx", 2, 1, 0, 0, 0x5678, 0, ~0ull, 0, F_CF, FA) \
 C(movnti4,    "movnti %%ecx, (%%rdi)", 4, 0, 1, 0, 0, 0, 0xffffffff76543210, 0, F0, FA) \
-C(movnti8,    "movnti %%rcx, (%%rdi)", 8, 0, 1, 0, 0, 0, 0xfedcba9876543210, 0, F0, FA)
+C(movnti8,    "movnti %%rcx, (%%rdi)", 8, 0, 1, 0, 0, 0, 0xfedcba9876543210, 0, F0, FA) \
+C(lock_orb,   "lock orb $4, (%%rdi)", 1, 1, 1, 0, 0x81, 0, 0, 0, F0, FL) \
+C(lock_andl,  "lock andl $-9, (%%rdi)", 4, 1, 1, 0, 0xffffffff, 0, 0, 0, F0, FL) \
+C(lock_incl,  "lock incl (%%rdi)",   4, 1, 1, 0, 0xffffffff, 0, 0, 0, F_CF, FA) \
+C(lock_decq,  "lock decq (%%rdi)",   8, 1, 1, 0, 1, 0, 0, 0, F0, FA) \
+C(sib_ld4,    "movl 8(%%rdi,%%rdx,4), %%ecx", 4, 1, 0, 0, 0x31415926, 0, 0, -2ull, F0, FA) \
+C(sib_st2,    "movw %%cx, -0x10(%%rdi,%%rdx,8)", 2, 0, 1, 0, 0, 0, 0x2718, 2, F0, FA) \
+C(push_m,     "pushq (%%rdi); popq %%rcx", 8, 1, 0, 0, 0x0123456789abcdef, 0, 0, 0, F0, FA) \
+C(pop_m,      "pushq %%rcx; popq (%%rdi)", 8, 0, 1, 0, 0, 0, 0xfedcba9876543210, 0, F0, FA) \
+C(scasl,      "scasl",               4, 1, 0, 0, 0x80000000, 0x7fffffff, 0, 0, F0, FA) \
+C(scasb,      "scasb",               1, 1, 0, 0, 0x42, 0x42, 0, 0, F0, FA)
 // clang-format on
 
 #define C_ENUM(n, ...) CASE_##n,
@@ -232,8 +245,8 @@ static const struct acase cases[NCASES] = { CASES(C_ROW) };
 	__asm__ volatile("push %[fl]\n\tpopfq\n\t" insn "\n\t"		\
 			 "pushfq\n\tpop %[fl]"				\
 			 : [fl] "+r"(s->fl), "+a"(s->rax), "+c"(s->rcx),\
-			   "+d"(s->rdx)					\
-			 : "D"(mem)					\
+			   "+d"(s->rdx), "+D"(mem) /* SCAS moves RDI */	\
+			 :						\
 			 : "rsi", "r8", "r9", "r10", "r11", "r12", "r13",\
 			   "r15", "memory", "cc")
 #define C_SWITCH(n, insn, ...) case CASE_##n: RUN(insn); break;
