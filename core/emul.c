@@ -1161,6 +1161,8 @@ static int execute(struct run *x, const struct row *row)
 			return XK_EMUL_UNHANDLED; /* ARPL */
 		if (op == OP_MOVSXD && d.size == 2)
 			return XK_EMUL_UNHANDLED; /* vendors differ */
+		if (op == OP_MOVBE && x->e->movbe_ud)
+			return exception(x, VEC_UD, false, 0);
 		r = opnd_read(x, &s, false);
 		if (r)
 			return r;

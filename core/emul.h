@@ -79,6 +79,9 @@ struct xk_emul {
 	 * image), or NULL: the SSE moves are then not emulated.  Written only
 	 * when XK_EMUL_DONE is returned, and then xmm_written is set. */
 	u8 *xmm;
+	/* The guest's CPUID lacks MOVBE: MOVBE raises #UD, as in Linux's
+	 * emulator (the CPU itself may well execute it). */
+	bool movbe_ud;
 
 	/* Set by xk_emulate(). */
 	u8 len;         /* instruction length, once decoded (else 0) */

@@ -742,6 +742,7 @@ static int mmio_run(struct xk_vcpu *v, struct xk_guest_view *g)
 	e.decode_flags = XK_DEC_AMD;
 	e.sregs = &g->s;
 	e.xmm = (u8 *)v->fpu + FX_XMM_OFF;
+	e.movbe_ud = !xk_guest_cpuid_has(v, 1, 2, XK_BIT(22)); /* MOVBE */
 	xk_memcpy(regs.gpr, v->gpr, sizeof(regs.gpr));
 	regs.rip = v->rip;
 	regs.rflags = v->rflags;

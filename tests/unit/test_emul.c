@@ -471,6 +471,13 @@ XT_TEST(emul, mov_forms)
 	XT_EQ(regs.gpr[RAX], 0xefbeadde);
 	XT_EQ(EMU(f, &regs, 0x66, 0x0f, 0x38, 0xf1, 0x77, 0x28), XK_EMUL_DONE);
 	XT_EQ(le(mm->bytes + 0x128, 2), 0x42cd);
+	/* without MOVBE in the guest's CPUID: #UD, nothing changes (Linux) */
+	f->e.movbe_ud = true;
+	XT_EQ(EMU(f, &regs, 0x0f, 0x38, 0xf0, 0x07), XK_EMUL_EXCEPTION);
+	XT_EQ(f->e.vector, 6);
+	XT_ASSERT(!f->e.has_error);
+	XT_EQ(regs.gpr[RAX], 0xefbeadde);
+	f->e.movbe_ud = false;
 	/* mov eax, [rip+disp32] */
 	regs.rip = 0xfed00000 - 6 - 0x10;
 	XT_EQ(EMU(f, &regs, 0x8b, 0x05, 0x10, 0x01, 0, 0), XK_EMUL_DONE);
