@@ -1161,11 +1161,12 @@ static int execute(struct run *x, const struct row *row)
 			return XK_EMUL_UNHANDLED; /* ARPL */
 		if (op == OP_MOVSXD && d.size == 2)
 			return XK_EMUL_UNHANDLED; /* vendors differ */
-		if (op == OP_MOVBE && x->e->movbe_ud)
-			return exception(x, VEC_UD, false, 0);
 		r = opnd_read(x, &s, false);
 		if (r)
 			return r;
+		/* Linux reads the source first, then refuses MOVBE */
+		if (op == OP_MOVBE && x->e->movbe_ud)
+			return exception(x, VEC_UD, false, 0);
 		if (op == OP_MOVSX || op == OP_MOVSXD)
 			s.val = sext_of(s.val, s.size);
 		else if (op == OP_MOVBE)

@@ -12,7 +12,7 @@
  * 0x83 immediates, TEST, INC/DEC, NEG/NOT, XCHG, CMPXCHG, XADD, BT/BTS/BTR/
  * BTC, SETcc, CMOVcc, MOVNTI, LOCK OR/AND/INC/DEC as set_bit() and
  * atomic_inc() do, SIB addressing with a negative index, PUSH m / POP m,
- * SCAS) is run by the guest on MMIO and by this same
+ * SCAS, MOVBE with MOVBE in the guest's CPUID) is run by the guest on MMIO and by this same
  * program natively, on the host, on an ordinary buffer holding what the
  * device answers.  The written data, RAX/RCX/RDX and the defined flags
  * (pushfq) must be the same; for BT with a register offset the native run
@@ -36,6 +36,9 @@
  * Finally FLD m64 from MMIO, which neither Linux's emulator nor ours does:
  * KVM_EXIT_INTERNAL_ERROR with suberror KVM_INTERNAL_ERROR_EMULATION (only
  * the reason and suberror are printed: the data words are the driver's).
+ * Last, in a second VM whose CPUID lacks MOVBE: MOVBE on MMIO raises #UD
+ * (Linux's emulator checks the guest's CPUID; the load form's read exit
+ * comes first), though the CPU itself executes the instruction.
  *
  * A read's data is pat(gpa): byte i of an access at gpa is (gpa+i)*7+0x3d,
  * unless the case table says otherwise.  Transcript: every exit and every
@@ -221,7 +224,11 @@ C(sib_st2,    "movw %%cx, -0x10(%%rdi,%%rdx,8)", 2, 0, 1, 0, 0, 0, 0x2718, 2, F0
 C(push_m,     "pushq (%%rdi); popq %%rcx", 8, 1, 0, 0, 0x0123456789abcdef, 0, 0, 0, F0, FA) \
 C(pop_m,      "pushq %%rcx; popq (%%rdi)", 8, 0, 1, 0, 0, 0, 0xfedcba9876543210, 0, F0, FA) \
 C(scasl,      "scasl",               4, 1, 0, 0, 0x80000000, 0x7fffffff, 0, 0, F0, FA) \
-C(scasb,      "scasb",               1, 1, 0, 0, 0x42, 0x42, 0, 0, F0, FA)
+C(scasb,      "scasb",               1, 1, 0, 0, 0x42, 0x42, 0, 0, F0, FA) \
+C(movbe_ld4,  "movbe (%%rdi), %%ecx", 4, 1, 0, 0, 0x11223344, 0, ~0ull, 0, F0, FA) \
+C(movbe_ld8,  "movbe (%%rdi), %%rcx", 8, 1, 0, 0, 0x0102030405060708, 0, 0, 0, F0, FA) \
+C(movbe_st2,  "movbe %%cx, (%%rdi)", 2, 0, 1, 0, 0, 0, 0xa1b2, 0, F0, FA) \
+C(movbe_st8,  "movbe %%rcx, (%%rdi)", 8, 0, 1, 0, 0, 0, 0x8877665544332211, 0, F0, FA)
 // clang-format on
 
 #define C_ENUM(n, ...) CASE_##n,
@@ -521,6 +528,28 @@ static void guest_seg_and_paging(void)
 	GUEST_ASSERT(0);
 }
 
+/* The second VM: MOVBE without MOVBE in the guest's CPUID */
+static void guest_movbe_ud(void)
+{
+	uint32_t c = 0x5a5a5a5a;
+
+	guest_idt_init();
+	guest_exc_reset();
+	__asm__ volatile(GUEST_TRY("movbe (%1), %0")
+			 : "+r"(c)
+			 : "r"(BAD_GPA + 0x10)
+			 : "memory");
+	GUEST_SYNC(5001, guest_exc.vector, c);
+	guest_exc_reset();
+	__asm__ volatile(GUEST_TRY("movbe %0, (%1)")
+			 :
+			 : "r"(c), "r"(BAD_GPA + 0x20)
+			 : "memory");
+	GUEST_SYNC(5002, guest_exc.vector, 0);
+	GUEST_DONE();
+	guest_hlt_forever();
+}
+
 static void guest_main(void)
 {
 	guest_cases();
@@ -792,6 +821,63 @@ static void host_bad(void)
 	       run->internal.suberror);
 }
 
+/*
+ * MOVBE in a guest whose CPUID lacks it: the CPU executes it, the nested
+ * fault sends it to the emulator, and Linux's raises #UD -- after reading
+ * the source of the load form (one read exit).  A fresh VM: CPUID cannot
+ * change once a vCPU has run.
+ */
+static void host_movbe_ud(void)
+{
+	struct kt_ucall uc;
+	uint64_t ld;
+
+	printf("movbe without cpuid movbe (second VM)\n");
+	vc = kt_create_default();
+	kt_setup_long(vc, (uint64_t)(uintptr_t)guest_movbe_ud, KT_STACK_ENTRY);
+	rd(BAD_GPA + 0x10, 4);
+	sync(5001, &uc);
+	KT_ASSERT_EQ(uc.args[1], 6);
+	KT_ASSERT_EQ(uc.args[2], 0x5a5a5a5a);
+	ld = uc.args[1];
+	sync(5002, &uc);
+	KT_ASSERT_EQ(uc.args[1], 6);
+	printf("  load: vector %llu, register kept; store: vector %llu, no "
+	       "exit\n",
+	       (unsigned long long)ld, (unsigned long long)uc.args[1]);
+	kt_expect_done(vc);
+}
+
+/* The default table with MOVBE (leaf 1 ECX bit 22) for the main VM. */
+static void set_cpuid_movbe(struct kt_vcpu *v)
+{
+	const struct kvm_cpuid_entry2 e[] = {
+		{ .function = 0,
+		  .eax = 1,
+		  .ebx = 0x68747541,
+		  .ecx = 0x444d4163,
+		  .edx = 0x69746e65 },
+		{ .function = 1,
+		  .eax = 0x00800f12,
+		  .ecx = 0x00000001 | (1u << 22),
+		  .edx = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) |
+			 (1u << 6) | (1u << 8) | (1u << 11) | (1u << 13) |
+			 (1u << 15) | (1u << 16) | (1u << 24) | (1u << 25) |
+			 (1u << 26) },
+		{ .function = 0x80000000,
+		  .eax = 0x80000008,
+		  .ebx = 0x68747541,
+		  .ecx = 0x444d4163,
+		  .edx = 0x69746e65 },
+		{ .function = 0x80000001,
+		  .eax = 0x00800f12,
+		  .edx = (1u << 29) | (1u << 20) | (1u << 11) },
+		{ .function = 0x80000008, .eax = 0x3028 },
+	};
+
+	kt_set_cpuid(v, e, (int)(sizeof(e) / sizeof(e[0])));
+}
+
 /* VA MAP_VA + 0x3000 -> MAP_GPA + 0x1000, + 0x4000 -> MAP_GPA (4 KiB). */
 static void build_map(struct kt_vm *vm)
 {
@@ -812,6 +898,7 @@ int main(void)
 {
 	kt_init("mmio_forms");
 	vc = kt_create_default();
+	set_cpuid_movbe(vc);
 	kt_setup_long(vc, (uint64_t)(uintptr_t)guest_main, KT_STACK_ENTRY);
 	build_map(vc->vm);
 	host_cases();
@@ -819,5 +906,6 @@ int main(void)
 	host_sse();
 	host_seg_and_paging();
 	host_bad();
+	host_movbe_ud();
 	kt_pass();
 }

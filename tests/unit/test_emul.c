@@ -471,12 +471,20 @@ XT_TEST(emul, mov_forms)
 	XT_EQ(regs.gpr[RAX], 0xefbeadde);
 	XT_EQ(EMU(f, &regs, 0x66, 0x0f, 0x38, 0xf1, 0x77, 0x28), XK_EMUL_DONE);
 	XT_EQ(le(mm->bytes + 0x128, 2), 0x42cd);
-	/* without MOVBE in the guest's CPUID: #UD, nothing changes (Linux) */
+	/* without MOVBE in the guest's CPUID: #UD, nothing changes; the
+	 * source is read first, as Linux does (a load: one read exit) */
 	f->e.movbe_ud = true;
+	f->vmm_reads = f->vmm_writes = 0;
+	regs.gpr[RAX] = 0;
 	XT_EQ(EMU(f, &regs, 0x0f, 0x38, 0xf0, 0x07), XK_EMUL_EXCEPTION);
 	XT_EQ(f->e.vector, 6);
 	XT_ASSERT(!f->e.has_error);
-	XT_EQ(regs.gpr[RAX], 0xefbeadde);
+	XT_EQ(regs.gpr[RAX], 0);
+	XT_EQ(f->vmm_reads, 1);
+	XT_EQ(EMU(f, &regs, 0x66, 0x0f, 0x38, 0xf1, 0x77, 0x28),
+	      XK_EMUL_EXCEPTION);
+	XT_EQ(f->e.vector, 6);
+	XT_EQ(f->vmm_writes, 0);
 	f->e.movbe_ud = false;
 	/* mov eax, [rip+disp32] */
 	regs.rip = 0xfed00000 - 6 - 0x10;
