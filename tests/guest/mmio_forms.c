@@ -12,15 +12,15 @@
  * 0x83 immediates, TEST, INC/DEC, NEG/NOT, XCHG, CMPXCHG, XADD, BT/BTS/BTR/
  * BTC, SETcc, CMOVcc, MOVNTI, LOCK OR/AND/INC/DEC as set_bit() and
  * atomic_inc() do, SIB addressing with a negative index, PUSH m / POP m,
- * SCAS, MOVBE with MOVBE in the guest's CPUID; not the 16-bit 66 MOVBE,
- * which Linux's emulator does not know: KVM_EXIT_INTERNAL_ERROR) is run by the guest on MMIO and by this same
- * program natively, on the host, on an ordinary buffer holding what the
- * device answers.  The written data, RAX/RCX/RDX and the defined flags
- * (pushfq) must be the same; for BT with a register offset the native run
- * shows which operand-sized unit (EA + (offset >> 3 & ~(size - 1))) is
- * accessed, and the exit's phys_addr must be that one.  Flags an
- * instruction leaves undefined (AF for logic ops, all but CF for BTx) are
- * not compared or printed.
+ * SCAS, MOVBE with MOVBE in the guest's CPUID) is run by the guest on MMIO
+ * and by this same program natively, on the host, on an ordinary buffer
+ * holding what the device answers.  The written data, RAX/RCX/RDX and the
+ * defined flags (pushfq) must be the same; for BT with a register offset
+ * the native run shows which operand-sized unit (EA + (offset >> 3 &
+ * ~(size - 1))) is accessed, and the exit's phys_addr must be that one.
+ * Flags an instruction leaves undefined (AF for logic ops, all but CF for
+ * BTx) are not compared or printed.  Left out: the 16-bit (66) MOVBE,
+ * which Linux's emulator does not know (KVM_EXIT_INTERNAL_ERROR).
  *
  * Then, with explicit expectations: MOVS of every size with and without
  * REP, MMIO to RAM, RAM to MMIO and MMIO to MMIO, DF=0 and DF=1, count 0
@@ -28,13 +28,13 @@
  * from RAM to a device page at the RAM's page offset (the nested fault's
  * GPA is the address of one operand only); STOS and REP STOS; LODS and
  * REP LODS (one exit per element, final RSI/RDI/RCX and RAM checked by
- * the guest); the 16-byte SSE moves
- * MOVDQU/MOVDQA/MOVUPS/MOVAPS (KVM splits a 16-byte access into two 8-byte
- * exits); moffs MOV (A1/A3); FS and GS base overrides (also on MOVS's
- * source); accesses through a 4 KiB mapping whose virtual address is not
- * the GPA, two pages mapped in reverse order, and an 8-byte access that
- * crosses from one to the other (two 4-byte exits, in address order).
- * Finally FLD m64 from MMIO, which neither Linux's emulator nor ours does:
+ * the guest); the 16-byte SSE moves MOVDQU/MOVDQA/MOVUPS/MOVAPS (KVM
+ * splits a 16-byte access into two 8-byte exits); moffs MOV (A1/A3); FS
+ * and GS base overrides (also on MOVS's source); accesses through a 4 KiB
+ * mapping whose virtual address is not the GPA, two pages mapped in
+ * reverse order, and 8-byte accesses that cross from one to the other (a
+ * read: two 4-byte exits; a write: 6 + 2 bytes; in address order).  Then
+ * FLD m64 from MMIO, which neither Linux's emulator nor ours does:
  * KVM_EXIT_INTERNAL_ERROR with suberror KVM_INTERNAL_ERROR_EMULATION (only
  * the reason and suberror are printed: the data words are the driver's).
  * Last, in a second VM whose CPUID lacks MOVBE: MOVBE on MMIO raises #UD
