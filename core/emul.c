@@ -25,7 +25,8 @@
  *    pending, the caller drops the cache and starts afresh);
  *  - the reads: "read k of this instruction was (la, len) and returned
  *    data", in order, at most XK_EMUL_MAX_READS of at most
- *    XK_EMUL_MAX_ACCESS bytes.  Every completed read is recorded, RAM too,
+ *    XK_EMUL_MAX_ACCESS bytes (a caller may record a read as up to three
+ *    pieces, as it exits).  Every completed read is recorded, RAM too,
  *    so that the k-th read of a run is the k-th entry whatever memory does
  *    meanwhile;
  *  - for writes, nothing, if it uses the rule below; else "the write of
@@ -59,25 +60,29 @@
  *   XCHG, XADD, CMPXCHG, INC, DEC, NOT, NEG, BT BTS BTR BTC (register and
  *   immediate; with a register bit offset and a memory operand the offset
  *   is signed and selects the operand-sized unit at EA + (offset >> n) *
- *   size), SETcc, CMOVcc, PUSH/POP r/m, and MOVS STOS LODS CMPS SCAS with
- *   or without REP/REPE/REPNE.
+ *   size), SETcc, CMOVcc, PUSH/POP r/m, MOVS STOS LODS CMPS SCAS with
+ *   or without REP/REPE/REPNE, and the 16-byte SSE moves Linux's
+ *   emulator does (MOVUPS/MOVUPD, MOVAPS/MOVAPD, MOVNTPS/MOVNTPD,
+ *   MOVDQA/MOVDQU, MOVNTDQ) on the caller's copy of XMM0-15 (e->xmm),
+ *   with their #UD (CR4.OSFXSR, CR0.EM), #NM (CR0.TS) and alignment
+ *   #GP(0) rules.  A callback sees at most 16 bytes; cutting them into
+ *   the 8-byte pieces KVM exits with is the caller's.
  *
  * Flags are computed as the SDM and APM define them: CF, PF, AF, ZF, SF,
  * OF for the arithmetic; logic operations clear CF, OF and (undefined) AF;
  * INC/DEC keep CF; BTx set CF only and leave the undefined flags as they
  * were.  Only these six bits of RFLAGS are ever written.
  *
- * Not emulated (XK_EMUL_UNHANDLED): everything else, notably VEX/EVEX and
- * SSE/AVX moves (they would need the guest FPU state loaded in the core),
- * shifts and rotates, MUL/DIV, CMPXCHG8B/16B, far pointers and x87.
+ * Not emulated (XK_EMUL_UNHANDLED): everything else, notably VEX/EVEX,
+ * the other SSE/MMX moves (MOVSS, MOVSD, MOVQ...), shifts and rotates, MUL/DIV, CMPXCHG8B/16B, far pointers and x87.
  * XK_EMUL_EXCEPTION is raised for LOCK where the CPU does not allow it
  * (#UD) and for segmentation (#GP(0), #SS(0)).  Alignment checks (#AC) are
  * not made.
  *
- * Deviations, as in KVM: a failed CMPXCHG to memory does not write the old
- * value back (a second write to a device register could have effects), and
- * LOCK is honoured only as far as the callbacks are atomic: MMIO has no
- * atomicity anyway.
+ * A failed CMPXCHG to memory writes the value it read back, as the CPU
+ * does and as Linux's emulator does (the VMM sees a read, then a write of
+ * the same data).  Deviation, as in KVM: LOCK is honoured only as far as
+ * the callbacks are atomic: MMIO has no atomicity anyway.
  *
  * REP string instructions are emulated one element per run: DONE with
  * e->more set means the element was done and RSI/RDI/RCX moved, but the
@@ -105,6 +110,11 @@
 #define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
 
 #define VEC_UD 6
+#define VEC_NM 7
+#define VEC_GP 13
+#define CR0_EM 0x4ULL
+#define CR0_TS 0x8ULL
+#define CR4_OSFXSR 0x200ULL
 
 /* Operations.  ADD..CMP are in the order of group 1's ModRM.reg. */
 enum {
@@ -143,6 +153,7 @@ enum {
 	OP_STOS,
 	OP_LODS,
 	OP_SCAS,
+	OP_SSEMOV,
 };
 
 /* Operand specifiers: kind in bits 0-3, size in bits 4-7. */
@@ -262,6 +273,15 @@ static const struct row two_byte[256] = {
 	[0xc0] = { OP_XADD, Eb, Gb, 0, F_LOCK },
 	[0xc1] = { OP_XADD, Ev, Gv, 0, F_LOCK },
 	[0xc3] = { OP_MOV, Ev, Gv, 0, F_MEM | F_NOREP | F_NO66 }, /* MOVNTI */
+	/* 16-byte SSE moves; do_sse() sorts out the mandatory prefixes */
+	[0x10] = { OP_SSEMOV, 0, 0, 0, 0 },     /* MOVUPS/MOVUPD load */
+	[0x11] = { OP_SSEMOV, 0, 0, 0, 0 },     /* MOVUPS/MOVUPD store */
+	[0x28] = { OP_SSEMOV, 0, 0, 0, 0 },     /* MOVAPS/MOVAPD load */
+	[0x29] = { OP_SSEMOV, 0, 0, 0, 0 },     /* MOVAPS/MOVAPD store */
+	[0x2b] = { OP_SSEMOV, 0, 0, 0, F_MEM }, /* MOVNTPS/MOVNTPD */
+	[0x6f] = { OP_SSEMOV, 0, 0, 0, 0 },     /* MOVDQA/MOVDQU load */
+	[0x7f] = { OP_SSEMOV, 0, 0, 0, 0 },     /* MOVDQA/MOVDQU store */
+	[0xe7] = { OP_SSEMOV, 0, 0, 0, F_MEM }, /* MOVNTDQ */
 };
 
 /* 0F 38 F0 and F1; F2 makes them CRC32 */
@@ -323,6 +343,9 @@ struct run {
 	struct xk_insn in;
 	u64 next_rip;
 	bool wrote; /* the write callback returned 0: only commit follows */
+	u8 align;   /* memory accesses must be aligned to this (SSE), or 0 */
+	s8 xmm_reg; /* an XMM register to commit from xmm_val, or -1 */
+	u8 xmm_val[16];
 };
 
 static u64 mask_of(unsigned int size)
@@ -490,20 +513,32 @@ static int callback_result(int r)
 	return XK_EMUL_UNHANDLED;
 }
 
-/* Reads size bytes at seg:off; rmw: the instruction will write there. */
-static int mem_read(struct run *x, int seg, u64 off, unsigned int addrsize,
-		    unsigned int size, bool rmw, u64 *val)
+/* The linear address of an access, with the alignment rule of x->align. */
+static int linear_aligned(struct run *x, int seg, u64 off,
+			  unsigned int addrsize, unsigned int size,
+			  unsigned int acc, u64 *la)
 {
-	u8 buf[8] = { 0 };
-	unsigned int i;
+	int r = linear(x, seg, off, addrsize, size, acc, la);
+
+	if (!r && x->align && (*la & (x->align - 1)))
+		return exception(x, VEC_GP, true, 0);
+	return r;
+}
+
+/* Reads size bytes at seg:off into buf; rmw: the instruction will write
+ * there. */
+static int mem_read_buf(struct run *x, int seg, u64 off, unsigned int addrsize,
+			unsigned int size, bool rmw, u8 *buf)
+{
 	u64 la = 0;
 	int r;
 
 	/* nothing may follow the write (see the theory) */
-	if (XK_WARN_ON(x->wrote || x->e->reads >= XK_EMUL_MAX_READS))
+	if (XK_WARN_ON(x->wrote || x->e->reads >= XK_EMUL_MAX_READS ||
+		       size > XK_EMUL_MAX_ACCESS))
 		return XK_EMUL_UNHANDLED;
-	r = linear(x, seg, off, addrsize, size,
-		   rmw ? XK_SEGACC_WRITE : XK_SEGACC_READ, &la);
+	r = linear_aligned(x, seg, off, addrsize, size,
+			   rmw ? XK_SEGACC_WRITE : XK_SEGACC_READ, &la);
 	if (r)
 		return r;
 	x->e->rmw = rmw;
@@ -512,9 +547,43 @@ static int mem_read(struct run *x, int seg, u64 off, unsigned int addrsize,
 	if (r)
 		return r;
 	x->e->reads++;
+	return 0;
+}
+
+static int mem_read(struct run *x, int seg, u64 off, unsigned int addrsize,
+		    unsigned int size, bool rmw, u64 *val)
+{
+	u8 buf[8] = { 0 };
+	unsigned int i;
+	int r;
+
+	if (XK_WARN_ON(size > 8))
+		return XK_EMUL_UNHANDLED;
+	r = mem_read_buf(x, seg, off, addrsize, size, rmw, buf);
+	if (r)
+		return r;
 	*val = 0;
 	for (i = 0; i < size; i++)
 		*val |= (u64)buf[i] << (8 * i);
+	return 0;
+}
+
+static int mem_write_buf(struct run *x, int seg, u64 off, unsigned int addrsize,
+			 unsigned int size, const u8 *buf)
+{
+	u64 la = 0;
+	int r;
+
+	if (XK_WARN_ON(x->wrote || size > XK_EMUL_MAX_ACCESS))
+		return XK_EMUL_UNHANDLED;
+	r = linear_aligned(x, seg, off, addrsize, size, XK_SEGACC_WRITE, &la);
+	if (r)
+		return r;
+	r = callback_result(x->e->ops->write(x->e->ctx, la, buf, size));
+	if (r)
+		return r;
+	x->e->writes++;
+	x->wrote = true;
 	return 0;
 }
 
@@ -523,22 +592,12 @@ static int mem_write(struct run *x, int seg, u64 off, unsigned int addrsize,
 {
 	u8 buf[8];
 	unsigned int i;
-	u64 la = 0;
-	int r;
 
-	if (XK_WARN_ON(x->wrote))
+	if (XK_WARN_ON(size > 8))
 		return XK_EMUL_UNHANDLED;
-	r = linear(x, seg, off, addrsize, size, XK_SEGACC_WRITE, &la);
-	if (r)
-		return r;
 	for (i = 0; i < size; i++)
 		buf[i] = (u8)(val >> (8 * i));
-	r = callback_result(x->e->ops->write(x->e->ctx, la, buf, size));
-	if (r)
-		return r;
-	x->e->writes++;
-	x->wrote = true;
-	return 0;
+	return mem_write_buf(x, seg, off, addrsize, size, buf);
 }
 
 static int opnd_read(struct run *x, struct opnd *o, bool rmw)
@@ -797,10 +856,13 @@ static int do_cmpxchg(struct run *x, struct opnd *d, struct opnd *s)
 	alu(OP_CMP, acc.val, d->val, d->size, &x->r.rflags);
 	if (acc.val == d->val)
 		return opnd_write(x, d, s->val);
-	/* Only the accumulator is written (zero-extended if 32-bit): a
-	 * register DEST keeps its upper half, as the CPUs do, and memory is
-	 * not written back (see the theory). */
+	/* The accumulator gets DEST (zero-extended if 32-bit); a register
+	 * DEST keeps its upper half, as the CPUs do; memory is written back
+	 * with the value read, as the CPU's locked cycle and Linux's
+	 * emulator do (see the theory). */
 	reg_set(x, &acc, d->val);
+	if (d->kind == O_MEM)
+		return opnd_write(x, d, d->val);
 	return 0;
 }
 
@@ -910,6 +972,76 @@ static int do_string(struct run *x, unsigned int op, const struct row *row)
 	return 0;
 }
 
+/*
+ * The 16-byte SSE moves Linux's emulator does too: MOVUPS/MOVUPD (0F 10/11),
+ * MOVAPS/MOVAPD (0F 28/29), MOVNTPS/MOVNTPD (0F 2B), MOVDQA/MOVDQU (66/F3
+ * 0F 6F/7F) and MOVNTDQ (66 0F E7).  Other mandatory prefixes make other
+ * instructions (MOVSS, MOVSD, MMX MOVQ, ...): not emulated.  #UD without
+ * CR4.OSFXSR or with CR0.EM, #NM with CR0.TS, #GP(0) for a misaligned
+ * operand of the aligned forms (all but MOVUPS/MOVUPD/MOVDQU).
+ */
+static int do_sse(struct run *x)
+{
+	const struct xk_insn *in = &x->in;
+	const struct kvm_sregs *sr = x->e->sregs;
+	u8 op = in->opcode, pfx = in->mandatory;
+	bool store = op == 0x11 || op == 0x29 || op == 0x2b || op == 0x7f ||
+		     op == 0xe7;
+	bool aligned = true;
+	u8 buf[16];
+	int r;
+
+	switch (op) {
+	case 0x10:
+	case 0x11:
+	case 0x28:
+	case 0x29:
+	case 0x2b:
+		if (pfx != 0 && pfx != 0x66)
+			return XK_EMUL_UNHANDLED;
+		aligned = op != 0x10 && op != 0x11;
+		break;
+	case 0x6f:
+	case 0x7f:
+		if (pfx != 0x66 && pfx != 0xf3)
+			return XK_EMUL_UNHANDLED;
+		aligned = pfx == 0x66;
+		break;
+	default: /* E7 */
+		if (pfx != 0x66)
+			return XK_EMUL_UNHANDLED;
+		break;
+	}
+	if (!x->e->xmm)
+		return XK_EMUL_UNHANDLED;
+	if ((sr->cr0 & CR0_EM) || !(sr->cr4 & CR4_OSFXSR))
+		return exception(x, VEC_UD, false, 0);
+	if (sr->cr0 & CR0_TS)
+		return exception(x, VEC_NM, false, 0);
+	if (!in->has_mem) {
+		/* register to register */
+		x->xmm_reg = (s8)((store ? in->rm : in->reg) & 15);
+		xk_memcpy(x->xmm_val,
+			  x->e->xmm + 16 * ((store ? in->reg : in->rm) & 15),
+			  16);
+		return 0;
+	}
+	x->align = aligned ? 16 : 0;
+	if (store) {
+		xk_memcpy(buf, x->e->xmm + 16 * (in->reg & 15), 16);
+		return mem_write_buf(x, in->ea_seg,
+				     xk_insn_ea(in, x->r.gpr, x->next_rip),
+				     in->addrsize, 16, buf);
+	}
+	r = mem_read_buf(x, in->ea_seg, xk_insn_ea(in, x->r.gpr, x->next_rip),
+			 in->addrsize, 16, false, buf);
+	if (r)
+		return r;
+	x->xmm_reg = (s8)(in->reg & 15);
+	xk_memcpy(x->xmm_val, buf, 16);
+	return 0;
+}
+
 /* The row for this instruction, groups merged; false if not emulated. */
 static bool lookup(const struct xk_insn *in, struct row *out)
 {
@@ -1009,6 +1141,8 @@ static int execute(struct run *x, const struct row *row)
 		return do_string(x, op, row);
 	case OP_POP:
 		return do_pop(x, row);
+	case OP_SSEMOV:
+		return do_sse(x);
 	default:
 		break;
 	}
@@ -1030,6 +1164,9 @@ static int execute(struct run *x, const struct row *row)
 		r = opnd_read(x, &s, false);
 		if (r)
 			return r;
+		/* Linux reads the source first, then refuses MOVBE */
+		if (op == OP_MOVBE && x->e->movbe_ud)
+			return exception(x, VEC_UD, false, 0);
 		if (op == OP_MOVSX || op == OP_MOVSXD)
 			s.val = sext_of(s.val, s.size);
 		else if (op == OP_MOVBE)
@@ -1082,6 +1219,7 @@ int xk_emulate(struct xk_emul *e, struct xk_emul_regs *regs, const u8 *insn,
 	e->rmw = false;
 	e->reads = 0;
 	e->writes = 0;
+	e->xmm_written = false;
 	if (!e->ops || !e->ops->read || !e->ops->write || !e->sregs ||
 	    e->mode > XK_MODE_LONG64)
 		return XK_EMUL_UNHANDLED;
@@ -1089,6 +1227,7 @@ int xk_emulate(struct xk_emul *e, struct xk_emul_regs *regs, const u8 *insn,
 	xk_memset(&x, 0, sizeof(x));
 	x.e = e;
 	x.r = *regs;
+	x.xmm_reg = -1;
 	r = xk_decode_ex(insn, XK_MIN(n, (u32)XK_INSN_MAX), e->mode,
 			 e->decode_flags, &x.in);
 	if (r) {
@@ -1113,6 +1252,10 @@ int xk_emulate(struct xk_emul *e, struct xk_emul_regs *regs, const u8 *insn,
 	if (!e->more)
 		x.r.rip = x.next_rip;
 	*regs = x.r;
+	if (x.xmm_reg >= 0) {
+		xk_memcpy(e->xmm + 16 * x.xmm_reg, x.xmm_val, 16);
+		e->xmm_written = true;
+	}
 	return XK_EMUL_DONE;
 }
 
@@ -1130,7 +1273,7 @@ void xk_emul_cache_begin(struct xk_emul_cache *c)
 
 bool xk_emul_cache_get(struct xk_emul_cache *c, u64 la, void *buf, u32 len)
 {
-	if (c->next < c->n && c->next < XK_EMUL_MAX_READS &&
+	if (c->next < c->n && c->next < XK_EMUL_CACHE_MAX &&
 	    c->rd[c->next].la == la && c->rd[c->next].len == len &&
 	    len <= XK_EMUL_MAX_ACCESS) {
 		xk_memcpy(buf, c->rd[c->next].data, len);
@@ -1145,7 +1288,7 @@ bool xk_emul_cache_get(struct xk_emul_cache *c, u64 la, void *buf, u32 len)
 bool xk_emul_cache_put(struct xk_emul_cache *c, u64 la, const void *buf,
 		       u32 len)
 {
-	if (c->next >= XK_EMUL_MAX_READS || len > XK_EMUL_MAX_ACCESS)
+	if (c->next >= XK_EMUL_CACHE_MAX || len > XK_EMUL_MAX_ACCESS)
 		return false;
 	c->rd[c->next].la = la;
 	c->rd[c->next].len = len;

@@ -39,9 +39,13 @@
 #define XK_EMUL_UNHANDLED 4
 
 /* Limits the caller sizes its bookkeeping by (see emul.c) */
-#define XK_EMUL_MAX_READS 2  /* read callbacks in one run */
-#define XK_EMUL_MAX_WRITES 1 /* write callbacks in one run */
-#define XK_EMUL_MAX_ACCESS 8 /* bytes in one callback */
+#define XK_EMUL_MAX_READS 2   /* read callbacks in one run */
+#define XK_EMUL_MAX_WRITES 1  /* write callbacks in one run */
+#define XK_EMUL_MAX_ACCESS 16 /* bytes in one callback (16: SSE moves) */
+/* Entries of the read cache: the caller may record a read in pieces (KVM
+ * splits an MMIO access at page boundaries and into 8-byte exits), at most
+ * 3 for each read. */
+#define XK_EMUL_CACHE_MAX (3 * XK_EMUL_MAX_READS)
 
 /* The registers an instruction may change: RAX..R15 in encoding order. */
 struct xk_emul_regs {
@@ -70,7 +74,14 @@ struct xk_emul {
 	void *ctx;                     /* the callbacks' first argument */
 	enum xk_cpu_mode mode;         /* as for xk_decode() */
 	unsigned int decode_flags;     /* XK_DEC_AMD: AMD decoding rules */
-	const struct kvm_sregs *sregs; /* segments; CR4.LA57 */
+	const struct kvm_sregs *sregs; /* segments; CR0, CR4 */
+	/* The guest's XMM0-15, 16 bytes each (the XMM area of an FXSAVE/XSAVE
+	 * image), or NULL: the SSE moves are then not emulated.  Written only
+	 * when XK_EMUL_DONE is returned, and then xmm_written is set. */
+	u8 *xmm;
+	/* The guest's CPUID lacks MOVBE: MOVBE raises #UD, as in Linux's
+	 * emulator (the CPU itself may well execute it). */
+	bool movbe_ud;
 
 	/* Set by xk_emulate(). */
 	u8 len;         /* instruction length, once decoded (else 0) */
@@ -83,6 +94,7 @@ struct xk_emul {
 	 * permission (a #PF then has W=1, as on the CPU). */
 	bool rmw;
 	u8 reads, writes; /* callbacks that returned 0 in this run */
+	bool xmm_written; /* DONE: an XMM register in *xmm changed */
 };
 
 /*
@@ -115,7 +127,7 @@ struct xk_emul_cache {
 		u64 la;
 		u32 len;
 		u8 data[XK_EMUL_MAX_ACCESS];
-	} rd[XK_EMUL_MAX_READS];
+	} rd[XK_EMUL_CACHE_MAX];
 };
 
 void xk_emul_cache_reset(struct xk_emul_cache *c);

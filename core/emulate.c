@@ -20,9 +20,14 @@
  * to a read-only slot) is decoded by core/decode.c from the bytes at CS:RIP,
  * fetched through the guest's page tables (core/gwalk.c).  A write exits
  * with the data and RIP already past the instruction; a read exits and is
- * completed by the next KVM_RUN.  Anything the small emulator does not know
- * ends in KVM_EXIT_INTERNAL_ERROR with the instruction bytes: the VM stops,
- * the host does not.
+ * completed by the next KVM_RUN.  As in KVM, an access is cut at a page
+ * boundary and into pieces of at most 8 bytes, each device piece its own
+ * exit (a 16-byte MOVDQU store: two 8-byte write exits, the second at the
+ * next KVM_RUN without entering the guest).  The nested fault's GPA saves
+ * the page walk for an access at the same page offset, but only when the
+ * instruction has a single memory operand (not MOVS, as Linux).  Anything
+ * the small emulator does not know ends in KVM_EXIT_INTERNAL_ERROR with the
+ * instruction bytes: the VM stops, the host does not.
  *
  * ioeventfds.  A port or MMIO write that a KVM_IOEVENTFD registration takes
  * (core/ioeventfd.c) signals its eventfd and completes at once, without an
@@ -517,6 +522,11 @@ int xk_pio_string_complete(struct xk_vcpu *v)
 
 /* ---- MMIO ------------------------------------------------------------ */
 
+/* The XMM registers and XSTATE_BV in the vCPU's FXSAVE/XSAVE image (the
+ * image is at least 576 bytes: see vcpu.c) */
+#define FX_XMM_OFF 160
+#define XSTATE_BV_OFF 512
+
 /* What the emulator's callbacks need: the vCPU and its guest view. */
 struct mmio_ctx {
 	struct xk_vcpu *v;
@@ -550,78 +560,180 @@ static bool is_ram(struct xk_vm *vm, u64 gpa, bool write)
 	return xk_vm_gpa_is_ram(vm, gpa, write);
 }
 
-static int mmio_access(struct mmio_ctx *c, u64 la, void *buf, u32 len,
-		       bool write)
-{
-	struct xk_vcpu *v = c->v;
-	struct kvm_run *run = v->run;
-	unsigned int acc = write || c->e->rmw ? XK_ACC_WRITE : 0;
-	u64 gpa, val = 0;
-	int r;
+/*
+ * The pieces of an access, as KVM cuts them: at the page boundary (both
+ * pages translated before anything is done), then into pieces of at most
+ * 8 bytes, each one exit when it is device memory.  Returns the number of
+ * pieces (at most 3 for 16 bytes), or minus XK_EMUL_FAULT / _UNHANDLED.
+ */
+#define MMIO_PIECE 8
+#define MMIO_PIECES_MAX 3
 
-	if ((la & ~XK_PAGE_MASK) + len > XK_PAGE_SIZE) {
-		/* across a page: only ordinary memory on both sides */
-		r = linear_copy(v, c->g, la, buf, len,
-				write ? XK_ACC_WRITE : 0);
-		return r == 0 ? 0 : r == 1 ? XK_EMUL_FAULT : XK_EMUL_UNHANDLED;
+struct mmio_piece {
+	u64 la, gpa;
+	u32 len, off; /* off: where in the access's buffer */
+};
+
+static int mmio_pieces(struct mmio_ctx *c, u64 la, u32 len, unsigned int acc,
+		       struct mmio_piece *p)
+{
+	u64 part = la, gpa;
+	u32 done = 0, o;
+	int n = 0, r;
+
+	if (len > XK_EMUL_MAX_ACCESS)
+		return -XK_EMUL_UNHANDLED;
+	while (done < len) {
+		u32 plen = XK_MIN(len - done,
+				  (u32)(XK_PAGE_SIZE - (part & ~XK_PAGE_MASK)));
+
+		/*
+		 * The nested fault already gave the physical address of the
+		 * access that caused it: when the page offset agrees, as
+		 * Linux does, take it rather than walk the tables again --
+		 * unless the instruction has two memory operands (see
+		 * two_mem_operands()).
+		 */
+		if (!done && c->v->mmio.fault_gpa_ok &&
+		    (part & ~XK_PAGE_MASK) ==
+			    (c->v->mmio.fault_gpa & ~XK_PAGE_MASK)) {
+			gpa = c->v->mmio.fault_gpa;
+		} else {
+			r = mmio_translate(c, part, acc, &gpa);
+			if (r)
+				return -r;
+		}
+		for (o = 0; o < plen && n < MMIO_PIECES_MAX; o += MMIO_PIECE) {
+			p[n].la = part + o;
+			p[n].gpa = gpa + o;
+			p[n].len = XK_MIN(plen - o, (u32)MMIO_PIECE);
+			p[n].off = done + o;
+			n++;
+		}
+		if (o < plen)
+			return -XK_EMUL_UNHANDLED;
+		done += plen;
+		part += plen;
+		if (c->g->mode != XK_MODE_LONG64)
+			part &= 0xffffffffULL; /* the 4 GiB wrap */
 	}
-	/*
-	 * The nested fault already gave the physical address of the access
-	 * that caused it: when the page offset agrees, as Linux does, take it
-	 * rather than walk the guest's tables again.
-	 */
-	if ((la & ~XK_PAGE_MASK) == (v->mmio.fault_gpa & ~XK_PAGE_MASK)) {
-		gpa = v->mmio.fault_gpa;
-	} else {
-		r = mmio_translate(c, la, acc, &gpa);
-		if (r)
-			return r;
-	}
-	if (is_ram(v->vm, gpa, write)) {
-		r = write ? xk_gpa_write(v->vm, gpa, buf, len) :
-			    xk_gpa_read(v->vm, gpa, buf, len);
-		return r ? XK_EMUL_UNHANDLED : 0;
-	}
-	if (write)
-		xk_memcpy(&val, buf, XK_MIN(len, (u32)sizeof(val)));
-	host_trace_mmio(v->pid, v->id, gpa, len, write, write, val);
-	/* a write an ioeventfd takes is done (Linux: vcpu_mmio_write) */
-	if (write && xk_ioeventfd_write(v->vm, XK_IOBUS_MMIO, gpa, len, buf))
-		return 0;
-	/* device memory: the VMM does the access */
+	return n;
+}
+
+static void mmio_exit(struct xk_vcpu *v, u64 gpa, u32 len, bool write,
+		      const void *data)
+{
+	struct kvm_run *run = v->run;
+
 	run->exit_reason = KVM_EXIT_MMIO;
 	run->mmio.phys_addr = gpa;
 	run->mmio.len = len;
 	run->mmio.is_write = write;
 	xk_memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	if (write)
+		xk_memcpy(run->mmio.data, data, len);
 	v->stats.mmio_exits++;
-	if (write) {
-		/* the last access of the instruction: it will complete */
-		xk_memcpy(run->mmio.data, buf, len);
-		return 0;
-	}
-	v->mmio.pending_read = true;
-	v->mmio.la = la;
-	v->mmio.len = len;
-	return XK_EMUL_EXIT;
 }
 
+/*
+ * A read: each piece from the cache (the runs before this one), from RAM
+ * (recorded in the cache), or from the VMM: exit, and the next KVM_RUN
+ * records the VMM's data and runs the instruction again.
+ */
 static int mmio_read(void *ctx, u64 la, void *buf, u32 len)
 {
 	struct mmio_ctx *c = ctx;
-	int r;
+	struct xk_vcpu *v = c->v;
+	struct xk_emul_cache *cache = &v->mmio.cache;
+	struct mmio_piece p[MMIO_PIECES_MAX];
+	u8 *b = buf;
+	int n, i;
 
-	if (xk_emul_cache_get(&c->v->mmio.cache, la, buf, len))
-		return 0;
-	r = mmio_access(c, la, buf, len, false);
-	if (r == 0 && !xk_emul_cache_put(&c->v->mmio.cache, la, buf, len))
-		return XK_EMUL_UNHANDLED;
-	return r;
+	n = mmio_pieces(c, la, len, c->e->rmw ? XK_ACC_WRITE : 0, p);
+	if (n < 0)
+		return -n;
+	for (i = 0; i < n; i++) {
+		if (xk_emul_cache_get(cache, p[i].la, b + p[i].off, p[i].len))
+			continue;
+		if (is_ram(v->vm, p[i].gpa, false)) {
+			if (xk_gpa_read(v->vm, p[i].gpa, b + p[i].off,
+					p[i].len) ||
+			    !xk_emul_cache_put(cache, p[i].la, b + p[i].off,
+					       p[i].len))
+				return XK_EMUL_UNHANDLED;
+			continue;
+		}
+		/* device memory: the VMM does the access */
+		host_trace_mmio(v->pid, v->id, p[i].gpa, p[i].len, false, false,
+				0);
+		mmio_exit(v, p[i].gpa, p[i].len, false, NULL);
+		v->mmio.pending_read = true;
+		v->mmio.la = p[i].la;
+		v->mmio.len = p[i].len;
+		return XK_EMUL_EXIT;
+	}
+	return 0;
 }
 
+/*
+ * A write: the last access of the instruction, which will complete.  RAM
+ * pieces and pieces an ioeventfd takes (Linux: vcpu_mmio_write) are done
+ * now; the first device piece exits with the data, the others wait in
+ * v->mmio.wfrag for the next KVM_RUNs (xk_mmio_next_write), as Linux's
+ * MMIO fragments do.
+ */
 static int mmio_write(void *ctx, u64 la, const void *buf, u32 len)
 {
-	return mmio_access(ctx, la, (void *)buf, len, true);
+	struct mmio_ctx *c = ctx;
+	struct xk_vcpu *v = c->v;
+	struct xk_mmio *m = &v->mmio;
+	struct mmio_piece p[MMIO_PIECES_MAX];
+	const u8 *b = buf;
+	bool exiting = false;
+	u64 val;
+	int n, i;
+
+	n = mmio_pieces(c, la, len, XK_ACC_WRITE, p);
+	if (n < 0)
+		return -n;
+	m->nwfrag = 0;
+	m->wfrag_next = 0;
+	for (i = 0; i < n; i++) {
+		const u8 *d = b + p[i].off;
+
+		if (is_ram(v->vm, p[i].gpa, true)) {
+			if (xk_gpa_write(v->vm, p[i].gpa, d, p[i].len))
+				return XK_EMUL_UNHANDLED;
+			continue;
+		}
+		val = 0;
+		xk_memcpy(&val, d, XK_MIN(p[i].len, (u32)sizeof(val)));
+		host_trace_mmio(v->pid, v->id, p[i].gpa, p[i].len, true, true,
+				val);
+		if (xk_ioeventfd_write(v->vm, XK_IOBUS_MMIO, p[i].gpa, p[i].len,
+				       d))
+			continue;
+		if (!exiting) {
+			mmio_exit(v, p[i].gpa, p[i].len, true, d);
+			exiting = true;
+			continue;
+		}
+		m->wfrag[m->nwfrag].gpa = p[i].gpa;
+		m->wfrag[m->nwfrag].len = (u8)p[i].len;
+		xk_memcpy(m->wfrag[m->nwfrag].data, d, p[i].len);
+		m->nwfrag++;
+	}
+	return 0;
+}
+
+/* KVM_RUN after a write exit with pieces left: exit with the next one. */
+int xk_mmio_next_write(struct xk_vcpu *v)
+{
+	struct xk_mmio *m = &v->mmio;
+	u8 k = m->wfrag_next++;
+
+	mmio_exit(v, m->wfrag[k].gpa, m->wfrag[k].len, true, m->wfrag[k].data);
+	return 0;
 }
 
 static const struct xk_emul_ops mmio_ops = {
@@ -646,6 +758,8 @@ static int mmio_run(struct xk_vcpu *v, struct xk_guest_view *g)
 	e.mode = g->mode;
 	e.decode_flags = XK_DEC_AMD;
 	e.sregs = &g->s;
+	e.xmm = (u8 *)v->fpu + FX_XMM_OFF;
+	e.movbe_ud = !xk_guest_cpuid_has(v, 1, 2, XK_BIT(22)); /* MOVBE */
 	xk_memcpy(regs.gpr, v->gpr, sizeof(regs.gpr));
 	regs.rip = v->rip;
 	regs.rflags = v->rflags;
@@ -659,6 +773,14 @@ static int mmio_run(struct xk_vcpu *v, struct xk_guest_view *g)
 	case XK_EMUL_DONE:
 		xk_memcpy(v->gpr, regs.gpr, sizeof(v->gpr));
 		v->rflags = regs.rflags;
+		if (e.xmm_written) {
+			/* XRSTOR must load the SSE state, not its init */
+			u64 bv;
+
+			xk_memcpy(&bv, (u8 *)v->fpu + XSTATE_BV_OFF, 8);
+			bv |= XK_BIT(1);
+			xk_memcpy((u8 *)v->fpu + XSTATE_BV_OFF, &bv, 8);
+		}
 		if (regs.rip != v->rip)
 			xk_skip_to(v, regs.rip);
 		/* a write went to the VMM: exit with it, RIP already past */
@@ -671,6 +793,30 @@ static int mmio_run(struct xk_vcpu *v, struct xk_guest_view *g)
 	default: /* the bytes of the instruction, when it was decoded */
 		return emulation_failed_bytes(v, m->bytes,
 					      e.len ? e.len : m->n);
+	}
+}
+
+/*
+ * MOVS, CMPS, INS, OUTS (one-byte 6C-6F, A4-A7) and PUSH/POP r/m (FF /6,
+ * 8F /0) touch two places in memory, and the nested fault says which one
+ * faulted only by its address: the other may have the same page offset in
+ * another page (MOVS from one device page to the next), so both are
+ * walked.  Linux: emulator_can_use_gpa().
+ */
+static bool two_mem_operands(const struct xk_insn *in)
+{
+	if (in->map != XK_MAP_ONE)
+		return false;
+	switch (in->opcode) {
+	case 0x6c ... 0x6f:
+	case 0xa4 ... 0xa7:
+		return true;
+	case 0x8f:
+		return in->has_mem && (in->reg & 7) == 0;
+	case 0xff:
+		return in->has_mem && (in->reg & 7) == 6;
+	default:
+		return false;
 	}
 }
 
@@ -694,8 +840,11 @@ int xk_handle_mmio(struct xk_vcpu *v, u64 gpa, bool write_fault)
 	m->n = (u8)n;
 	m->rip = v->rip;
 	m->fault_gpa = gpa;
+	m->fault_gpa_ok = !two_mem_operands(&insn);
 	m->active = true;
 	m->pending_read = false;
+	m->nwfrag = 0;
+	m->wfrag_next = 0;
 	xk_emul_cache_reset(&m->cache);
 	return mmio_run(v, &g);
 }

@@ -340,6 +340,8 @@ static int complete_userspace(struct xk_vcpu *v)
 		}
 		xk_skip_to(v, p->next_rip);
 	}
+	if (v->mmio.wfrag_next < v->mmio.nwfrag)
+		return xk_mmio_next_write(v);
 	if (v->mmio.pending_read)
 		return xk_mmio_complete(v);
 	return 1;

@@ -205,11 +205,20 @@ struct xk_mmio {
 	bool pending_read; /* its read at (la, len) waits for the VMM */
 	u8 n;              /* bytes fetched at rip */
 	u8 bytes[XK_INSN_MAX];
-	u64 rip;       /* where the instruction starts */
-	u64 fault_gpa; /* the nested fault's address: saves a walk */
-	u64 la;        /* the pending read */
+	u64 rip;           /* where the instruction starts */
+	u64 fault_gpa;     /* the nested fault's address: saves a walk */
+	bool fault_gpa_ok; /* ... if the instruction has one memory operand */
+	u64 la;            /* the pending read */
 	u32 len;
 	struct xk_emul_cache cache;
+	/* the pieces of a write after the one that exited: one exit each at
+	 * the next KVM_RUNs, in order (as Linux's MMIO fragments) */
+	u8 nwfrag, wfrag_next;
+	struct {
+		u64 gpa;
+		u8 len;
+		u8 data[8];
+	} wfrag[2];
 };
 
 enum xk_vcpu_mode {
@@ -385,6 +394,7 @@ int xk_emulation_failed(struct xk_vcpu *v);
 int xk_next_rip(struct xk_vcpu *v, u64 *next); /* decode at CS:RIP */
 int xk_pio_string_complete(struct xk_vcpu *v);
 int xk_mmio_complete(struct xk_vcpu *v);
+int xk_mmio_next_write(struct xk_vcpu *v);
 void xk_fpu_setup(void);
 void xk_fpu_setup_mxcsr(void);
 u32 xk_fpu_size(void);

@@ -280,6 +280,7 @@ static void run_one(struct fz *f, struct xk_emul_regs *regs, const u8 *insn)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct fz f;
+	static u8 xmm[256];
 	struct kvm_sregs sregs;
 	struct xk_emul_regs regs;
 	u8 insn[XK_INSN_MAX];
@@ -287,6 +288,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n = size;
 	unsigned int i;
 	u64 b0;
+	u8 c;
 
 	if (size < 1 + 8 + XK_INSN_MAX)
 		return 0;
@@ -306,7 +308,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	take_seg(&sregs.ss, &p, &n);
 	take_seg(&sregs.fs, &p, &n);
 	take_seg(&sregs.gs, &p, &n);
-	sregs.cr4 = take(&p, &n, 1) & 1 ? 1ULL << 12 : 0;
+	c = (u8)take(&p, &n, 1);
+	sregs.cr4 = (c & 1 ? 1ULL << 12 : 0) | (c & 2 ? 0x200 : 0); /* OSFXSR */
+	sregs.cr0 = c & 4 ? 0x8 : 0;                                /* TS */
 	for (i = 0; i < sizeof(f.mem); i++)
 		f.mem[i] = (u8)(i * 131 + (b0 >> 4));
 
@@ -315,6 +319,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.e.mode = (enum xk_cpu_mode)(b0 % 5);
 	f.e.decode_flags = b0 & 0x80 ? XK_DEC_AMD : 0;
 	f.e.sregs = &sregs;
+	f.e.xmm = c & 8 ? xmm : NULL; /* the SSE moves */
+	f.e.movbe_ud = c & 16;
 	run_one(&f, &regs, insn);
 	return 0;
 }

@@ -87,7 +87,7 @@ static u64 le(const u8 *p, u32 len)
 	u64 v = 0;
 	u32 i;
 
-	for (i = 0; i < len; i++)
+	for (i = 0; i < len && i < 8; i++) /* 16-byte: the low half */
 		v |= (u64)p[i] << (8 * i);
 	return v;
 }
@@ -471,6 +471,21 @@ XT_TEST(emul, mov_forms)
 	XT_EQ(regs.gpr[RAX], 0xefbeadde);
 	XT_EQ(EMU(f, &regs, 0x66, 0x0f, 0x38, 0xf1, 0x77, 0x28), XK_EMUL_DONE);
 	XT_EQ(le(mm->bytes + 0x128, 2), 0x42cd);
+	/* without MOVBE in the guest's CPUID: #UD, nothing changes; the
+	 * source is read first, as Linux does (a load: one read exit) */
+	f->e.movbe_ud = true;
+	f->vmm_reads = f->vmm_writes = 0;
+	regs.gpr[RAX] = 0;
+	XT_EQ(EMU(f, &regs, 0x0f, 0x38, 0xf0, 0x07), XK_EMUL_EXCEPTION);
+	XT_EQ(f->e.vector, 6);
+	XT_ASSERT(!f->e.has_error);
+	XT_EQ(regs.gpr[RAX], 0);
+	XT_EQ(f->vmm_reads, 1);
+	XT_EQ(EMU(f, &regs, 0x66, 0x0f, 0x38, 0xf1, 0x77, 0x28),
+	      XK_EMUL_EXCEPTION);
+	XT_EQ(f->e.vector, 6);
+	XT_EQ(f->vmm_writes, 0);
+	f->e.movbe_ud = false;
 	/* mov eax, [rip+disp32] */
 	regs.rip = 0xfed00000 - 6 - 0x10;
 	XT_EQ(EMU(f, &regs, 0x8b, 0x05, 0x10, 0x01, 0, 0), XK_EMUL_DONE);
@@ -506,13 +521,18 @@ XT_TEST(emul, xchg_xadd_cmpxchg)
 	XT_ASSERT(regs.rflags & ZF);
 	XT_EQ(regs.gpr[RAX], 0xaaaaaaaa0000000fULL);
 	XT_EQ(rd32(mm, 0xc0000040), 77);
-	/* not equal: EAX loaded (zero-extended), memory not written */
+	/* not equal: EAX loaded (zero-extended), and the value read is
+	 * written back (Linux: "create write-cycle to dest") */
 	f->nlog = 0;
+	wr32(mm, 0xc0000040, 78);
 	XT_EQ(EMU(f, &regs, 0xf0, 0x0f, 0xb1, 0x13), XK_EMUL_DONE);
 	XT_ASSERT(!(regs.rflags & ZF));
-	XT_EQ(regs.gpr[RAX], 77);
-	XT_EQ(f->vmm_writes, 3);
-	XT_EQ(f->nlog, 2); /* read exit, then the read from the cache */
+	XT_EQ(regs.gpr[RAX], 78);
+	XT_EQ(f->vmm_writes, 4);
+	XT_EQ(rd32(mm, 0xc0000040), 78);
+	XT_EQ(f->nlog, 3); /* read exit, the read from the cache, the write */
+	XT_ASSERT(f->log[2].write);
+	XT_EQ(f->log[2].val, 78);
 }
 
 /* BT/BTS with a register bit offset reach around EA, signed */
@@ -972,8 +992,8 @@ XT_TEST(emul, unhandled)
 		{ { 0xf7, 0x23 }, 2 },             /* mul dword [rbx] */
 		{ { 0xf7, 0x33 }, 2 },             /* div */
 		{ { 0x0f, 0xc7, 0x0b }, 3 },       /* cmpxchg8b */
-		{ { 0x66, 0x0f, 0x6f, 0x03 }, 4 }, /* movdqa */
-		{ { 0x0f, 0x28, 0x03 }, 3 },       /* movaps */
+		{ { 0x66, 0x0f, 0x6f, 0x03 }, 4 }, /* movdqa (no e.xmm) */
+		{ { 0x0f, 0x28, 0x03 }, 3 },       /* movaps (no e.xmm) */
 		{ { 0xf3, 0x0f, 0x7e, 0x03 }, 4 }, /* movq xmm */
 		{ { 0xc5, 0xf9, 0x6f, 0x03 }, 4 }, /* vmovdqa */
 		{ { 0x62, 0xf1, 0x7d, 0x48, 0x6f, 0x03 }, 6 }, /* evex */
@@ -1083,7 +1103,6 @@ XT_TEST(emul, read_cache)
 	XT_ASSERT(xk_emul_cache_put(&c, 0x100, d, 4));
 	XT_ASSERT(!xk_emul_cache_get(&c, 0x200, out, 2));
 	XT_ASSERT(xk_emul_cache_put(&c, 0x200, d + 4, 2));
-	XT_ASSERT(!xk_emul_cache_put(&c, 0x300, d, 1)); /* full */
 	/* the next run: in order */
 	xk_emul_cache_begin(&c);
 	XT_ASSERT(xk_emul_cache_get(&c, 0x100, out, 4));
@@ -1095,9 +1114,14 @@ XT_TEST(emul, read_cache)
 	xk_emul_cache_begin(&c);
 	XT_ASSERT(!xk_emul_cache_get(&c, 0x100, out, 8));
 	XT_EQ(c.n, 0);
-	XT_ASSERT(!xk_emul_cache_put(&c, 0x100, d, 9)); /* too long */
+	XT_ASSERT(!xk_emul_cache_put(&c, 0x100, d, 17)); /* too long */
 	xk_emul_cache_reset(&c);
 	XT_EQ(c.n, 0);
+	/* room for every piece of XK_EMUL_MAX_READS reads, no more */
+	xk_emul_cache_begin(&c);
+	for (unsigned int i = 0; i < XK_EMUL_CACHE_MAX; i++)
+		XT_ASSERT(xk_emul_cache_put(&c, 0x100 + 8 * i, d, 8));
+	XT_ASSERT(!xk_emul_cache_put(&c, 0x400, d, 1)); /* full */
 }
 
 /* A run repeated with the full cache gives the same result. */
@@ -1129,4 +1153,99 @@ XT_TEST(emul, rerun_deterministic)
 	r2 = regs;
 	XT_MEMEQ(&r1, &r2, sizeof(r1));
 	XT_ASSERT(r1.rflags & CF);
+}
+
+/* ---- SSE moves ------------------------------------------------------------ */
+
+/*
+ * The 16-byte moves Linux's emulator does (MOVUPS/MOVUPD, MOVAPS/MOVAPD,
+ * MOVNTPS, MOVDQA/MOVDQU, MOVNTDQ): XMM0-15 in e.xmm, written only on
+ * DONE; alignment #GP(0) for the aligned forms; #UD without CR4.OSFXSR or
+ * with CR0.EM; #NM with CR0.TS; other mandatory prefixes (MOVSS, MOVSD,
+ * MMX MOVQ) and a missing e.xmm not emulated.
+ */
+XT_TEST(emul, sse_moves)
+{
+	static u8 xmm[256];
+	struct kvm_sregs s = sregs64();
+	struct xk_emul_regs regs;
+	struct fake *f;
+	struct region *ram, *dev;
+	u8 want[16];
+	int i;
+
+	s.cr4 = 0x620;
+	f = fake_new(XK_MODE_LONG64, &s);
+	f->e.xmm = xmm;
+	ram = region_add(f, 0, 0x1000, 64, false);
+	dev = region_add(f, 1, 0x2000, 64, true);
+	for (i = 0; i < 64; i++) {
+		ram->bytes[i] = (u8)(0x40 + i);
+		dev->bytes[i] = (u8)(0x80 + i);
+	}
+	for (i = 0; i < 256; i++)
+		xmm[i] = (u8)i;
+
+	/* movdqu xmm9, [rax] (F3 44 0F 6F 08), unaligned, from the device */
+	regs = regs_init(0x100);
+	regs.gpr[RAX] = 0x2003;
+	XT_EQ(EMU(f, &regs, 0xf3, 0x44, 0x0f, 0x6f, 0x08), XK_EMUL_DONE);
+	XT_MEMEQ(xmm + 16 * 9, dev->bytes + 3, 16);
+	XT_ASSERT(f->e.xmm_written);
+	XT_EQ(regs.rip, 0x105);
+	/* movaps [rax], xmm1 (0F 29 08) to RAM, aligned */
+	regs = regs_init(0x100);
+	regs.gpr[RAX] = 0x1010;
+	XT_EQ(EMU(f, &regs, 0x0f, 0x29, 0x08), XK_EMUL_DONE);
+	XT_MEMEQ(ram->bytes + 0x10, xmm + 16, 16);
+	XT_ASSERT(!f->e.xmm_written);
+	/* movupd [rax+1], xmm2 (66 0F 11 50 01): unaligned is fine */
+	regs = regs_init(0x100);
+	regs.gpr[RAX] = 0x1020;
+	XT_EQ(EMU(f, &regs, 0x66, 0x0f, 0x11, 0x50, 0x01), XK_EMUL_DONE);
+	XT_MEMEQ(ram->bytes + 0x21, xmm + 32, 16);
+	/* movdqa xmm3, [rax] misaligned: #GP(0), nothing changes */
+	memcpy(want, xmm + 48, 16);
+	regs = regs_init(0x100);
+	regs.gpr[RAX] = 0x2008;
+	XT_EQ(EMU(f, &regs, 0x66, 0x0f, 0x6f, 0x18), XK_EMUL_EXCEPTION);
+	XT_EQ(f->e.vector, 13);
+	XT_ASSERT(f->e.has_error);
+	XT_EQ(f->e.error, 0);
+	XT_MEMEQ(xmm + 48, want, 16);
+	XT_EQ(regs.rip, 0x100);
+	/* movntdq [rax], xmm3 (66 0F E7 18) aligned, and its register form */
+	regs.gpr[RAX] = 0x1020;
+	XT_EQ(EMU(f, &regs, 0x66, 0x0f, 0xe7, 0x18), XK_EMUL_DONE);
+	XT_MEMEQ(ram->bytes + 0x20, xmm + 48, 16);
+	regs = regs_init(0x100);
+	XT_EQ(EMU(f, &regs, 0x66, 0x0f, 0xe7, 0xd8), XK_EMUL_EXCEPTION);
+	XT_EQ(f->e.vector, 6);
+	/* movaps xmm4, xmm5 (register form) */
+	XT_EQ(EMU(f, &regs, 0x0f, 0x28, 0xe5), XK_EMUL_DONE);
+	XT_MEMEQ(xmm + 64, xmm + 80, 16);
+	/* movss, movsd, MMX movq, LOCK: not these instructions */
+	regs = regs_init(0x100);
+	regs.gpr[RAX] = 0x1000;
+	XT_EQ(EMU(f, &regs, 0xf3, 0x0f, 0x10, 0x00), XK_EMUL_UNHANDLED);
+	XT_EQ(EMU(f, &regs, 0xf2, 0x0f, 0x11, 0x00), XK_EMUL_UNHANDLED);
+	XT_EQ(EMU(f, &regs, 0x0f, 0x6f, 0x00), XK_EMUL_UNHANDLED);
+	XT_EQ(EMU(f, &regs, 0xf0, 0x0f, 0x10, 0x00), XK_EMUL_EXCEPTION);
+	XT_EQ(f->e.vector, 6);
+	/* CR0.TS: #NM; CR0.EM or no CR4.OSFXSR: #UD */
+	s.cr0 |= 0x8;
+	XT_EQ(EMU(f, &regs, 0x0f, 0x10, 0x00), XK_EMUL_EXCEPTION);
+	XT_EQ(f->e.vector, 7);
+	s.cr0 &= ~0x8ULL;
+	s.cr0 |= 0x4;
+	XT_EQ(EMU(f, &regs, 0x0f, 0x10, 0x00), XK_EMUL_EXCEPTION);
+	XT_EQ(f->e.vector, 6);
+	s.cr0 &= ~0x4ULL;
+	s.cr4 = 0x20;
+	XT_EQ(EMU(f, &regs, 0x0f, 0x10, 0x00), XK_EMUL_EXCEPTION);
+	XT_EQ(f->e.vector, 6);
+	s.cr4 = 0x620;
+	/* without the caller's XMM registers: not emulated */
+	f->e.xmm = NULL;
+	XT_EQ(EMU(f, &regs, 0x0f, 0x10, 0x00), XK_EMUL_UNHANDLED);
 }

@@ -992,3 +992,142 @@ XT_TEST(mmio, fetch_faults)
 	fx_run_expect(f, KVM_EXIT_INTERNAL_ERROR);
 	XT_EQ(f->run->internal.suberror, KVM_INTERNAL_ERROR_EMULATION);
 }
+
+/*
+ * KVM's pieces of an MMIO access: at a page boundary and into 8-byte exits.
+ * An 8-byte read across two device pages is two 4-byte read exits (the
+ * second page mapped elsewhere); a 16-byte SSE store is two 8-byte write
+ * exits, the second at the next KVM_RUN without guest entry; a 16-byte
+ * load across the pages is two 8-byte read exits and lands in XMM12 (and
+ * XSTATE_BV gets the SSE bit so that XRSTOR loads it).  The fake guest is
+ * C code on the real CPU, between XRSTOR and XSAVE of the image: the test
+ * compares the store's data with XMM1 in the image at the exit, and picks
+ * XMM12 for the load, which the C library leaves alone.
+ */
+XT_TEST(mmio, pieces)
+{
+	struct fx *f = long_fx();
+	static const u8 code[] = {
+		0x48, 0x8b, 0x03,             /* mov rax, [rbx] */
+		0xf3, 0x0f, 0x7f, 0x09,       /* movdqu [rcx], xmm1 */
+		0xf3, 0x44, 0x0f, 0x6f, 0x22, /* movdqu xmm12, [rdx] */
+	};
+	u8 *xmm = (u8 *)f->v->fpu + 160, want[16];
+	struct kvm_sregs s;
+	struct kvm_regs r;
+	u64 lo = 0x1122334455667788ULL, hi = 0x99aabbccddeeff00ULL, d, x, bv;
+	u32 a = 0xdeadbeef, b = 0x0badf00d;
+
+	fx_get_sregs(f, &s);
+	fx_pt_map(f, s.cr3, MMIO_LA + 0x1000, MMIO_GPA + 0x5000, 0);
+	s.cr4 |= 0x200; /* OSFXSR */
+	fx_set_sregs(f, &s);
+	fx_poke(f, CODE_GPA, code, sizeof(code));
+	fx_get_regs(f, &r);
+	r.rbx = MMIO_LA + 0xffc;
+	r.rcx = MMIO_LA + 0x10;
+	r.rdx = MMIO_LA + 0xff8;
+	fx_set_regs(f, &r);
+	FX_SCRIPT(f, { .kind = FAKE_NPF, .gpa = MMIO_GPA + 0xffc },
+		  { .kind = FAKE_NPF, .gpa = MMIO_GPA + 0x10, .write = true },
+		  { .kind = FAKE_NPF, .gpa = MMIO_GPA + 0xff8 });
+	fx_run_expect(f, KVM_EXIT_MMIO);
+	XT_EQ(f->run->mmio.phys_addr, MMIO_GPA + 0xffc);
+	XT_EQ(f->run->mmio.len, 4);
+	XT_EQ(f->run->mmio.is_write, 0);
+	memcpy(f->run->mmio.data, &a, 4);
+	fx_run_expect(f, KVM_EXIT_MMIO);
+	XT_EQ(f->run->mmio.phys_addr, MMIO_GPA + 0x5000);
+	XT_EQ(f->run->mmio.len, 4);
+	XT_EQ(f->run->mmio.is_write, 0);
+	memcpy(f->run->mmio.data, &b, 4);
+	/* the store's two pieces */
+	fx_run_expect(f, KVM_EXIT_MMIO);
+	fx_get_regs(f, &r);
+	XT_EQ(r.rax, (u64)b << 32 | a);
+	XT_EQ(r.rip, CODE_LA + 7); /* a write exits with RIP past it */
+	XT_EQ(f->run->mmio.phys_addr, MMIO_GPA + 0x10);
+	XT_EQ(f->run->mmio.len, 8);
+	XT_EQ(f->run->mmio.is_write, 1);
+	memcpy(&d, f->run->mmio.data, 8);
+	memcpy(&x, xmm + 16, 8);
+	XT_EQ(d, x);
+	fx_run_expect(f, KVM_EXIT_MMIO);
+	XT_EQ(f->run->mmio.phys_addr, MMIO_GPA + 0x18);
+	XT_EQ(f->run->mmio.len, 8);
+	XT_EQ(f->run->mmio.is_write, 1);
+	memcpy(&d, f->run->mmio.data, 8);
+	memcpy(&x, xmm + 24, 8);
+	XT_EQ(d, x);
+	/* the load across the pages */
+	fx_run_expect(f, KVM_EXIT_MMIO);
+	XT_EQ(f->run->mmio.phys_addr, MMIO_GPA + 0xff8);
+	XT_EQ(f->run->mmio.len, 8);
+	XT_EQ(f->run->mmio.is_write, 0);
+	memcpy(f->run->mmio.data, &lo, 8);
+	fx_run_expect(f, KVM_EXIT_MMIO);
+	XT_EQ(f->run->mmio.phys_addr, MMIO_GPA + 0x5000);
+	XT_EQ(f->run->mmio.len, 8);
+	XT_EQ(f->run->mmio.is_write, 0);
+	memcpy(f->run->mmio.data, &hi, 8);
+	fx_run_to_end(f);
+	fx_get_regs(f, &r);
+	XT_EQ(r.rip, CODE_LA + sizeof(code));
+	memcpy(want, &lo, 8);
+	memcpy(want + 8, &hi, 8);
+	XT_MEMEQ(xmm + 16 * 12, want, 16);
+	memcpy(&bv, (u8 *)f->v->fpu + 512, 8);
+	XT_ASSERT(bv & 2);
+	XT_EQ(f->v->stats.mmio_exits, 6);
+	fx_destroy(f);
+}
+
+/*
+ * MOVS has two memory operands and the nested fault's GPA belongs to only
+ * one of them: the other, at the same page offset in another page, must be
+ * walked (Linux: emulator_can_use_gpa).  Device page to device page with
+ * the fault on the source; RAM to device with the fault on the destination.
+ */
+XT_TEST(mmio, movs_two_pages_same_offset)
+{
+	struct fx *f = long_fx();
+	static const u8 code[] = { 0xa5, 0xa5 }; /* movsd; movsd */
+	struct kvm_sregs s;
+	struct kvm_regs r;
+	u32 v = 0x13572468, ram = 0xa1b2c3d4;
+
+	fx_get_sregs(f, &s);
+	fx_pt_map(f, s.cr3, MMIO_LA + 0x1000, MMIO_GPA + 0x5000, 0);
+	fx_poke(f, CODE_GPA, code, sizeof(code));
+	fx_poke(f, CODE_GPA + 0x1040, &ram, 4);
+	fx_get_regs(f, &r);
+	r.rsi = MMIO_LA + 0x40;
+	r.rdi = MMIO_LA + 0x1040;
+	fx_set_regs(f, &r);
+	FX_SCRIPT(f, { .kind = FAKE_NPF, .gpa = MMIO_GPA + 0x40 },
+		  { .kind = FAKE_NPF,
+		    .gpa = MMIO_GPA + 0x40,
+		    .write = true,
+		    .guest = NULL });
+	fx_run_expect(f, KVM_EXIT_MMIO);
+	XT_EQ(f->run->mmio.phys_addr, MMIO_GPA + 0x40);
+	XT_EQ(f->run->mmio.is_write, 0);
+	memcpy(f->run->mmio.data, &v, 4);
+	fx_run_expect(f, KVM_EXIT_MMIO);
+	XT_EQ(f->run->mmio.phys_addr, MMIO_GPA + 0x5040);
+	XT_EQ(f->run->mmio.len, 4);
+	XT_EQ(f->run->mmio.is_write, 1);
+	XT_MEMEQ(f->run->mmio.data, &v, 4);
+	/* the second MOVSD: from RAM at offset 0x40 of its page */
+	fx_get_regs(f, &r);
+	XT_EQ(r.rip, CODE_LA + 1);
+	r.rsi = CODE_LA + 0x1040;
+	r.rdi = MMIO_LA + 0x40;
+	fx_set_regs(f, &r);
+	fx_run_expect(f, KVM_EXIT_MMIO);
+	XT_EQ(f->run->mmio.phys_addr, MMIO_GPA + 0x40);
+	XT_EQ(f->run->mmio.is_write, 1);
+	XT_MEMEQ(f->run->mmio.data, &ram, 4);
+	fx_run_to_end(f);
+	fx_destroy(f);
+}
