@@ -41,42 +41,38 @@
 #define XK_STAT_INFO(f, n, d) { n, d, T_CUM | U_NONE, 0, true },
 
 static const struct xk_stat_info vcpu_info[] = {
-	XK_VCPU_STATS(XK_STAT_INFO)
-	{ "id", "vCPU id", T_INST | U_NONE, 0, false },
+	XK_VCPU_STATS(XK_STAT_INFO){ "id", "vCPU id", T_INST | U_NONE, 0,
+				     false },
 	{ "pid", "process that runs the vCPU (its creator before)",
 	  T_INST | U_NONE, 0, false },
-	{ "crtime", "creation time (host monotonic clock)", T_INST | U_SECS,
-	  -9, false },
+	{ "crtime", "creation time (host monotonic clock)", T_INST | U_SECS, -9,
+	  false },
 	{ "snaptime", "time of this snapshot (host monotonic clock)",
 	  T_INST | U_SECS, -9, false },
 };
 
 static const struct xk_stat_info vm_info[] = {
-	XK_VM_STATS(XK_STAT_INFO)
-	{ "pid", "process that created the VM", T_INST | U_NONE, 0, false },
+	XK_VM_STATS(XK_STAT_INFO){ "pid", "process that created the VM",
+				   T_INST | U_NONE, 0, false },
 	{ "vcpus", "vCPUs", T_INST | U_NONE, 0, false },
 	{ "memory", "guest memory in all slots", T_INST | U_BYTES, 0, false },
-	{ "crtime", "creation time (host monotonic clock)", T_INST | U_SECS,
-	  -9, false },
+	{ "crtime", "creation time (host monotonic clock)", T_INST | U_SECS, -9,
+	  false },
 	{ "snaptime", "time of this snapshot (host monotonic clock)",
 	  T_INST | U_SECS, -9, false },
 };
 
-/* VM counters that are levels, not event counts */
-static bool vm_stat_instant(u32 i)
+static bool streq(const char *a, const char *b)
 {
-	u32 k = 0;
-	bool inst = false;
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
+}
 
-#define XK_VM_INSTANT(f, n, d)                                             \
-	if (k++ == i)                                                      \
-		inst = xk_offsetof(struct xk_vm_stats, f) ==               \
-			       xk_offsetof(struct xk_vm_stats, mmu_pages) || \
-		       xk_offsetof(struct xk_vm_stats, f) ==               \
-			       xk_offsetof(struct xk_vm_stats, lpages);
-	XK_VM_STATS(XK_VM_INSTANT)
-#undef XK_VM_INSTANT
-	return inst;
+/* VM counters that are levels, not event counts */
+static bool vm_stat_instant(const char *name)
+{
+	return streq(name, "mmu-pages") || streq(name, "lpages");
 }
 
 u32 xk_stats_count(enum xk_stats_kind kind)
@@ -90,7 +86,7 @@ int xk_stats_info(enum xk_stats_kind kind, u32 i, struct xk_stat_info *out)
 	if (i >= xk_stats_count(kind))
 		return -ENOENT;
 	*out = kind == XK_STATS_VCPU ? vcpu_info[i] : vm_info[i];
-	if (kind == XK_STATS_VM && out->counter && vm_stat_instant(i))
+	if (kind == XK_STATS_VM && out->counter && vm_stat_instant(out->name))
 		out->flags = T_INST | U_NONE;
 	return 0;
 }
@@ -201,7 +197,7 @@ void xk_stats_build(enum xk_stats_kind kind, const char *id, const u64 *vals,
 	h->id_offset = sizeof(*h);
 	h->desc_offset = h->id_offset + XK_STATS_NAME_SIZE;
 	h->data_offset = xk_stats_data_offset(kind);
-	for (k = 0; id[k] && k < XK_STATS_NAME_SIZE - 1; k++)
+	for (k = 0; k < XK_STATS_NAME_SIZE - 1 && id[k]; k++)
 		buf[h->id_offset + k] = (u8)id[k];
 	for (i = 0; i < n; i++) {
 		struct kvm_stats_desc *d =
@@ -215,7 +211,7 @@ void xk_stats_build(enum xk_stats_kind kind, const char *id, const u64 *vals,
 		d->size = 1;
 		d->offset = i * 8;
 		d->bucket_size = 0;
-		for (k = 0; info.name[k] && k < XK_STATS_NAME_SIZE - 1; k++)
+		for (k = 0; k < XK_STATS_NAME_SIZE - 1 && info.name[k]; k++)
 			d->name[k] = info.name[k] == '-' ? '_' : info.name[k];
 		xk_memcpy(buf + h->data_offset + i * 8, &vals[i], 8);
 	}

@@ -6,6 +6,20 @@
  * and tree, an illumos kstat later, the debugger) walks the same table of
  * names.  Per-vCPU counters are written only by the thread running the vCPU,
  * so plain increments suffice; readers may see a slightly stale value.
+ *
+ * Where they are counted: exits, signal-exits, request-irq-exits, fpu-reload
+ * in the run loop (vcpu.c); halt-, io-, mmio-, cpuid-, msr-exits,
+ * insn-emulation (every instruction the driver completes for the guest),
+ * pf-guest when the exit is handled (emulate.c); irq-, irq-window-,
+ * nmi-window- (the IRET that ends an NMI), shutdown-, exception-exits,
+ * hypercalls, npt-violations (every nested page fault: the original's
+ * "eptv"), irq- and nmi-injections, host-state-reload (after every VMRUN)
+ * in svm.c; pf-fixed for nested faults the driver resolves (dirty logging,
+ * a slot mapped meanwhile); the mmu- counters in npt.c; remote-tlb-flush in
+ * vm.c.  Three stay 0 because their event does not exist here yet:
+ * halt-wakeup (HLT always returns to the VMM: no in-kernel APIC), invlpg
+ * (not intercepted with nested paging), lpages (nested tables map 4 KiB
+ * pages only).
  */
 #ifndef XKVM_STATS_H
 #define XKVM_STATS_H
@@ -75,7 +89,7 @@ enum xk_stats_kind {
 struct xk_stat_info {
 	const char *name; /* the original's hyphenated name */
 	const char *desc;
-	u32 flags;    /* KVM_STATS_TYPE_* | KVM_STATS_UNIT_* | KVM_STATS_BASE_* */
+	u32 flags;    /* KVM_STATS_TYPE_*, _UNIT_* and _BASE_* */
 	s16 exponent; /* of ten */
 	bool counter; /* one of the lists above: summed in the tree's top */
 };

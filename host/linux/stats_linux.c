@@ -50,7 +50,7 @@ struct xkvm_stat_file {
 };
 
 struct xkvm_vcpu_stats {
-	struct xkvm_vcpu_stats *next; /* (s) the VM's list */
+	struct xkvm_vcpu_stats *next;              /* (s) the VM's list */
 	struct xkvm_stat_file files[XK_STATS_MAX]; /* (c) */
 };
 
@@ -62,8 +62,8 @@ struct xkvm_vm_stats {
 };
 
 static DEFINE_MUTEX(xkvm_stats_lock);
-static struct dentry *xkvm_debugfs;                /* (c) at load */
-static struct xkvm_stat_file *xkvm_sum_files;      /* (c) at load */
+static struct dentry *xkvm_debugfs;           /* (c) at load */
+static struct xkvm_stat_file *xkvm_sum_files; /* (c) at load */
 static atomic_t xkvm_dir_seq = ATOMIC_INIT(0);
 
 static ssize_t stat_file_read(struct file *f, char __user *ubuf, size_t len,
@@ -94,8 +94,8 @@ static const struct file_operations stat_file_fops = {
 
 /* One file per entry of the kind's table in dir. */
 static void make_files(struct dentry *dir, struct xkvm_stat_file *files,
-		       const struct xk_vm *vm, s64 vcpu, enum xk_stats_kind kind,
-		       bool counters_only)
+		       const struct xk_vm *vm, s64 vcpu,
+		       enum xk_stats_kind kind, bool counters_only)
 {
 	struct xk_stat_info info;
 	u32 i;
@@ -120,8 +120,8 @@ void xkvm_stats_init(void)
 	d = debugfs_create_dir("xkvm", NULL);
 	if (IS_ERR_OR_NULL(d))
 		return;
-	xkvm_sum_files = kcalloc(2 * XK_STATS_MAX, sizeof(*xkvm_sum_files),
-				 GFP_KERNEL);
+	xkvm_sum_files =
+		kcalloc(2 * XK_STATS_MAX, sizeof(*xkvm_sum_files), GFP_KERNEL);
 	if (!xkvm_sum_files) {
 		debugfs_remove(d);
 		return;

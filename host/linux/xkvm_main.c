@@ -33,7 +33,7 @@
 #include "stats_linux.h"
 
 struct xkvm_vm_host {
-	struct mm_struct *mm;         /* (c) the creator's, grabbed */
+	struct mm_struct *mm;        /* (c) the creator's, grabbed */
 	struct xkvm_vm_stats *stats; /* (c) its debugfs directory, or NULL */
 };
 

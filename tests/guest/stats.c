@@ -300,8 +300,10 @@ static void run_kvmstat(char *header, size_t hsz)
 	KT_ASSERT(pclose(p) == 0, "kvmstat failed");
 	KT_ASSERT_EQ(reports, 3);
 	KT_ASSERT_EQ(mine, 3);
-	KT_ASSERT(bad == 0, "kvmstat's rates are not within 10 %% of %d a "
-		  "second (see stderr)", RATE);
+	KT_ASSERT(bad == 0,
+		  "kvmstat's rates are not within 10 %% of %d a "
+		  "second (see stderr)",
+		  RATE);
 	printf("kvmstat 1 3: three reports, iox, mmiox and haltx of vcpu 0 "
 	       "within 10 %% of the guest's paced rate\n");
 }

@@ -43,8 +43,8 @@ static u64 value(const u8 *buf, const char *name)
 
 	for (i = 0; i < h->num_desc; i++)
 		if (!strcmp(desc(buf, i)->name, name)) {
-			memcpy(&val, buf + h->data_offset + desc(buf, i)->offset,
-			       8);
+			memcpy(&val,
+			       buf + h->data_offset + desc(buf, i)->offset, 8);
 			return val;
 		}
 	XT_FAIL("no statistic %s", name);
