@@ -387,8 +387,7 @@ int main(void)
 	quiescent_check("after the paced run");
 
 	/* 3 */
-	*KT_GUEST_VAR(vcpu->vm, stop_flag) = 1;
-	one_loop();
+	*KT_GUEST_VAR(vcpu->vm, stop_flag) = 1; /* seen after the HLT */
 	kt_expect_sync(vcpu, 1, &uc);
 	KT_ASSERT_EQ(uc.args[1], loops);
 	n_io++; /* the ucall is a port write too */
