@@ -17,9 +17,12 @@
  *     directory names are right (kvm-<pid>/vcpu-0, <pid>-<vm fd>/vcpu0).
  *  2. A thread drives the guest at RATE loops a second (it waits at each
  *     HLT exit until the next tick of an absolute schedule), while
- *     `kvmstat 1 3` runs: in each of its three reports, the line of this
- *     process's vCPU 0 shows iox, mmiox and haltx within 10 % of RATE
- *     (the one timing assertion, which the issue asks for).
+ *     `kvmstat 2 4` runs: in each of its reports but the first (which
+ *     covers kvmstat's own start, a burst of work in the box that delays
+ *     the pacing thread), the line of this process's vCPU 0 shows iox,
+ *     mmiox and haltx within 10 % of RATE (the one timing assertion, which
+ *     the issue asks for).  Two-second intervals halve the error of a
+ *     window edge falling between two ticks.
  *  3. The guest stops, the counts are checked exactly again; `kvmstat -h`
  *     explains every column of kvmstat's header.
  *  4. Teardown: with the VM and vCPU files closed, the binary stats file
@@ -265,7 +268,7 @@ static void run_kvmstat(char *header, size_t hsz)
 {
 	char line[256];
 	int reports = 0, mine = 0, bad = 0;
-	FILE *p = popen("kvmstat 1 3", "r");
+	FILE *p = popen("kvmstat 2 4", "r");
 
 	KT_ASSERT(p, "cannot run kvmstat");
 	while (fgets(line, sizeof(line), p)) {
@@ -288,7 +291,8 @@ static void run_kvmstat(char *header, size_t hsz)
 		}
 		if (pid != getpid() || id != 0)
 			continue;
-		mine++;
+		if (mine++ == 0)
+			continue; /* kvmstat's start: see the theory */
 		if (!within(iox) || !within(mx) || !within(hx)) {
 			fprintf(stderr,
 				"kvmstat: iox %llu mmiox %llu haltx %llu, "
@@ -298,14 +302,14 @@ static void run_kvmstat(char *header, size_t hsz)
 		}
 	}
 	KT_ASSERT(pclose(p) == 0, "kvmstat failed");
-	KT_ASSERT_EQ(reports, 3);
-	KT_ASSERT_EQ(mine, 3);
+	KT_ASSERT_EQ(reports, 4);
+	KT_ASSERT_EQ(mine, 4);
 	KT_ASSERT(bad == 0,
 		  "kvmstat's rates are not within 10 %% of %d a "
 		  "second (see stderr)",
 		  RATE);
-	printf("kvmstat 1 3: three reports, iox, mmiox and haltx of vcpu 0 "
-	       "within 10 %% of the guest's paced rate\n");
+	printf("kvmstat 2 4: four reports, iox, mmiox and haltx of vcpu 0 "
+	       "within 10 %% of the guest's paced rate in the last three\n");
 }
 
 /* Every column of the header is explained by kvmstat -h. */

@@ -12,7 +12,8 @@
  * kvmstat takes a sample of every vCPU, sleeps for the interval, takes
  * another and prints one line per vCPU with each counter's change divided
  * by the time between the two snapshots of that vCPU (its own snaptime
- * files, so the rate does not depend on how long the reading took).  A
+ * file, read before and after its counters: the middle is taken, so the
+ * rate does not depend on how long the reading took).  A
  * vCPU that appeared since the last sample is measured from its creation
  * (crtime); one that went away is no longer printed.  A vCPU is known
  * across samples by its VM directory, its id and its creation time, so a
@@ -141,12 +142,16 @@ static void add(struct sample *s, const struct vcpu *v)
 static void take_vcpu(struct sample *s, const char *vm, const char *sub)
 {
 	struct vcpu v;
-	uint64_t pid;
+	uint64_t pid, before;
 	int i;
 
 	memset(&v, 0, sizeof(v));
 	snprintf(v.vm, sizeof(v.vm), "%s", vm);
 	if (sscanf(sub, "vcpu%u", &v.id) != 1)
+		return;
+	/* the counters are read one file at a time: their time is the
+	 * middle of the snapshot times read before and after them */
+	if (read_u64(vm, sub, "snaptime", &before))
 		return;
 	for (i = 0; i < NCOLS; i++)
 		if (read_u64(vm, sub, files[i], &v.c[i]))
@@ -155,6 +160,7 @@ static void take_vcpu(struct sample *s, const char *vm, const char *sub)
 	    read_u64(vm, sub, "crtime", &v.crtime) ||
 	    read_u64(vm, sub, "snaptime", &v.snaptime))
 		return;
+	v.snaptime = before + (v.snaptime - before) / 2;
 	v.pid = (long)pid;
 	add(s, &v);
 }
