@@ -8,9 +8,10 @@
  * so plain increments suffice; readers may see a slightly stale value.
  *
  * Where they are counted: exits, signal-exits, request-irq-exits, fpu-reload
- * in the run loop (vcpu.c); halt-, io-, mmio-, cpuid-, msr-exits,
- * insn-emulation (every instruction the driver completes for the guest),
- * pf-guest when the exit is handled (emulate.c); irq-, irq-window-,
+ * in the run loop (vcpu.c); halt-, io-, mmio-, cpuid-, msr-exits, pf-guest
+ * when the exit is handled, insn-emulation for every instruction the
+ * emulator runs (an MMIO access, a batch of string I/O, MOV DR: as Linux
+ * and the original count emulator runs, not RIP skips) (emulate.c); irq-, irq-window-,
  * nmi-window- (the IRET that ends an NMI), shutdown-, exception-exits,
  * hypercalls, npt-violations (every nested page fault: the original's
  * "eptv"), irq- and nmi-injections, host-state-reload (after every VMRUN)
