@@ -209,6 +209,8 @@ static void quiescent_check(const char *when)
 	KT_ASSERT(bin_val(&vb, "exits") >= n_io + n_mmio + n_hlt);
 	/* each MMIO write exit is a nested page fault */
 	KT_ASSERT(bin_val(&vb, "npt_violations") >= n_mmio);
+	/* the emulator ran for the MMIO writes only (OUT, HLT: no) */
+	KT_ASSERT_EQ(bin_val(&vb, "insn_emulation"), n_mmio);
 	KT_ASSERT_EQ(bin_val(&vb, "id"), 0);
 	KT_ASSERT_EQ(bin_val(&vb, "pid"), getpid());
 	KT_ASSERT_EQ(bin_val(&mb, "pid"), getpid());
