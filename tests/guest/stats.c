@@ -12,8 +12,9 @@
  * memory.  The host checks every exit and counts them.
  *  1. After WARMUP loops, with the vCPU outside the guest (at a HLT exit):
  *     every counter of the vCPU and of the VM reads the same in the binary
- *     file and in the tree, io/mmio/halt exits equal the host's counts, the
- *     tree's top-level sums equal the only VM's values, the id strings and
+ *     file and in the tree, io/mmio/halt exits equal the host's counts
+ *     (insn-emulation equals the MMIO count: only those ran the emulator),
+ *     the tree's top-level sums equal the only VM's values, the id strings and
  *     directory names are right (kvm-<pid>/vcpu-0, <pid>-<vm fd>/vcpu0).
  *  2. A thread drives the guest at RATE loops a second (it waits at each
  *     HLT exit until the next tick of an absolute schedule), while
