@@ -4,7 +4,7 @@
 #
 #   make            the kernel module (build/xkvm.ko) and the tools
 #   make module     build/xkvm.ko against Debian's kernel headers
-#   make tools      build/kvmrun, the small VMM
+#   make tools      build/kvmrun, the small VMM, and build/kvmstat
 #   make guest-tests build/guest/*, the guest test programs (static)
 #   make unit       user-space unit tests of the core (ASan + UBSan)
 #   make check      style, cppcheck, header self-containment, -Werror
@@ -41,6 +41,7 @@ module:
 
 tools:
 	$(MAKE) -C tools/kvmrun
+	$(MAKE) -C tools/kvmstat
 
 guest-tests:
 	$(MAKE) -C tests/guest

@@ -49,7 +49,6 @@ void xk_skip_to(struct xk_vcpu *v, u64 next_rip)
 {
 	v->rip = next_rip;
 	v->skipped = true;
-	v->stats.insn_emulation++;
 }
 
 int xk_internal_error(struct xk_vcpu *v, u32 suberror, u64 code, u64 info1,
@@ -473,6 +472,7 @@ int xk_handle_pio(struct xk_vcpu *v, u16 port, u8 size, bool in, bool string,
 		return 0;
 	}
 
+	v->stats.insn_emulation++; /* each batch of a string instruction */
 	view_init(v, &g);
 	r = string_setup(v, &g, p, &la, &step, &off);
 	if (r)
@@ -846,6 +846,7 @@ int xk_handle_mmio(struct xk_vcpu *v, u64 gpa, bool write_fault)
 	m->nwfrag = 0;
 	m->wfrag_next = 0;
 	xk_emul_cache_reset(&m->cache);
+	v->stats.insn_emulation++; /* once, however often it is re-run */
 	return mmio_run(v, &g);
 }
 
@@ -1052,6 +1053,7 @@ int xk_handle_mov_dr(struct xk_vcpu *v, unsigned int dr, bool write)
 	u32 n = 0;
 	int r;
 
+	v->stats.insn_emulation++;
 	view_init(v, &g);
 	r = fetch_insn(v, &g, &insn, bytes, &n);
 	if (r)

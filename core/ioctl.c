@@ -111,6 +111,7 @@ static const struct xk_cap caps[] = {
 	{ KVM_CAP_IOEVENTFD, 1 },
 	{ KVM_CAP_IOEVENTFD_ANY_LENGTH, 1 },
 	{ KVM_CAP_ADJUST_CLOCK, KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC },
+	{ KVM_CAP_BINARY_STATS_FD, 1 }, /* the host glue makes the fd */
 };
 
 int xk_cap_value(long cap)

@@ -6,6 +6,21 @@
  * and tree, an illumos kstat later, the debugger) walks the same table of
  * names.  Per-vCPU counters are written only by the thread running the vCPU,
  * so plain increments suffice; readers may see a slightly stale value.
+ *
+ * Where they are counted: exits, signal-exits, request-irq-exits, fpu-reload
+ * in the run loop (vcpu.c); halt-, io-, mmio-, cpuid-, msr-exits, pf-guest
+ * when the exit is handled, insn-emulation for every instruction the
+ * emulator runs (an MMIO access, a batch of string I/O, MOV DR: as Linux
+ * and the original count emulator runs, not RIP skips) (emulate.c); irq-, irq-window-,
+ * nmi-window- (the IRET that ends an NMI), shutdown-, exception-exits,
+ * hypercalls, npt-violations (every nested page fault: the original's
+ * "eptv"), irq- and nmi-injections, host-state-reload (after every VMRUN)
+ * in svm.c; pf-fixed for nested faults the driver resolves (dirty logging,
+ * a slot mapped meanwhile); the mmu- counters in npt.c; remote-tlb-flush in
+ * vm.c.  Three stay 0 because their event does not exist here yet:
+ * halt-wakeup (HLT always returns to the VMM: no in-kernel APIC), invlpg
+ * (not intercepted with nested paging), lpages (nested tables map 4 KiB
+ * pages only).
  */
 #ifndef XKVM_STATS_H
 #define XKVM_STATS_H
@@ -60,5 +75,42 @@ struct xk_vcpu_stats {
 struct xk_vm_stats {
 	XK_VM_STATS(XK_STAT_FIELD)
 };
+
+/*
+ * Publishing (stats.c).  A snapshot is an array of u64, one per entry of
+ * the kind's table: the counters above in list order, then for a vCPU id,
+ * pid, crtime, snaptime and for a VM pid, vcpus, memory, crtime, snaptime
+ * (times in host monotonic nanoseconds).
+ */
+enum xk_stats_kind {
+	XK_STATS_VM = 0,
+	XK_STATS_VCPU = 1
+};
+
+struct xk_stat_info {
+	const char *name; /* the original's hyphenated name */
+	const char *desc;
+	u32 flags;    /* KVM_STATS_TYPE_*, _UNIT_* and _BASE_* */
+	s16 exponent; /* of ten */
+	bool counter; /* one of the lists above: summed in the tree's top */
+};
+
+#define XK_STATS_NAME_SIZE 48 /* Linux's KVM_STATS_NAME_SIZE */
+#define XK_STATS_MAX 64       /* entries in a table, at most */
+
+struct xk_vm;
+struct xk_vcpu;
+u32 xk_stats_count(enum xk_stats_kind kind);
+int xk_stats_info(enum xk_stats_kind kind, u32 i, struct xk_stat_info *out);
+void xk_stats_vcpu_values(struct xk_vcpu *v, u64 *out);
+void xk_stats_vm_values(struct xk_vm *vm, u64 *out); /* takes vm->lock */
+u32 xk_stats_data_offset(enum xk_stats_kind kind);
+u32 xk_stats_file_size(enum xk_stats_kind kind);
+void xk_stats_build(enum xk_stats_kind kind, const char *id, const u64 *vals,
+		    u8 *buf);
+long xk_stats_read(struct xk_vm *vm, struct xk_vcpu *v, u64 udst, u64 len,
+		   u64 *pos);
+int xk_stats_lookup(const struct xk_vm *key, s64 vcpu, u64 *vals);
+u64 xk_stats_sum(enum xk_stats_kind kind, u32 idx);
 
 #endif /* XKVM_STATS_H */

@@ -639,6 +639,7 @@ static void svm_vcpu_enter(struct xk_vcpu *v)
 	clgi();
 	svm_vmrun(s->vmcb_pa, v->gpr, svm_cpus[cpu]->host_vmcb_pa);
 	stgi();
+	v->stats.host_state_reload++; /* svm_vmrun's VMLOAD of the host's */
 
 	vmcb->control.tlb_control = SVM_TLB_NONE;
 	v->gpr[XK_RAX] = vmcb->save.rax;

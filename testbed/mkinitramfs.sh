@@ -13,6 +13,7 @@
 #   /lib/xkvm/xkvm.ko               build/xkvm.ko, if it exists
 #   /tests/<name>                   every executable in build/guest/
 #   /bin/kvmrun                     build/kvmrun, if it exists
+#   /bin/kvmstat                    build/kvmstat, if it exists
 #   /demo/*                         build/demo/*, if it exists
 #   /etc/testbed-info               what went in (printed by /init)
 #
@@ -33,6 +34,7 @@ BUSYBOX=${XKVM_BUSYBOX:-/bin/busybox}
 MODULE=${XKVM_MODULE:-$BUILD/xkvm.ko}
 GUEST_DIR=${XKVM_GUEST_DIR:-$BUILD/guest}
 KVMRUN=${XKVM_KVMRUN:-$BUILD/kvmrun}
+KVMSTAT=${XKVM_KVMSTAT:-$BUILD/kvmstat}
 DEMO_DIR=${XKVM_DEMO_DIR:-$BUILD/demo}
 
 log() { echo "mkinitramfs: $*"; }
@@ -164,6 +166,9 @@ main() {
 	install_ops
 	if [ -f "$KVMRUN" ]; then
 		install_static "$KVMRUN" "$STAGE/bin/kvmrun"
+	fi
+	if [ -f "$KVMSTAT" ]; then
+		install_static "$KVMSTAT" "$STAGE/bin/kvmstat"
 	fi
 	if [ -d "$DEMO_DIR" ]; then
 		mkdir -p "$STAGE/demo"

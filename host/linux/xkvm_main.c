@@ -30,9 +30,11 @@
 #include <linux/slab.h>
 
 #include "../../core/xkvm.h"
+#include "stats_linux.h"
 
 struct xkvm_vm_host {
-	struct mm_struct *mm; /* (c) the creator's, grabbed */
+	struct mm_struct *mm;        /* (c) the creator's, grabbed */
+	struct xkvm_vm_stats *stats; /* (c) its debugfs directory, or NULL */
 };
 
 static enum cpuhp_state xkvm_hp_state;
@@ -70,6 +72,8 @@ static long xkvm_vcpu_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 
 	if (!vm_owner_ok(v->vm))
 		return -EIO;
+	if (cmd == KVM_GET_STATS_FD)
+		return xkvm_stats_get_fd(v->vm, v);
 	return xk_vcpu_ioctl(v, cmd, arg);
 }
 
@@ -127,6 +131,7 @@ static int xkvm_create_vcpu(struct xk_vm *vm, unsigned long id)
 	r = xk_vcpu_create(vm, (u32)id, &v);
 	if (r)
 		return r;
+	xkvm_stats_vcpu_add(((struct xkvm_vm_host *)vm->host)->stats, v);
 	xk_vm_get(vm);
 	snprintf(name, sizeof(name), "kvm-vcpu:%lu", id);
 	r = anon_inode_getfd(name, &xkvm_vcpu_fops, v, O_RDWR | O_CLOEXEC);
@@ -148,6 +153,8 @@ static long xkvm_vm_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		return -EIO;
 	if (cmd == KVM_CREATE_VCPU)
 		return xkvm_create_vcpu(vm, arg);
+	if (cmd == KVM_GET_STATS_FD)
+		return xkvm_stats_get_fd(vm, NULL);
 	return xk_vm_ioctl(vm, cmd, arg);
 }
 
@@ -155,6 +162,7 @@ static void xkvm_vm_free_host(struct xk_vm *vm)
 {
 	struct xkvm_vm_host *h = vm->host;
 
+	xkvm_stats_vm_remove(h->stats); /* the VM left the list already */
 	mmdrop(h->mm);
 	kfree(h);
 }
@@ -179,8 +187,9 @@ static const struct file_operations xkvm_vm_fops = {
 static int xkvm_create_vm(unsigned long type)
 {
 	struct xkvm_vm_host *h;
+	struct file *file;
 	struct xk_vm *vm;
-	int r;
+	int r, fd;
 
 	h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
 	if (!h)
@@ -194,10 +203,22 @@ static int xkvm_create_vm(unsigned long type)
 	mmgrab(h->mm);
 	vm->host = h;
 	vm->host_free = xkvm_vm_free_host;
-	r = anon_inode_getfd("kvm-vm", &xkvm_vm_fops, vm, O_RDWR | O_CLOEXEC);
-	if (r < 0)
+	/* the fd number first: it names the VM's statistics directory */
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
 		xk_vm_put(vm);
-	return r;
+		return fd;
+	}
+	file = anon_inode_getfile("kvm-vm", &xkvm_vm_fops, vm,
+				  O_RDWR | O_CLOEXEC);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		xk_vm_put(vm);
+		return PTR_ERR(file);
+	}
+	h->stats = xkvm_stats_vm_add(vm, fd);
+	fd_install(fd, file);
+	return fd;
 }
 
 /* ---- /dev/kvm ---- */
@@ -285,6 +306,7 @@ static int __init xkvm_init(void)
 				 r);
 		goto fail_hp;
 	}
+	xkvm_stats_init();
 	host_log(HOST_LOG_INFO, "loaded: /dev/kvm served by the %s backend",
 		 xk_ops->name);
 	return 0;
@@ -300,6 +322,7 @@ fail_core:
 static void __exit xkvm_exit(void)
 {
 	misc_deregister(&xkvm_dev);
+	xkvm_stats_exit();
 	cpuhp_remove_state(xkvm_hp_state);
 	xk_vm_list_fini();
 	xk_core_exit();
