@@ -141,6 +141,52 @@ static int apic_base_set(struct xk_vcpu *v, u64 val)
 	return 0;
 }
 
+/*
+ * Model-specific MSRs a guest kernel reads at boot whatever the CPU model
+ * (Linux's MTRR code reads SYSCFG, its AMD setup HWCR, NB_CFG...): they read
+ * as 0, as in Linux's KVM, where a #GP would be an unchecked-MSR warning.
+ */
+static bool reads_as_zero(u32 msr)
+{
+	switch (msr) {
+	case 0x17:  /* IA32_PLATFORM_ID */
+	case 0x2a:  /* EBL_CR_POWERON */
+	case 0x1d9: /* IA32_DEBUGCTL */
+	case 0x1db: /* last branch / interrupt from-to */
+	case 0x1dc:
+	case 0x1dd:
+	case 0x1de:
+	case 0xc0010010: /* SYSCFG */
+	case 0xc0010015: /* HWCR */
+	case 0xc0010055: /* interrupt pending message */
+	case 0xc0010058: /* MMIO configuration base (family 10h) */
+	case 0xc0010112: /* TSEG base */
+	case 0xc0010113: /* TSEG mask */
+	case 0xc001001f: /* NB_CFG */
+	case 0xc001102a: /* BU_CFG2 */
+		return true;
+	default:
+		return msr >= 0xc0010000 && msr <= 0xc0010007; /* no PMU */
+	}
+}
+
+/* Writes Linux's KVM takes without effect: 0 to these, anything to some. */
+static bool write_ignored(u32 msr, u64 val)
+{
+	switch (msr) {
+	case 0xc001001f: /* NB_CFG */
+	case 0xc001102a: /* BU_CFG2 */
+		return true;
+	case 0xc0010015: /* HWCR: bits Linux lets through, as no-ops */
+		return !(val &
+			 ~(XK_BIT(3) | XK_BIT(6) | XK_BIT(8) | XK_BIT(18)));
+	case 0x1d9: /* DEBUGCTL: no LBR or BTF for guests */
+		return val == 0;
+	default:
+		return msr >= 0xc0010000 && msr <= 0xc0010007 && val == 0;
+	}
+}
+
 int xk_msr_get(struct xk_vcpu *v, u32 msr, u64 *val, bool host)
 {
 	u64 *mtrr = mtrr_slot(v, msr);
@@ -168,6 +214,10 @@ int xk_msr_get(struct xk_vcpu *v, u32 msr, u64 *val, bool host)
 		*val = v->apic_base;
 		return 0;
 	default:
+		if (reads_as_zero(msr)) {
+			*val = 0;
+			return 0;
+		}
 		return xk_ops->get_msr(v, msr, val) ? -EINVAL : 0;
 	}
 }
@@ -217,6 +267,8 @@ int xk_msr_set(struct xk_vcpu *v, u32 msr, u64 val, bool host)
 			return -EINVAL;
 		break;
 	default:
+		if (reads_as_zero(msr))
+			return write_ignored(msr, val) ? 0 : -EINVAL;
 		break;
 	}
 	return xk_ops->set_msr(v, msr, val, host) ? -EINVAL : 0;

@@ -45,12 +45,20 @@ static void on_sigusr1(int sig)
 	(void)sig;
 }
 
+/*
+ * Signal the vCPU thread once the guest is seen spinning (its counter in
+ * guest memory moved), so that the signal interrupts a running guest, not
+ * a KVM_RUN that has not entered it yet; then until it took effect.
+ */
 static void *signaller(void *arg)
 {
+	volatile uint64_t *guest_spins = arg;
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int i;
 
-	(void)arg;
-	for (int i = 0; i < 60000 && !got_eintr; i++) { /* up to ~10 minutes */
+	for (i = 0; i < 60000 && *guest_spins == 0; i++) /* up to ~10 min */
+		nanosleep(&ts, NULL);
+	for (i = 0; i < 60000 && !got_eintr; i++) {
 		pthread_kill(vcpu_thread, SIGUSR1);
 		nanosleep(&ts, NULL);
 	}
@@ -87,7 +95,9 @@ int main(void)
 
 	/* The guest now spins: signal the vCPU thread until KVM_RUN is interrupted. */
 	vcpu_thread = pthread_self();
-	KT_ASSERT_EQ(pthread_create(&t, NULL, signaller, NULL), 0);
+	KT_ASSERT_EQ(pthread_create(&t, NULL, signaller,
+				    (void *)KT_GUEST_VAR(v->vm, spins)),
+		     0);
 	for (;;) {
 		r = ioctl(v->fd, KVM_RUN, NULL);
 		if (r < 0) {

@@ -46,6 +46,13 @@ static const struct {
 
 #define EFER_WANT 0xd01ull /* SCE | LME | LMA | NX */
 
+/* MSRs a Linux guest reads on any AMD model: 0 under KVM, no #GP. */
+static const uint32_t zero_msrs[] = {
+	0x17,       0x2a,       0x1d9,      0xc0010010, 0xc0010015,
+	0xc001001f, 0xc0010112, 0xc0010113, 0xc0010000, 0xc0010004,
+};
+#define NZERO (int)(sizeof(zero_msrs) / sizeof(zero_msrs[0]))
+
 static uint64_t rdmsr_safe(uint32_t msr, uint64_t *val)
 {
 	uint32_t lo = 0, hi = 0;
@@ -94,6 +101,14 @@ static void guest_main(void)
 		GUEST_ASSERT_EQ(v, msrs[i].val);
 		GUEST_SYNC(3, msrs[i].msr, v);
 	}
+	for (int i = 0; i < NZERO; i++) {
+		uint64_t vec = rdmsr_safe(zero_msrs[i], &v);
+
+		GUEST_SYNC(4, vec, v);
+	}
+	/* HWCR and DEBUGCTL take 0; SYSCFG takes no write */
+	GUEST_SYNC(5, wrmsr_safe(0xc0010015, 0), wrmsr_safe(0x1d9, 0));
+	GUEST_SYNC(6, wrmsr_safe(0xc0010010, 0), 0);
 	/* Negative cases. */
 	expect_gp(10, rdmsr_safe(0xdeadbeef, &v));
 	expect_gp(11, wrmsr_safe(0x12345678, 1));
@@ -134,6 +149,20 @@ int main(void)
 		KT_ASSERT_EQ(uc.args[1], msrs[i].msr);
 		KT_ASSERT_EQ(uc.args[2], msrs[i].val);
 	}
+	for (int i = 0; i < NZERO; i++) {
+		kt_expect_sync(v, 4, &uc);
+		printf("guest RDMSR 0x%08x: vector %s, value 0x%llx\n",
+		       zero_msrs[i], uc.args[1] == 0xff ? "none" : "raised",
+		       (unsigned long long)uc.args[2]);
+		KT_ASSERT_EQ(uc.args[1], 0xff);
+		KT_ASSERT_EQ(uc.args[2], 0);
+	}
+	kt_expect_sync(v, 5, &uc);
+	printf("guest WRMSR 0 to HWCR: vector %llu, to DEBUGCTL: vector %llu\n",
+	       (unsigned long long)uc.args[1], (unsigned long long)uc.args[2]);
+	kt_expect_sync(v, 6, &uc);
+	printf("guest WRMSR 0 to SYSCFG: vector %llu\n",
+	       (unsigned long long)uc.args[1]);
 	for (int i = 0; i < 4; i++) {
 		kt_expect_sync(v, 10 + (uint64_t)i, &uc);
 		printf("%-38s -> vector %llu error code %llu\n", neg[i],
