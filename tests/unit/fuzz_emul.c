@@ -223,7 +223,8 @@ static void run_one(struct fz *f, struct xk_emul_regs *regs, const u8 *insn)
 			}
 		}
 		if (r == XK_EMUL_EXCEPTION) {
-			if (f->e.vector == 6 ?
+			/* #UD and #NM (the SSE moves) have no error code */
+			if (f->e.vector == 6 || f->e.vector == 7 ?
 				    f->e.has_error :
 				    (f->e.vector != 12 && f->e.vector != 13) ||
 					    !f->e.has_error || f->e.error)
