@@ -46,7 +46,7 @@ struct fz {
 	bool have_w;
 	u64 w_la;
 	u32 w_len;
-	u8 w_data[8];
+	u8 w_data[XK_EMUL_MAX_ACCESS];
 	bool replay; /* every callback completes (the determinism run) */
 };
 
@@ -205,7 +205,7 @@ static void run_one(struct fz *f, struct xk_emul_regs *regs, const u8 *insn)
 				abort();
 			if (r == XK_EMUL_EXIT) {
 				if (f->pend_read) {
-					u8 d[8];
+					u8 d[XK_EMUL_MAX_ACCESS];
 					u32 i;
 
 					for (i = 0; i < f->pend_len; i++)
@@ -255,7 +255,7 @@ static void run_one(struct fz *f, struct xk_emul_regs *regs, const u8 *insn)
 			bool had_w = f->have_w;
 			u64 wla = f->w_la;
 			u32 wlen = f->w_len;
-			u8 wd[8];
+			u8 wd[XK_EMUL_MAX_ACCESS];
 
 			memcpy(wd, f->w_data, sizeof(wd));
 			f->replay = true;
