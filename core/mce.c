@@ -50,6 +50,15 @@ int xk_mce_setup(struct xk_vcpu *v, u64 mcg_cap)
 	return 0;
 }
 
+/* Record m in a bank (CTL, STATUS, ADDR, MISC); OVER if it held one. */
+static void bank_log(u64 *bank, const struct kvm_x86_mce *m)
+{
+	bank[1] = m->status |
+		  ((bank[1] & MCI_STATUS_VAL) ? MCI_STATUS_OVER : 0);
+	bank[2] = m->addr;
+	bank[3] = m->misc;
+}
+
 int xk_mce_inject(struct xk_vcpu *v, const struct kvm_x86_mce *m)
 {
 	u64 *bank;
@@ -70,24 +79,14 @@ int xk_mce_inject(struct xk_vcpu *v, const struct kvm_x86_mce *m)
 			v->shutdown_pending = true;
 			return 0;
 		}
-		if (bank[1] & MCI_STATUS_VAL)
-			bank[1] = m->status | MCI_STATUS_OVER;
-		else
-			bank[1] = m->status;
-		bank[2] = m->addr;
-		bank[3] = m->misc;
+		bank_log(bank, m);
 		v->mcg_status = m->mcg_status;
 		xk_queue_exception(v, XK_EXC_MC, false, 0);
 		return 0;
 	}
 	/* a corrected error never overwrites an uncorrected one */
 	if (!(bank[1] & MCI_STATUS_VAL) || !(bank[1] & MCI_STATUS_UC)) {
-		if (bank[1] & MCI_STATUS_VAL)
-			bank[1] = m->status | MCI_STATUS_OVER;
-		else
-			bank[1] = m->status;
-		bank[2] = m->addr;
-		bank[3] = m->misc;
+		bank_log(bank, m);
 	}
 	return 0;
 }
