@@ -17,6 +17,7 @@
  * listed only once what it promises works.
  */
 #include "xkvm.h"
+#include "irqchip.h"
 
 enum {
 	XK_IOC_NOLOCK = 0,
@@ -243,13 +244,94 @@ static long vm_set_tss_addr(void *obj, void *karg, u64 uarg)
 
 /*
  * GSI routes steer interrupts between in-kernel interrupt controllers;
- * until a VM has one (KVM_CREATE_IRQCHIP, not written yet) there is
- * nothing to route and Linux answers EINVAL, as here.
+ * until a VM has one (KVM_CREATE_IRQCHIP) there is nothing to route and
+ * Linux answers EINVAL, as here.
  */
 static long vm_set_gsi_routing(void *obj, void *karg, u64 uarg)
 {
-	(void)obj, (void)karg, (void)uarg;
-	return -EINVAL;
+	(void)karg;
+	return xk_irqchip_set_routing(obj, uarg);
+}
+
+static long vm_create_irqchip(void *obj, void *karg, u64 uarg)
+{
+	(void)karg, (void)uarg;
+	return xk_irqchip_create(obj);
+}
+
+static long vm_irq_line(void *obj, void *karg, u64 uarg)
+{
+	struct kvm_irq_level *l = karg;
+	s32 status;
+	int r;
+
+	(void)uarg;
+	r = xk_irqchip_irq_line(obj, l->irq, l->level, &status);
+	if (!r)
+		l->status = status; /* copied out by KVM_IRQ_LINE_STATUS only */
+	return r;
+}
+
+static long vm_get_irqchip(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_irqchip_get(obj, karg);
+}
+
+static long vm_set_irqchip(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_irqchip_set(obj, karg);
+}
+
+static long vm_signal_msi(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_irqchip_signal_msi(obj, karg);
+}
+
+static long vm_create_pit2(void *obj, void *karg, u64 uarg)
+{
+	const struct kvm_pit_config *pc = karg;
+
+	(void)uarg;
+	return xk_irqchip_create_pit(obj, pc->flags);
+}
+
+static long vm_create_pit(void *obj, void *karg, u64 uarg)
+{
+	(void)karg, (void)uarg;
+	return xk_irqchip_create_pit(obj, KVM_PIT_SPEAKER_DUMMY); /* Linux */
+}
+
+static long vm_get_pit2(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_irqchip_get_pit2(obj, karg);
+}
+
+static long vm_set_pit2(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_irqchip_set_pit2(obj, karg);
+}
+
+static long vm_get_pit(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_irqchip_get_pit(obj, karg);
+}
+
+static long vm_set_pit(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_irqchip_set_pit(obj, karg);
+}
+
+static long vm_reinject_control(void *obj, void *karg, u64 uarg)
+{
+	(void)karg;
+	return xk_irqchip_reinject(obj, uarg);
 }
 
 static long vm_ioeventfd(void *obj, void *karg, u64 uarg)
@@ -282,6 +364,19 @@ static const struct xk_ioctl vm_ioctls[] = {
 	{ KVM_SET_CLOCK, vm_set_clock, XK_IOC_NOLOCK },
 	{ KVM_GET_DIRTY_LOG, vm_get_dirty_log, XK_IOC_NOLOCK },
 	{ KVM_SET_GSI_ROUTING, vm_set_gsi_routing, XK_IOC_NOLOCK },
+	{ KVM_CREATE_IRQCHIP, vm_create_irqchip, XK_IOC_NOLOCK },
+	{ KVM_IRQ_LINE, vm_irq_line, XK_IOC_NOLOCK },
+	{ KVM_IRQ_LINE_STATUS, vm_irq_line, XK_IOC_NOLOCK },
+	{ KVM_GET_IRQCHIP, vm_get_irqchip, XK_IOC_NOLOCK },
+	{ KVM_SET_IRQCHIP, vm_set_irqchip, XK_IOC_NOLOCK },
+	{ KVM_SIGNAL_MSI, vm_signal_msi, XK_IOC_NOLOCK },
+	{ KVM_CREATE_PIT2, vm_create_pit2, XK_IOC_NOLOCK },
+	{ KVM_CREATE_PIT, vm_create_pit, XK_IOC_NOLOCK },
+	{ KVM_GET_PIT2, vm_get_pit2, XK_IOC_NOLOCK },
+	{ KVM_SET_PIT2, vm_set_pit2, XK_IOC_NOLOCK },
+	{ KVM_GET_PIT, vm_get_pit, XK_IOC_NOLOCK },
+	{ KVM_SET_PIT, vm_set_pit, XK_IOC_NOLOCK },
+	{ KVM_REINJECT_CONTROL, vm_reinject_control, XK_IOC_NOLOCK },
 	{ KVM_SET_USER_MEMORY_REGION, vm_set_memory, XK_IOC_NOLOCK },
 	{ KVM_SET_TSS_ADDR, vm_set_tss_addr, XK_IOC_NOLOCK },
 	{ KVM_CHECK_EXTENSION, dev_check_extension, XK_IOC_NOLOCK },
@@ -488,6 +583,7 @@ static long vcpu_set_cpuid2(void *obj, void *karg, u64 uarg)
 	xk_cpuid_table_free(v);
 	v->cpuid = e;
 	v->ncpuid = c->nent;
+	xk_irqchip_cpuid_changed(v);
 	return 0;
 }
 
@@ -585,23 +681,43 @@ static long vcpu_nmi(void *obj, void *karg, u64 uarg)
 
 /*
  * Without an in-kernel local APIC every vCPU is simply runnable (INIT and
- * SIPI are the VMM's business, through the register ioctls), as in Linux.
+ * SIPI are the VMM's business, through the register ioctls), as in Linux;
+ * with one the kernel keeps the state (irqchip.c).
  */
 static long vcpu_get_mp_state(void *obj, void *karg, u64 uarg)
 {
-	struct kvm_mp_state *mp = karg;
-
-	(void)obj, (void)uarg;
-	mp->mp_state = KVM_MP_STATE_RUNNABLE;
-	return 0;
+	(void)uarg;
+	return xk_irqchip_get_mp_state(obj, karg);
 }
 
 static long vcpu_set_mp_state(void *obj, void *karg, u64 uarg)
 {
-	const struct kvm_mp_state *mp = karg;
+	(void)uarg;
+	return xk_irqchip_set_mp_state(obj, karg);
+}
 
-	(void)obj, (void)uarg;
-	return mp->mp_state == KVM_MP_STATE_RUNNABLE ? 0 : -EINVAL;
+static long vcpu_get_lapic(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_irqchip_get_lapic(obj, karg);
+}
+
+static long vcpu_set_lapic(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_irqchip_set_lapic(obj, karg);
+}
+
+/* The paravirtual TPR page is not offered: only "none" (0) is taken. */
+static long vcpu_set_vapic_addr(void *obj, void *karg, u64 uarg)
+{
+	struct xk_vcpu *v = obj;
+	const struct kvm_vapic_addr *va = karg;
+
+	(void)uarg;
+	if (!v->apic)
+		return -EINVAL;
+	return va->vapic_addr ? -EINVAL : 0;
 }
 
 static long vcpu_get_fpu(void *obj, void *karg, u64 uarg)
@@ -689,6 +805,9 @@ static const struct xk_ioctl vcpu_ioctls[] = {
 	{ KVM_NMI, vcpu_nmi, XK_IOC_VCPU },
 	{ KVM_GET_MP_STATE, vcpu_get_mp_state, XK_IOC_VCPU },
 	{ KVM_SET_MP_STATE, vcpu_set_mp_state, XK_IOC_VCPU },
+	{ KVM_GET_LAPIC, vcpu_get_lapic, XK_IOC_VCPU },
+	{ KVM_SET_LAPIC, vcpu_set_lapic, XK_IOC_VCPU },
+	{ KVM_SET_VAPIC_ADDR, vcpu_set_vapic_addr, XK_IOC_VCPU },
 	{ KVM_RUN, vcpu_run, XK_IOC_VCPU },
 	{ KVM_GET_REGS, vcpu_get_regs, XK_IOC_VCPU },
 	{ KVM_SET_REGS, vcpu_set_regs, XK_IOC_VCPU },

@@ -592,7 +592,8 @@ static void inject_event(struct xk_vcpu *v, struct svm_vcpu *s)
 		c->intercept_misc1 |= SVM_I1_IRET;
 	}
 	trace_inject(v, s, reinjected);
-	window = v->run->request_interrupt_window && !c->event_inj && !s->virq;
+	window = (v->run->request_interrupt_window || v->irq_window) &&
+		 !c->event_inj && !s->virq;
 	c->v_intr &= ~(SVM_V_IRQ | SVM_V_IGN_TPR | SVM_V_INTR_PRIO_MAX |
 		       SVM_V_INTR_VECTOR_MASK);
 	if (s->virq) {
