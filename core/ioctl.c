@@ -18,6 +18,7 @@
  */
 #include "xkvm.h"
 #include "irqchip.h"
+#include "irq.h"
 
 enum {
 	XK_IOC_NOLOCK = 0,
@@ -96,7 +97,15 @@ static const struct xk_cap caps[] = {
 	{ KVM_CAP_EXT_CPUID, 1 },
 	{ KVM_CAP_MP_STATE, 1 },
 	{ KVM_CAP_MCE, XK_MCE_BANKS },
-	{ KVM_CAP_IRQ_ROUTING, 1 },
+	{ KVM_CAP_IRQ_ROUTING, XK_MAX_IRQ_ROUTES }, /* the GSI count */
+	/* the in-kernel irqchip (irqchip.c) */
+	{ KVM_CAP_IRQCHIP, 1 },
+	{ KVM_CAP_HLT, 1 },
+	{ KVM_CAP_PIT, 1 },
+	{ KVM_CAP_PIT2, 1 },
+	{ KVM_CAP_PIT_STATE2, 1 },
+	{ KVM_CAP_IRQ_INJECT_STATUS, 1 },
+	{ KVM_CAP_SIGNAL_MSI, 1 },
 	{ KVM_CAP_GET_TSC_KHZ, 1 },
 	{ KVM_CAP_XSAVE, 1 },
 	{ KVM_CAP_XCRS, 1 },
