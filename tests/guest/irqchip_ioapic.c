@@ -56,8 +56,8 @@ static void guest_main(void)
 	apic_write(APIC_TPR, 0);
 	GUEST_SYNC(1, apic_read(APIC_VER), apic_read(APIC_ID));
 	GUEST_SYNC(10, ioapic_read(1), inb(0x21) | (uint64_t)inb(0xa1) << 8);
-	ioapic_rte(4, 0x40, 0);            /* edge, fixed, physical 0 */
-	ioapic_rte(5, 0x41 | 0x8000, 0);   /* level */
+	ioapic_rte(4, 0x40, 0);           /* edge, fixed, physical 0 */
+	ioapic_rte(5, 0x41 | 0x8000, 0);  /* level */
 	ioapic_rte(6, 0x42 | 0x10000, 0); /* masked */
 	__asm__ volatile("sti" ::: "memory");
 
@@ -83,7 +83,8 @@ static void expect_irq(struct kt_vcpu *v, uint64_t vector, uint64_t rip)
 
 	kt_expect_sync(v, S_IRQ, &uc);
 	printf("  handler: vector 0x%llx, frame rip as expected: %s\n",
-	       (unsigned long long)uc.args[1], uc.args[2] == rip ? "yes" : "NO");
+	       (unsigned long long)uc.args[1],
+	       uc.args[2] == rip ? "yes" : "NO");
 	KT_ASSERT_EQ(uc.args[1], vector);
 	KT_ASSERT_EQ(uc.args[2], rip);
 }
@@ -199,7 +200,8 @@ int main(void)
 	       chip.chip.ioapic.id, chip.chip.ioapic.irr);
 	for (int pin = 4; pin <= 6; pin++) {
 		rte = chip.chip.ioapic.redirtbl[pin].bits;
-		printf("  pin %d: rte 0x%016llx\n", pin, (unsigned long long)rte);
+		printf("  pin %d: rte 0x%016llx\n", pin,
+		       (unsigned long long)rte);
 	}
 	KT_IOCTL(vm->fd, KVM_SET_IRQCHIP, &chip);
 	memset(&chip2, 0, sizeof(chip2));
