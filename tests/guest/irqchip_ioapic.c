@@ -182,13 +182,13 @@ int main(void)
 	       (unsigned long long)uc.args[1]);
 	KT_ASSERT_EQ(uc.args[1], 0x41);
 	line(vm, 5, 0);
-	expect_count(v, 50, 3);
+	expect_count(v, 50, 4);
 
 	printf("-- masked pin 6\n");
 	kt_expect_sync(v, 6, &uc);
 	line(vm, 6, 1);
 	line(vm, 6, 0);
-	expect_count(v, 60, 3);
+	expect_count(v, 60, 4);
 
 	printf("-- GET/SET_IRQCHIP\n");
 	kt_expect_sync(v, 7, &uc);
@@ -222,7 +222,7 @@ int main(void)
 	KT_IOCTL(vm->fd, KVM_GET_IRQCHIP, &chip2);
 	printf("PIC round trip equal: %s\n",
 	       memcmp(&chip, &chip2, sizeof(chip)) ? "NO" : "yes");
-	expect_count(v, 70, 3);
+	expect_count(v, 70, 4);
 	kt_expect_done(v);
 	kt_pass();
 }
