@@ -19,6 +19,7 @@
 #include "xkvm.h"
 #include "irqchip.h"
 #include "irq.h"
+#include "lapic.h"
 
 enum {
 	XK_IOC_NOLOCK = 0,
@@ -56,6 +57,9 @@ static long dispatch(const struct xk_ioctl *tab, u32 n, void *obj,
 		return unknown;
 	if (dir == _IOC_NONE)
 		size = 0;
+	/* numbered _IOR by an old mistake, but their data goes in, as Linux */
+	if (cmd == KVM_SET_IRQCHIP || cmd == KVM_SET_PIT)
+		dir = _IOC_WRITE;
 	if (size > sizeof(small)) {
 		/* KVM_GET/SET_XSAVE carry 4 KiB */
 		karg = host_zalloc(size);
@@ -468,6 +472,8 @@ static long vcpu_get_sregs(void *obj, void *karg, u64 uarg)
 
 	(void)uarg;
 	xk_ops->get_sregs(v, s);
+	if (v->apic) /* the TPR lives in the LAPIC */
+		v->cr8 = xk_lapic_get_cr8(v->apic);
 	s->cr8 = v->cr8;
 	s->apic_base = v->apic_base;
 	xk_memset(s->interrupt_bitmap, 0, sizeof(s->interrupt_bitmap));
@@ -535,6 +541,8 @@ static long vcpu_set_sregs(void *obj, void *karg, u64 uarg)
 	if (r)
 		return r;
 	v->cr8 = s->cr8 & 0xf;
+	if (v->apic)
+		xk_lapic_set_cr8(v->apic, v->cr8);
 	v->apic_base = s->apic_base;
 	return 0;
 }
@@ -668,6 +676,8 @@ static long vcpu_interrupt(void *obj, void *karg, u64 uarg)
 	(void)uarg;
 	if (irq->irq >= 256)
 		return -EINVAL;
+	if (v->apic)
+		return -ENXIO; /* Linux: the in-kernel PIC owns ExtINT */
 	/* a vector not yet delivered is replaced, as in Linux */
 	v->irq_pending = true;
 	v->irq_vector = (u8)irq->irq;

@@ -616,6 +616,29 @@ int xk_irqchip_runnable(struct xk_vcpu *v)
 	return 1;
 }
 
+static bool has_events(void *arg)
+{
+	struct xk_vcpu *v = arg;
+
+	return xk_lapic_has_events(v->apic);
+}
+
+int xk_irqchip_wait_uninit(struct xk_vcpu *v)
+{
+	if (host_wait_event(v->wait, has_events, v)) {
+		v->run->exit_reason = KVM_EXIT_INTR;
+		v->stats.signal_exits++;
+		return -EINTR;
+	}
+	accept_events(v);
+	if (host_signal_pending()) {
+		v->run->exit_reason = KVM_EXIT_INTR;
+		v->stats.signal_exits++;
+		return -EINTR;
+	}
+	return -EAGAIN;
+}
+
 int xk_irqchip_hlt(struct xk_vcpu *v)
 {
 	if (!halt_wakes(v))

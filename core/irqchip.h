@@ -68,6 +68,9 @@ int xk_irqchip_set_msr(struct xk_vcpu *v, u32 msr, u64 val, bool host);
  * after_exit() syncs the TPR the guest may have changed through CR8.
  */
 int xk_irqchip_runnable(struct xk_vcpu *v);
+/* KVM_RUN of an UNINITIALIZED vCPU: sleep until an APIC event, take it,
+ * -EAGAIN (or -EINTR for a signal), as Linux */
+int xk_irqchip_wait_uninit(struct xk_vcpu *v);
 void xk_irqchip_inject(struct xk_vcpu *v);
 void xk_irqchip_after_exit(struct xk_vcpu *v);
 

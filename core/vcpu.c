@@ -273,6 +273,11 @@ int xk_vcpu_run(struct xk_vcpu *v)
 	int r;
 
 	v->pid = host_current_pid();
+	if (v->apic && v->mp_state == KVM_MP_STATE_UNINITIALIZED) {
+		/* Linux: wait for an INIT/SIPI, take it, return EAGAIN */
+		r = xk_irqchip_wait_uninit(v);
+		goto out;
+	}
 	r = complete_userspace(v);
 	if (r <= 0)
 		goto out;

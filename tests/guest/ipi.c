@@ -7,7 +7,8 @@
  *     the "self" shorthand: its handler runs with the vector;
  *   - an NMI IPI to itself: the NMI handler (vector 2) runs;
  *   - INIT then SIPI (vector 8) to APIC 1: the AP's thread, blocked in
- *     KVM_RUN since the start (no exit while UNINITIALIZED), starts in
+ *     KVM_RUN since the start, gets EAGAIN once the SIPI is taken (Linux:
+ *     KVM_RUN of an UNINITIALIZED vCPU waits for an event), then starts in
  *     real mode at CS 0x800 (base 0x8000), IP 0, and its first exit is the
  *     OUT of the code placed there; then MP_STATE RUNNABLE;
  *   - KVM_SET_LAPIC software-enables the AP's APIC; a fixed IPI from the
@@ -17,8 +18,10 @@
 #include "kvmtest.h"
 #include "irqchip.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #define S_IRQ 100
 
@@ -83,6 +86,8 @@ static const uint8_t ap_code[] = {
 };
 
 struct ap_result {
+	long first_ret;
+	int first_errno;
 	uint32_t exit_reason;
 	uint16_t port;
 	uint64_t rdi, rip;
@@ -101,6 +106,10 @@ static void *ap_thread(void *arg)
 	struct kvm_mp_state mp;
 
 	(void)arg;
+	/* UNINITIALIZED: KVM_RUN waits for INIT/SIPI, then says EAGAIN */
+	errno = 0;
+	apr.first_ret = ioctl(ap->fd, KVM_RUN, NULL);
+	apr.first_errno = errno;
 	apr.exit_reason = kt_run_raw(ap);
 	apr.port = ap->run->io.port;
 	kt_get_regs(ap, &r);
@@ -164,6 +173,8 @@ int main(void)
 	printf("-- INIT, SIPI to the AP\n");
 	kt_expect_sync(bsp, 4, &uc);
 	KT_ASSERT(pthread_join(t, NULL) == 0, "join");
+	printf("AP: first KVM_RUN -> %s\n",
+	       kt_errname(apr.first_ret, apr.first_errno));
 	printf("AP: first exit %s port 0x%x, edi %llu, cs 0x%x base 0x%llx, "
 	       "ip at the out: %s, mp_state %u\n",
 	       kt_exit_name(apr.exit_reason), apr.port,

@@ -193,3 +193,25 @@ XT_TEST(irqchip, init_sipi_mp_state)
 	XT_EQ(vcpu_ioctl(ap, KVM_GET_MP_STATE, &mp), 0);
 	XT_EQ(mp.mp_state, KVM_MP_STATE_HALTED);
 }
+
+/* KVM_SET_IRQCHIP is numbered _IOR, yet its data goes in (and not out) */
+XT_TEST(irqchip, set_irqchip_takes_its_argument)
+{
+	struct fx *f = fx_new_vm();
+	struct kvm_irqchip a, b;
+
+	XT_EQ(vm_ioctl(f->vm, KVM_CREATE_IRQCHIP, NULL), 0);
+	memset(&a, 0, sizeof(a));
+	a.chip_id = KVM_IRQCHIP_IOAPIC;
+	XT_EQ(vm_ioctl(f->vm, KVM_GET_IRQCHIP, &a), 0);
+	a.chip.ioapic.id = 5;
+	a.chip.ioapic.redirtbl[3].bits = 0x8033;
+	b = a;
+	XT_EQ(vm_ioctl(f->vm, KVM_SET_IRQCHIP, &a), 0);
+	XT_ASSERT(!memcmp(&a, &b, sizeof(a))); /* not written back */
+	memset(&a, 0, sizeof(a));
+	a.chip_id = KVM_IRQCHIP_IOAPIC;
+	XT_EQ(vm_ioctl(f->vm, KVM_GET_IRQCHIP, &a), 0);
+	XT_EQ(a.chip.ioapic.id, 5);
+	XT_EQ(a.chip.ioapic.redirtbl[3].bits, 0x8033);
+}

@@ -79,6 +79,8 @@ static inline const char *kt_errname(long r, int e)
 		return "EINTR";
 	case EFAULT:
 		return "EFAULT";
+	case EAGAIN:
+		return "EAGAIN";
 	default:
 		return "other";
 	}
