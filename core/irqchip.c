@@ -671,8 +671,7 @@ void xk_irqchip_inject(struct xk_vcpu *v)
 	if (vec < 0)
 		return;
 	v->irq_pending = true;
-	v->irq_vector = (u8)vec;
-	v->stats.irq_injections++;
+	v->irq_vector = (u8)vec; /* counted when the guest takes it (svm) */
 }
 
 void xk_irqchip_after_exit(struct xk_vcpu *v)

@@ -270,6 +270,8 @@ bool xk_ready_for_interrupt(struct xk_vcpu *v)
 int xk_vcpu_run(struct xk_vcpu *v)
 {
 	struct kvm_run *run = v->run;
+	bool rechecked = false;
+	unsigned long kicked;
 	int r;
 
 	v->pid = host_current_pid();
@@ -309,12 +311,18 @@ int xk_vcpu_run(struct xk_vcpu *v)
 		__atomic_store_n(&v->cpu, (int)host_cpu_id(), __ATOMIC_RELAXED);
 		xk_ops->vcpu_load(v, host_cpu_id());
 		__atomic_store_n(&v->mode, XK_IN_GUEST, __ATOMIC_SEQ_CST);
-		/* a kick since the checks above (a new interrupt): again */
-		if ((__atomic_fetch_and(&v->requests, ~(1UL << XK_REQ_KICK),
-					__ATOMIC_SEQ_CST) &
-			     (1UL << XK_REQ_KICK) &&
-		     v->apic) ||
+		/*
+		 * A kick since the checks above (a new interrupt for the
+		 * in-kernel APIC): look again, but only once in a row, so
+		 * that a fast device timer cannot keep the guest from
+		 * running; later kicks see IN_GUEST and force an exit.
+		 */
+		kicked = __atomic_fetch_and(&v->requests, ~(1UL << XK_REQ_KICK),
+					    __ATOMIC_SEQ_CST) &
+			 (1UL << XK_REQ_KICK);
+		if ((kicked && v->apic && !rechecked) ||
 		    host_signal_pending() || host_need_resched()) {
+			rechecked = kicked && v->apic;
 			__atomic_store_n(&v->mode, XK_OUTSIDE_GUEST,
 					 __ATOMIC_SEQ_CST);
 			__atomic_fetch_add(&v->exit_seq, 1, __ATOMIC_SEQ_CST);
@@ -323,6 +331,7 @@ int xk_vcpu_run(struct xk_vcpu *v)
 			host_preempt_enable();
 			continue;
 		}
+		rechecked = false;
 		xcr0_enter(v);
 		host_trace_entry(v->pid, v->id, v->rip);
 		xk_ops->vcpu_enter(v);
