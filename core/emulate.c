@@ -34,6 +34,7 @@
  * exit; reads always go to the VMM.
  */
 #include "xkvm.h"
+#include "irqchip.h"
 #include "decode.h"
 #include "gwalk.h"
 
@@ -428,6 +429,17 @@ static bool string_out_ioeventfd(struct xk_vcpu *v, struct xk_pio *p, s64 step)
 	return true;
 }
 
+/* An IN's data into AL, AX or EAX (zero-extended to RAX). */
+static void pio_merge_in(struct xk_vcpu *v, u8 size, u64 val)
+{
+	if (size == 4)
+		v->gpr[XK_RAX] = val & 0xffffffffULL;
+	else if (size == 2)
+		v->gpr[XK_RAX] = (v->gpr[XK_RAX] & ~0xffffULL) | (val & 0xffff);
+	else
+		v->gpr[XK_RAX] = (v->gpr[XK_RAX] & ~0xffULL) | (val & 0xff);
+}
+
 int xk_handle_pio(struct xk_vcpu *v, u16 port, u8 size, bool in, bool string,
 		  bool rep, u8 addr_size, u64 next_rip)
 {
@@ -450,6 +462,15 @@ int xk_handle_pio(struct xk_vcpu *v, u16 port, u8 size, bool in, bool string,
 	p->next_rip = next_rip;
 	p->count = 1;
 	if (!string) {
+		u32 dev = (u32)v->gpr[XK_RAX];
+
+		/* the in-kernel PIC and PIT: no exit */
+		if (xk_irqchip_pio(v, port, size, in, &dev)) {
+			if (in)
+				pio_merge_in(v, size, dev);
+			xk_skip_to(v, next_rip);
+			return 1;
+		}
 		if (!in) {
 			u64 val = v->gpr[XK_RAX];
 
@@ -663,6 +684,13 @@ static int mmio_read(void *ctx, u64 la, void *buf, u32 len)
 				return XK_EMUL_UNHANDLED;
 			continue;
 		}
+		if (xk_irqchip_mmio(v, p[i].gpa, b + p[i].off, p[i].len,
+				    false)) {
+			if (!xk_emul_cache_put(cache, p[i].la, b + p[i].off,
+					       p[i].len))
+				return XK_EMUL_UNHANDLED;
+			continue;
+		}
 		/* device memory: the VMM does the access */
 		host_trace_mmio(v->pid, v->id, p[i].gpa, p[i].len, false, false,
 				0);
@@ -710,6 +738,8 @@ static int mmio_write(void *ctx, u64 la, const void *buf, u32 len)
 		xk_memcpy(&val, d, XK_MIN(p[i].len, (u32)sizeof(val)));
 		host_trace_mmio(v->pid, v->id, p[i].gpa, p[i].len, true, true,
 				val);
+		if (xk_irqchip_mmio(v, p[i].gpa, (void *)d, p[i].len, true))
+			continue;
 		if (xk_ioeventfd_write(v->vm, XK_IOBUS_MMIO, p[i].gpa, p[i].len,
 				       d))
 			continue;
@@ -1032,7 +1062,10 @@ int xk_handle_hlt(struct xk_vcpu *v)
 	if (r)
 		return r < 0 ? xk_emulation_failed(v) : 1;
 	xk_skip_to(v, next);
-	/* No in-kernel local APIC yet: the VMM decides what a halt means. */
+	/* with the in-kernel irqchip the vCPU sleeps in the kernel */
+	if (v->apic)
+		return xk_irqchip_hlt(v);
+	/* else the VMM decides what a halt means */
 	v->run->exit_reason = KVM_EXIT_HLT;
 	return 0;
 }

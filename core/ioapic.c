@@ -5,8 +5,9 @@
  * Theory.  The guest programs the chip through two MMIO registers: IOREGSEL
  * picks an indirect register and IOWIN reads or writes it (ID, version,
  * arbitration, and two dwords per redirection entry).  An input pin is
- * either edge-triggered, where a rising edge latches a request in irr that
- * is sent at once (or when the entry is unmasked), or level-triggered,
+ * either edge-triggered, where a rising edge sets irr and is sent at once
+ * (an edge while masked is lost, as in Linux; irr stays set until the
+ * line goes low, so only a new edge sends again), or level-triggered,
  * where irr follows the line and a message is sent when the line is
  * asserted and no earlier message of that pin awaits its EOI (remote IRR).
  * The local APIC reports the EOI of a level-triggered vector through
@@ -40,7 +41,13 @@ void xk_ioapic_rte_msi(u64 rte, u64 *addr, u32 *data)
 		((rte & XK_IOAPIC_RTE_LEVEL) ? (u32)XK_BIT(15) : 0);
 }
 
-/* Send pin's message if its entry allows.  Lock held.  Returns as set_irq. */
+/*
+ * Send pin's message if its entry allows.  Lock held.  Returns as set_irq:
+ * -1 masked or (level) still awaiting its EOI, else how many local APICs
+ * took it.  As Linux, a delivered edge leaves irr set until the line goes
+ * low (which is what makes a second "high" coalesced), and a level entry
+ * gets its remote IRR even when no APIC took the message.
+ */
 static int service(struct xk_ioapic *io, unsigned int pin)
 {
 	u64 rte = io->rte[pin];
@@ -51,14 +58,12 @@ static int service(struct xk_ioapic *io, unsigned int pin)
 	if (rte & XK_IOAPIC_RTE_MASK)
 		return -1;
 	if ((rte & XK_IOAPIC_RTE_LEVEL) && (rte & XK_IOAPIC_RTE_REMOTE_IRR))
-		return 0;
+		return -1;
 	xk_ioapic_rte_msi(rte, &addr, &data);
 	n = io->deliver(io->opaque, addr, data);
 	io->delivered++;
 	if (rte & XK_IOAPIC_RTE_LEVEL)
 		io->rte[pin] |= XK_IOAPIC_RTE_REMOTE_IRR;
-	else
-		io->irr &= ~pin_bit(pin); /* the latched edge is sent */
 	return n > 0 ? n : 0;
 }
 
@@ -104,31 +109,27 @@ void xk_ioapic_destroy(struct xk_ioapic *io)
 
 int xk_ioapic_set_irq(struct xk_ioapic *io, unsigned int pin, int level)
 {
-	u32 bit;
-	int r = -1;
+	u32 bit, old;
+	int r;
 
 	if (pin >= XK_IOAPIC_PINS)
 		return -1;
 	bit = pin_bit(pin);
 	host_spin_lock_irq(io->lock);
-	if (io->rte[pin] & XK_IOAPIC_RTE_LEVEL) {
-		if (level) {
-			io->irr |= bit;
-			r = service(io, pin);
-		} else {
-			io->irr &= ~bit;
-		}
-	} else if (level && !(io->line & bit)) {
-		/* a rising edge: latched until sent */
-		r = (io->irr & bit) ? 0 : 1;
+	if (!level) {
+		/* Linux: the line goes low, the request with it: "1" */
+		io->irr &= ~bit;
+		io->line &= ~bit;
+		r = 1;
+	} else {
+		old = io->irr;
 		io->irr |= bit;
-		if (r)
+		io->line |= bit;
+		if (!(io->rte[pin] & XK_IOAPIC_RTE_LEVEL) && old == io->irr)
+			r = 0; /* edge: no new edge since the last one */
+		else
 			r = service(io, pin);
 	}
-	if (level)
-		io->line |= bit;
-	else
-		io->line &= ~bit;
 	host_spin_unlock_irq(io->lock);
 	return r;
 }
@@ -213,8 +214,12 @@ static void write_reg(struct xk_ioapic *io, u32 val)
 	if (!(rte & XK_IOAPIC_RTE_LEVEL))
 		rte &= ~XK_IOAPIC_RTE_REMOTE_IRR; /* edge has none */
 	io->rte[pin] = rte;
-	/* unmasked with a request pending: send it now */
-	if (!(rte & XK_IOAPIC_RTE_MASK) && (io->irr & pin_bit(pin)))
+	/*
+	 * A level line asserted, now unmasked and not awaiting an EOI: send
+	 * it.  An edge that came while masked is lost, as in Linux.
+	 */
+	if ((rte & XK_IOAPIC_RTE_LEVEL) && !(rte & XK_IOAPIC_RTE_MASK) &&
+	    !(rte & XK_IOAPIC_RTE_REMOTE_IRR) && (io->irr & pin_bit(pin)))
 		service(io, pin);
 }
 

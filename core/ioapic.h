@@ -64,8 +64,9 @@ void xk_ioapic_reset(struct xk_ioapic *io);
 /*
  * Drive input pin to level (1 asserted, 0 not; the VMM's levels are
  * logical, polarity is the guest's business, as in Linux).  Returns what
- * KVM_IRQ_LINE_STATUS reports: >0 delivered, 0 coalesced (already pending
- * or awaiting EOI), -1 masked or no edge.  Any context.
+ * Linux's KVM_IRQ_LINE_STATUS reports: low 1; high: >0 delivered, 0 for an
+ * edge pin already high (no new edge) or nobody took it, -1 masked or a
+ * level pin awaiting its EOI.  Any context.
  */
 int xk_ioapic_set_irq(struct xk_ioapic *io, unsigned int pin, int level);
 

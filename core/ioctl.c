@@ -17,6 +17,9 @@
  * listed only once what it promises works.
  */
 #include "xkvm.h"
+#include "irqchip.h"
+#include "irq.h"
+#include "lapic.h"
 
 enum {
 	XK_IOC_NOLOCK = 0,
@@ -54,6 +57,9 @@ static long dispatch(const struct xk_ioctl *tab, u32 n, void *obj,
 		return unknown;
 	if (dir == _IOC_NONE)
 		size = 0;
+	/* numbered _IOR by an old mistake, but their data goes in, as Linux */
+	if (cmd == KVM_SET_IRQCHIP || cmd == KVM_SET_PIT)
+		dir = _IOC_WRITE;
 	if (size > sizeof(small)) {
 		/* KVM_GET/SET_XSAVE carry 4 KiB */
 		karg = host_zalloc(size);
@@ -95,7 +101,15 @@ static const struct xk_cap caps[] = {
 	{ KVM_CAP_EXT_CPUID, 1 },
 	{ KVM_CAP_MP_STATE, 1 },
 	{ KVM_CAP_MCE, XK_MCE_BANKS },
-	{ KVM_CAP_IRQ_ROUTING, 1 },
+	{ KVM_CAP_IRQ_ROUTING, XK_MAX_IRQ_ROUTES }, /* the GSI count */
+	/* the in-kernel irqchip (irqchip.c) */
+	{ KVM_CAP_IRQCHIP, 1 },
+	{ KVM_CAP_HLT, 1 },
+	{ KVM_CAP_PIT, 1 },
+	{ KVM_CAP_PIT2, 1 },
+	{ KVM_CAP_PIT_STATE2, 1 },
+	{ KVM_CAP_IRQ_INJECT_STATUS, 1 },
+	{ KVM_CAP_SIGNAL_MSI, 1 },
 	{ KVM_CAP_GET_TSC_KHZ, 1 },
 	{ KVM_CAP_XSAVE, 1 },
 	{ KVM_CAP_XCRS, 1 },
@@ -244,13 +258,94 @@ static long vm_set_tss_addr(void *obj, void *karg, u64 uarg)
 
 /*
  * GSI routes steer interrupts between in-kernel interrupt controllers;
- * until a VM has one (KVM_CREATE_IRQCHIP, not written yet) there is
- * nothing to route and Linux answers EINVAL, as here.
+ * until a VM has one (KVM_CREATE_IRQCHIP) there is nothing to route and
+ * Linux answers EINVAL, as here.
  */
 static long vm_set_gsi_routing(void *obj, void *karg, u64 uarg)
 {
-	(void)obj, (void)karg, (void)uarg;
-	return -EINVAL;
+	(void)karg;
+	return xk_irqchip_set_routing(obj, uarg);
+}
+
+static long vm_create_irqchip(void *obj, void *karg, u64 uarg)
+{
+	(void)karg, (void)uarg;
+	return xk_irqchip_create(obj);
+}
+
+static long vm_irq_line(void *obj, void *karg, u64 uarg)
+{
+	struct kvm_irq_level *l = karg;
+	s32 status;
+	int r;
+
+	(void)uarg;
+	r = xk_irqchip_irq_line(obj, l->irq, l->level, &status);
+	if (!r)
+		l->status = status; /* copied out by KVM_IRQ_LINE_STATUS only */
+	return r;
+}
+
+static long vm_get_irqchip(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_irqchip_get(obj, karg);
+}
+
+static long vm_set_irqchip(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_irqchip_set(obj, karg);
+}
+
+static long vm_signal_msi(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_irqchip_signal_msi(obj, karg);
+}
+
+static long vm_create_pit2(void *obj, void *karg, u64 uarg)
+{
+	const struct kvm_pit_config *pc = karg;
+
+	(void)uarg;
+	return xk_irqchip_create_pit(obj, pc->flags);
+}
+
+static long vm_create_pit(void *obj, void *karg, u64 uarg)
+{
+	(void)karg, (void)uarg;
+	return xk_irqchip_create_pit(obj, KVM_PIT_SPEAKER_DUMMY); /* Linux */
+}
+
+static long vm_get_pit2(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_irqchip_get_pit2(obj, karg);
+}
+
+static long vm_set_pit2(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_irqchip_set_pit2(obj, karg);
+}
+
+static long vm_get_pit(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_irqchip_get_pit(obj, karg);
+}
+
+static long vm_set_pit(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_irqchip_set_pit(obj, karg);
+}
+
+static long vm_reinject_control(void *obj, void *karg, u64 uarg)
+{
+	(void)karg;
+	return xk_irqchip_reinject(obj, uarg);
 }
 
 static long vm_ioeventfd(void *obj, void *karg, u64 uarg)
@@ -283,6 +378,19 @@ static const struct xk_ioctl vm_ioctls[] = {
 	{ KVM_SET_CLOCK, vm_set_clock, XK_IOC_NOLOCK },
 	{ KVM_GET_DIRTY_LOG, vm_get_dirty_log, XK_IOC_NOLOCK },
 	{ KVM_SET_GSI_ROUTING, vm_set_gsi_routing, XK_IOC_NOLOCK },
+	{ KVM_CREATE_IRQCHIP, vm_create_irqchip, XK_IOC_NOLOCK },
+	{ KVM_IRQ_LINE, vm_irq_line, XK_IOC_NOLOCK },
+	{ KVM_IRQ_LINE_STATUS, vm_irq_line, XK_IOC_NOLOCK },
+	{ KVM_GET_IRQCHIP, vm_get_irqchip, XK_IOC_NOLOCK },
+	{ KVM_SET_IRQCHIP, vm_set_irqchip, XK_IOC_NOLOCK },
+	{ KVM_SIGNAL_MSI, vm_signal_msi, XK_IOC_NOLOCK },
+	{ KVM_CREATE_PIT2, vm_create_pit2, XK_IOC_NOLOCK },
+	{ KVM_CREATE_PIT, vm_create_pit, XK_IOC_NOLOCK },
+	{ KVM_GET_PIT2, vm_get_pit2, XK_IOC_NOLOCK },
+	{ KVM_SET_PIT2, vm_set_pit2, XK_IOC_NOLOCK },
+	{ KVM_GET_PIT, vm_get_pit, XK_IOC_NOLOCK },
+	{ KVM_SET_PIT, vm_set_pit, XK_IOC_NOLOCK },
+	{ KVM_REINJECT_CONTROL, vm_reinject_control, XK_IOC_NOLOCK },
 	{ KVM_SET_USER_MEMORY_REGION, vm_set_memory, XK_IOC_NOLOCK },
 	{ KVM_SET_TSS_ADDR, vm_set_tss_addr, XK_IOC_NOLOCK },
 	{ KVM_CHECK_EXTENSION, dev_check_extension, XK_IOC_NOLOCK },
@@ -365,6 +473,8 @@ static long vcpu_get_sregs(void *obj, void *karg, u64 uarg)
 
 	(void)uarg;
 	xk_ops->get_sregs(v, s);
+	if (v->apic) /* the TPR lives in the LAPIC */
+		v->cr8 = xk_lapic_get_cr8(v->apic);
 	s->cr8 = v->cr8;
 	s->apic_base = v->apic_base;
 	xk_memset(s->interrupt_bitmap, 0, sizeof(s->interrupt_bitmap));
@@ -432,6 +542,8 @@ static long vcpu_set_sregs(void *obj, void *karg, u64 uarg)
 	if (r)
 		return r;
 	v->cr8 = s->cr8 & 0xf;
+	if (v->apic)
+		xk_lapic_set_cr8(v->apic, v->cr8);
 	v->apic_base = s->apic_base;
 	return 0;
 }
@@ -489,6 +601,7 @@ static long vcpu_set_cpuid2(void *obj, void *karg, u64 uarg)
 	xk_cpuid_table_free(v);
 	v->cpuid = e;
 	v->ncpuid = c->nent;
+	xk_irqchip_cpuid_changed(v);
 	return 0;
 }
 
@@ -564,6 +677,8 @@ static long vcpu_interrupt(void *obj, void *karg, u64 uarg)
 	(void)uarg;
 	if (irq->irq >= 256)
 		return -EINVAL;
+	if (v->apic)
+		return -ENXIO; /* Linux: the in-kernel PIC owns ExtINT */
 	/* a vector not yet delivered is replaced, as in Linux */
 	v->irq_pending = true;
 	v->irq_vector = (u8)irq->irq;
@@ -586,23 +701,43 @@ static long vcpu_nmi(void *obj, void *karg, u64 uarg)
 
 /*
  * Without an in-kernel local APIC every vCPU is simply runnable (INIT and
- * SIPI are the VMM's business, through the register ioctls), as in Linux.
+ * SIPI are the VMM's business, through the register ioctls), as in Linux;
+ * with one the kernel keeps the state (irqchip.c).
  */
 static long vcpu_get_mp_state(void *obj, void *karg, u64 uarg)
 {
-	struct kvm_mp_state *mp = karg;
-
-	(void)obj, (void)uarg;
-	mp->mp_state = KVM_MP_STATE_RUNNABLE;
-	return 0;
+	(void)uarg;
+	return xk_irqchip_get_mp_state(obj, karg);
 }
 
 static long vcpu_set_mp_state(void *obj, void *karg, u64 uarg)
 {
-	const struct kvm_mp_state *mp = karg;
+	(void)uarg;
+	return xk_irqchip_set_mp_state(obj, karg);
+}
 
-	(void)obj, (void)uarg;
-	return mp->mp_state == KVM_MP_STATE_RUNNABLE ? 0 : -EINVAL;
+static long vcpu_get_lapic(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_irqchip_get_lapic(obj, karg);
+}
+
+static long vcpu_set_lapic(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_irqchip_set_lapic(obj, karg);
+}
+
+/* The paravirtual TPR page is not offered: only "none" (0) is taken. */
+static long vcpu_set_vapic_addr(void *obj, void *karg, u64 uarg)
+{
+	struct xk_vcpu *v = obj;
+	const struct kvm_vapic_addr *va = karg;
+
+	(void)uarg;
+	if (!v->apic)
+		return -EINVAL;
+	return va->vapic_addr ? -EINVAL : 0;
 }
 
 static long vcpu_get_fpu(void *obj, void *karg, u64 uarg)
@@ -690,6 +825,9 @@ static const struct xk_ioctl vcpu_ioctls[] = {
 	{ KVM_NMI, vcpu_nmi, XK_IOC_VCPU },
 	{ KVM_GET_MP_STATE, vcpu_get_mp_state, XK_IOC_VCPU },
 	{ KVM_SET_MP_STATE, vcpu_set_mp_state, XK_IOC_VCPU },
+	{ KVM_GET_LAPIC, vcpu_get_lapic, XK_IOC_VCPU },
+	{ KVM_SET_LAPIC, vcpu_set_lapic, XK_IOC_VCPU },
+	{ KVM_SET_VAPIC_ADDR, vcpu_set_vapic_addr, XK_IOC_VCPU },
 	{ KVM_RUN, vcpu_run, XK_IOC_VCPU },
 	{ KVM_GET_REGS, vcpu_get_regs, XK_IOC_VCPU },
 	{ KVM_SET_REGS, vcpu_set_regs, XK_IOC_VCPU },

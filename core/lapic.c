@@ -853,6 +853,13 @@ void xk_lapic_take_events(struct xk_lapic *a, struct xk_lapic_events *ev)
 	ev->sipi_vector = s & 0xff;
 }
 
+bool xk_lapic_has_events(struct xk_lapic *a)
+{
+	return __atomic_load_n(&a->nmis, __ATOMIC_SEQ_CST) ||
+	       __atomic_load_n(&a->init, __ATOMIC_SEQ_CST) ||
+	       __atomic_load_n(&a->sipi, __ATOMIC_SEQ_CST);
+}
+
 /* ---- register access ---- */
 
 static bool is_vec_reg(u32 off)

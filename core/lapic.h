@@ -197,6 +197,7 @@ int xk_lapic_pending(struct xk_lapic *a); /* (o) vector to take, or -1 */
 int xk_lapic_ack(struct xk_lapic *a);     /* (o) IRR -> ISR: vector, -1 */
 void xk_lapic_eoi(struct xk_lapic *a);    /* (o) as a write to EOI */
 void xk_lapic_take_events(struct xk_lapic *a, struct xk_lapic_events *ev);
+bool xk_lapic_has_events(struct xk_lapic *a); /* any: would take find some? */
 bool xk_lapic_accepts_pic(struct xk_lapic *a);
 bool xk_lapic_extint_pending(struct xk_lapic *a);
 

@@ -16,6 +16,7 @@
  * bound by the guest's CPUID.
  */
 #include "xkvm.h"
+#include "irqchip.h"
 
 static bool pat_valid(u64 pat)
 {
@@ -194,6 +195,9 @@ int xk_msr_get(struct xk_vcpu *v, u32 msr, u64 *val, bool host)
 
 	if (r != -ENOENT)
 		return r;
+	r = xk_irqchip_get_msr(v, msr, val);
+	if (r != -ENOENT)
+		return r;
 	if (mtrr) {
 		*val = *mtrr;
 		return 0;
@@ -227,6 +231,9 @@ int xk_msr_set(struct xk_vcpu *v, u32 msr, u64 val, bool host)
 	u64 *mtrr = mtrr_slot(v, msr);
 	int r = xk_mce_set_msr(v, msr, val, host);
 
+	if (r != -ENOENT)
+		return r;
+	r = xk_irqchip_set_msr(v, msr, val, host);
 	if (r != -ENOENT)
 		return r;
 	if (mtrr) {

@@ -30,6 +30,7 @@
  * does; the new entry has seen the request.
  */
 #include "xkvm.h"
+#include "irqchip.h"
 
 static u32 fpu_size;  /* bytes of the guest XSAVE area */
 static u64 host_xcr0; /* host XCR0; the guest's features are its subset */
@@ -161,6 +162,11 @@ int xk_vcpu_create(struct xk_vm *vm, u32 id, struct xk_vcpu **out)
 		goto out_free;
 	vcpu_reset_common(v);
 	xk_ops->vcpu_reset(v);
+	r = xk_irqchip_vcpu_init(v);
+	if (r) {
+		xk_ops->vcpu_destroy(v);
+		goto out_free;
+	}
 	v->next = vm->vcpus;
 	vm->vcpus = v;
 	vm->nvcpus++;
@@ -186,6 +192,7 @@ out_unlock:
 /* Called when the VM dies; nobody else can reach the vCPU any more. */
 void xk_vcpu_free(struct xk_vcpu *v)
 {
+	xk_irqchip_vcpu_free(v);
 	xk_ops->vcpu_destroy(v);
 	xk_cpuid_table_free(v);
 	host_pages_free(v->fpu, fpu_size > 4096 ? 1 : 0);
@@ -193,6 +200,26 @@ void xk_vcpu_free(struct xk_vcpu *v)
 	host_pages_free(v->run, 0);
 	host_mutex_destroy(v->lock);
 	host_free(v, sizeof(*v));
+}
+
+/*
+ * INIT (from the local APIC): the architectural reset but for the APIC
+ * base and the TSC, which keep running (as Linux's kvm_vcpu_reset(init)).
+ */
+void xk_vcpu_init_reset(struct xk_vcpu *v)
+{
+	u64 base = v->apic_base, tsc = 0;
+	bool have_tsc = !xk_ops->get_msr(v, XK_MSR_IA32_TSC, &tsc);
+
+	vcpu_reset_common(v);
+	xk_ops->vcpu_reset(v);
+	v->apic_base = base;
+	if (have_tsc)
+		xk_ops->set_msr(v, XK_MSR_IA32_TSC, tsc, true);
+	v->exception.pending = false;
+	v->mmio.active = false;
+	v->mmio.pending_read = false;
+	v->pio.pending = false;
 }
 
 /* The page behind offset pgoff of the vCPU's mmap, or NULL. */
@@ -243,9 +270,16 @@ bool xk_ready_for_interrupt(struct xk_vcpu *v)
 int xk_vcpu_run(struct xk_vcpu *v)
 {
 	struct kvm_run *run = v->run;
+	bool rechecked = false;
+	unsigned long kicked;
 	int r;
 
 	v->pid = host_current_pid();
+	if (v->apic && v->mp_state == KVM_MP_STATE_UNINITIALIZED) {
+		/* Linux: wait for an INIT/SIPI, take it, return EAGAIN */
+		r = xk_irqchip_wait_uninit(v);
+		goto out;
+	}
 	r = complete_userspace(v);
 	if (r <= 0)
 		goto out;
@@ -266,6 +300,10 @@ int xk_vcpu_run(struct xk_vcpu *v)
 			r = -EINTR;
 			break;
 		}
+		r = xk_irqchip_runnable(v);
+		if (r <= 0)
+			break;
+		xk_irqchip_inject(v);
 		host_cond_resched();
 		host_preempt_disable();
 		fpu_load(v);
@@ -273,9 +311,18 @@ int xk_vcpu_run(struct xk_vcpu *v)
 		__atomic_store_n(&v->cpu, (int)host_cpu_id(), __ATOMIC_RELAXED);
 		xk_ops->vcpu_load(v, host_cpu_id());
 		__atomic_store_n(&v->mode, XK_IN_GUEST, __ATOMIC_SEQ_CST);
-		__atomic_fetch_and(&v->requests, ~(1UL << XK_REQ_KICK),
-				   __ATOMIC_SEQ_CST);
-		if (host_signal_pending() || host_need_resched()) {
+		/*
+		 * A kick since the checks above (a new interrupt for the
+		 * in-kernel APIC): look again, but only once in a row, so
+		 * that a fast device timer cannot keep the guest from
+		 * running; later kicks see IN_GUEST and force an exit.
+		 */
+		kicked = __atomic_fetch_and(&v->requests, ~(1UL << XK_REQ_KICK),
+					    __ATOMIC_SEQ_CST) &
+			 (1UL << XK_REQ_KICK);
+		if ((kicked && v->apic && !rechecked) ||
+		    host_signal_pending() || host_need_resched()) {
+			rechecked = kicked && v->apic;
 			__atomic_store_n(&v->mode, XK_OUTSIDE_GUEST,
 					 __ATOMIC_SEQ_CST);
 			__atomic_fetch_add(&v->exit_seq, 1, __ATOMIC_SEQ_CST);
@@ -284,6 +331,7 @@ int xk_vcpu_run(struct xk_vcpu *v)
 			host_preempt_enable();
 			continue;
 		}
+		rechecked = false;
 		xcr0_enter(v);
 		host_trace_entry(v->pid, v->id, v->rip);
 		xk_ops->vcpu_enter(v);
@@ -294,6 +342,7 @@ int xk_vcpu_run(struct xk_vcpu *v)
 		fpu_save(v);
 		host_preempt_enable();
 		v->stats.exits++;
+		xk_irqchip_after_exit(v);
 		r = xk_ops->handle_exit(v);
 		if (r <= 0)
 			break;

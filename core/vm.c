@@ -19,6 +19,7 @@
  * and a moved slot keeps its bitmap, as in Linux.
  */
 #include "xkvm.h"
+#include "irqchip.h"
 
 #define XK_VALID_MEM_FLAGS (KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY)
 
@@ -135,10 +136,12 @@ static void vm_destroy(struct xk_vm *vm)
 	u32 i;
 
 	vm_list_del(vm);
+	xk_irqchip_stop(vm); /* the PIT's timer: before the APICs go */
 	for (v = vm->vcpus; v; v = next) {
 		next = v->next;
 		xk_vcpu_free(v);
 	}
+	xk_irqchip_destroy(vm);
 	/* No vCPU can run any more: unmapping needs no flush broadcast. */
 	for (i = 0; i < XK_MAX_SLOTS; i++) {
 		struct xk_slot *s = vm->slots[i];

@@ -55,6 +55,7 @@ struct xk_vcpu;
 struct xk_ioeventfd;
 struct xk_lapic;
 struct xk_apic_bus;
+struct xk_irqchip;
 
 /* The buses an ioeventfd listens on (Linux's kvm_bus numbering). */
 enum xk_iobus {
@@ -293,6 +294,11 @@ struct xk_vcpu {
 
 	/* in-kernel local APIC (lapic.h), NULL without an irqchip: (c) */
 	struct xk_lapic *apic;
+	/* with it (irqchip.c): where a halted vCPU sleeps (c), its
+	 * KVM_MP_STATE_* (l), and a wish for the interrupt window (l) */
+	struct host_wait *wait;
+	u32 mp_state;
+	bool irq_window;
 
 	void *vendor;         /* (c) the backend's per-vCPU state */
 	struct xk_vcpu *next; /* (m) list of the VM's vCPUs */
@@ -322,6 +328,8 @@ struct xk_vm {
 
 	/* the local APICs' bus (lapic.h), NULL without an irqchip: (m) */
 	struct xk_apic_bus *apic_bus;
+	/* KVM_CREATE_IRQCHIP (irqchip.h): written once, (m), read atomically */
+	struct xk_irqchip *irqchip;
 
 	struct xk_vm_stats stats; /* (m) */
 	void *vendor;             /* (c) the backend's per-VM state */
@@ -376,6 +384,7 @@ int xk_vcpu_create(struct xk_vm *vm, u32 id, struct xk_vcpu **out);
 void xk_vcpu_free(struct xk_vcpu *v);
 int xk_vcpu_run(struct xk_vcpu *v);
 void xk_vcpu_kick(struct xk_vcpu *v, int req);
+void xk_vcpu_init_reset(struct xk_vcpu *v); /* INIT: keeps TSC, APIC base */
 void *xk_vcpu_mmap_page(struct xk_vcpu *v, u64 pgoff);
 
 /* services the backends call while handling exits (emulate.c) */

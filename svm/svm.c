@@ -570,10 +570,11 @@ static void inject_event(struct xk_vcpu *v, struct svm_vcpu *s)
 		 * taken is read back at the exit (svm_virq_done).
 		 */
 		s->virq = true;
-	} else if (v->irq_pending) {
+	} else if (v->irq_pending && !v->apic) {
 		/*
 		 * Not takeable (IF clear or in a shadow): KVM_INTERRUPT still
-		 * means "deliver at the next entry", as in Linux.
+		 * means "deliver at the next entry", as in Linux.  (With the
+		 * in-kernel APIC the acked vector waits for the window.)
 		 */
 		c->event_inj = v->irq_vector |
 			       ((u64)SVM_EV_TYPE_INTR << SVM_EV_TYPE_SHIFT) |
@@ -592,7 +593,9 @@ static void inject_event(struct xk_vcpu *v, struct svm_vcpu *s)
 		c->intercept_misc1 |= SVM_I1_IRET;
 	}
 	trace_inject(v, s, reinjected);
-	window = v->run->request_interrupt_window && !c->event_inj && !s->virq;
+	window = (v->run->request_interrupt_window || v->irq_window ||
+		  (v->irq_pending && v->apic)) &&
+		 !c->event_inj && !s->virq;
 	c->v_intr &= ~(SVM_V_IRQ | SVM_V_IGN_TPR | SVM_V_INTR_PRIO_MAX |
 		       SVM_V_INTR_VECTOR_MASK);
 	if (s->virq) {

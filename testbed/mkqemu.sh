@@ -23,13 +23,15 @@
 # Settings (environment, all optional; they end up in /etc/qemu-box.conf):
 #   XKVM_QEMU_CPU           the guest's -cpu (qemu64)
 #   XKVM_QEMU_MEM           the guest's -m in MiB (256)
+#   XKVM_QEMU_SMP           the guest's -smp (1)
 #   XKVM_QEMU_APPEND        more guest kernel command line
 #   XKVM_QEMU_EXTRA         more QEMU arguments (split at spaces)
 #   XKVM_QEMU_TIMEOUT       seconds a kvm_amd boot may take to the marker (300)
 #   XKVM_QEMU_XKVM_TIMEOUT  the same for xkvm (300)
-#   XKVM_QEMU_RUNS          which boots, in order ("kvm_amd xkvm"; a third,
+#   XKVM_QEMU_RUNS          which boots, in order ("kvm_amd xkvm xkvm-irqchip"; another,
 #                           kvm_amd-irqchip, boots kvm_amd with its in-kernel
-#                           irqchip, the reference for that; see testbed/init)
+#                           irqchip, the reference for that, and xkvm-irqchip
+#                           the same on xkvm; see testbed/init)
 #   XKVM_QEMU_TRACE         1: record xkvm's tracepoints during its boot and
 #                           show the last exits when it fails (0)
 # Takes about 5 s (most of it gzip).
@@ -132,11 +134,12 @@ write_conf() {
 		echo "# written by testbed/mkqemu.sh; read by /init (qemu mode)"
 		conf_line QEMU_CPU "${XKVM_QEMU_CPU:-qemu64}"
 		conf_line QEMU_MEM "${XKVM_QEMU_MEM:-256}"
+		conf_line QEMU_SMP "${XKVM_QEMU_SMP:-1}"
 		conf_line QEMU_APPEND "${XKVM_QEMU_APPEND:-}"
 		conf_line QEMU_EXTRA "${XKVM_QEMU_EXTRA:-}"
 		conf_line QEMU_TIMEOUT "${XKVM_QEMU_TIMEOUT:-300}"
 		conf_line QEMU_XKVM_TIMEOUT "${XKVM_QEMU_XKVM_TIMEOUT:-300}"
-		conf_line QEMU_RUNS "${XKVM_QEMU_RUNS:-kvm_amd xkvm}"
+		conf_line QEMU_RUNS "${XKVM_QEMU_RUNS:-kvm_amd xkvm xkvm-irqchip}"
 		conf_line QEMU_TRACE "${XKVM_QEMU_TRACE:-0}"
 		conf_line QEMU_VERSION "$("$QEMU_BIN" --version | head -n 1)"
 	} >"$STAGE/etc/qemu-box.conf"

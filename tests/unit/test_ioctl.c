@@ -92,15 +92,18 @@ XT_TEST(ioctl, check_extension)
 		{ KVM_CAP_MAX_VCPUS, XK_MAX_VCPUS },
 		{ KVM_CAP_MAX_VCPU_ID, XK_MAX_VCPU_ID },
 		{ KVM_CAP_NR_MEMSLOTS, XK_MAX_SLOTS },
+		/* the in-kernel irqchip; KVM_CAP_IRQCHIP is number 0 */
+		{ KVM_CAP_IRQCHIP, 1 },
+		{ KVM_CAP_PIT2, 1 },
+		{ KVM_CAP_IRQ_ROUTING, 4096 },
 		/* what xkvm does not do must answer 0 */
-		{ KVM_CAP_IRQCHIP, 0 },
+		{ KVM_CAP_IRQFD, 0 },
 		{ KVM_CAP_COALESCED_MMIO, 0 },
 		{ KVM_CAP_SYNC_REGS, 0 },
 		{ KVM_CAP_MULTI_ADDRESS_SPACE, 0 },
 		{ KVM_CAP_SET_GUEST_DEBUG, 0 },
 		{ KVM_CAP_DIRTY_LOG_RING, 0 },
 		{ KVM_CAP_EXIT_ON_EMULATION_FAILURE, 0 },
-		{ 0, 0 },
 		{ -1, 0 },
 		{ 0x7fffffff, 0 },
 	};

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_irqchip.c - the in-kernel irqchip glue (core/irqchip.c) on the fake
+ * backend: the VM ioctls' errnos without and with KVM_CREATE_IRQCHIP, the
+ * LAPIC given to vCPUs created after it, the IOAPIC reached by MMIO and
+ * KVM_IRQ_LINE_STATUS into the LAPIC's pending vector and the injection
+ * step, the PIC's ports, INIT/SIPI and MP_STATE, and nothing held after
+ * the VM is gone.
+ */
+#include <string.h>
+
+#include "fx.h"
+#include "irqchip.h"
+#include "lapic.h"
+
+static long vm_ioctl(struct xk_vm *vm, unsigned int cmd, const void *arg)
+{
+	return xk_vm_ioctl(vm, cmd, (u64)(uintptr_t)arg);
+}
+
+static long vcpu_ioctl(struct xk_vcpu *v, unsigned int cmd, const void *arg)
+{
+	return xk_vcpu_ioctl(v, cmd, (u64)(uintptr_t)arg);
+}
+
+XT_TEST(irqchip, errnos_without_and_with)
+{
+	struct fx *f = fx_new_vm();
+	struct kvm_irq_level il = { .irq = 4, .level = 1 };
+	struct kvm_irqchip chip;
+	struct kvm_irq_routing rt = { 0 };
+	struct kvm_pit_config pc = { 0 };
+	struct kvm_pit_state2 ps;
+	struct xk_vcpu *v = NULL;
+
+	memset(&chip, 0, sizeof(chip));
+	XT_EQ(vm_ioctl(f->vm, KVM_IRQ_LINE, &il), -ENXIO);
+	XT_EQ(vm_ioctl(f->vm, KVM_GET_IRQCHIP, &chip), -ENXIO);
+	XT_EQ(vm_ioctl(f->vm, KVM_SET_IRQCHIP, &chip), -ENXIO);
+	XT_EQ(vm_ioctl(f->vm, KVM_SET_GSI_ROUTING, &rt), -EINVAL);
+	XT_EQ(vm_ioctl(f->vm, KVM_CREATE_PIT2, &pc), -ENOENT);
+	XT_EQ(vm_ioctl(f->vm, KVM_GET_PIT2, &ps), -ENXIO);
+	XT_EQ(vm_ioctl(f->vm, KVM_CREATE_IRQCHIP, NULL), 0);
+	XT_EQ(vm_ioctl(f->vm, KVM_CREATE_IRQCHIP, NULL), -EEXIST);
+	XT_EQ(vm_ioctl(f->vm, KVM_SET_GSI_ROUTING, &rt), 0);
+	chip.chip_id = 3;
+	XT_EQ(vm_ioctl(f->vm, KVM_GET_IRQCHIP, &chip), -EINVAL);
+	chip.chip_id = KVM_IRQCHIP_IOAPIC;
+	XT_EQ(vm_ioctl(f->vm, KVM_GET_IRQCHIP, &chip), 0);
+	XT_EQ(chip.chip.ioapic.base_address, 0xfec00000);
+	pc.flags = 4;
+	XT_EQ(vm_ioctl(f->vm, KVM_CREATE_PIT2, &pc), -EINVAL);
+	pc.flags = 0;
+	XT_EQ(vm_ioctl(f->vm, KVM_CREATE_PIT2, &pc), 0);
+	XT_EQ(vm_ioctl(f->vm, KVM_CREATE_PIT2, &pc), -EEXIST);
+	XT_EQ(vm_ioctl(f->vm, KVM_GET_PIT2, &ps), 0);
+	XT_EQ(xk_vcpu_create(f->vm, 0, &v), 0);
+	XT_ASSERT(v->apic != NULL);
+}
+
+XT_TEST(irqchip, create_after_vcpu_is_einval)
+{
+	struct fx *f = fx_new();
+
+	XT_EQ(fx_vm_ioctl(f, KVM_CREATE_IRQCHIP, NULL), -EINVAL);
+	XT_ASSERT(f->v->apic == NULL);
+	/* no LAPIC: GET_LAPIC is EINVAL, MP_STATE only RUNNABLE */
+	{
+		struct kvm_lapic_state ls;
+		struct kvm_mp_state mp = { KVM_MP_STATE_HALTED };
+
+		XT_EQ(fx_vcpu_ioctl(f, KVM_GET_LAPIC, &ls), -EINVAL);
+		XT_EQ(fx_vcpu_ioctl(f, KVM_SET_MP_STATE, &mp), -EINVAL);
+	}
+}
+
+/* MMIO as the exit handlers do it */
+static void mmio_w(struct xk_vcpu *v, u64 gpa, u32 val)
+{
+	XT_ASSERT(xk_irqchip_mmio(v, gpa, &val, 4, true));
+}
+
+static u32 mmio_r(struct xk_vcpu *v, u64 gpa)
+{
+	u32 val = 0;
+
+	XT_ASSERT(xk_irqchip_mmio(v, gpa, &val, 4, false));
+	return val;
+}
+
+XT_TEST(irqchip, ioapic_line_to_lapic_and_injection)
+{
+	struct fx *f;
+	struct xk_vcpu *v = NULL;
+	struct kvm_irq_level il = { .irq = 4, .level = 1 };
+	struct host_held h0, h1;
+	u32 val;
+
+	fake_install();
+	host_held(&h0);
+	f = fx_new_vm();
+	XT_EQ(vm_ioctl(f->vm, KVM_CREATE_IRQCHIP, NULL), 0);
+	XT_EQ(xk_vcpu_create(f->vm, 0, &v), 0);
+	XT_EQ(v->mp_state, KVM_MP_STATE_RUNNABLE);
+	/* the PIC masked through its ports */
+	val = 0xff;
+	XT_ASSERT(xk_irqchip_pio(v, 0x21, 1, false, &val));
+	val = 0;
+	XT_ASSERT(xk_irqchip_pio(v, 0x21, 1, true, &val));
+	XT_EQ(val, 0xff);
+	XT_ASSERT(!xk_irqchip_pio(v, 0x40, 1, true, &val)); /* no PIT */
+	/* the APIC on, pin 4 -> vector 0x40, physical 0 */
+	mmio_w(v, 0xfee000f0, 0x1ff);
+	mmio_w(v, 0xfec00000, 0x11);
+	mmio_w(v, 0xfec00010, 0);
+	mmio_w(v, 0xfec00000, 0x18);
+	mmio_w(v, 0xfec00010, 0x40);
+	mmio_w(v, 0xfec00000, 0x01);
+	XT_EQ(mmio_r(v, 0xfec00010), 0x170011);
+	XT_EQ(vm_ioctl(f->vm, KVM_IRQ_LINE_STATUS, &il), 0);
+	XT_EQ(il.status, 1);
+	XT_EQ(xk_lapic_pending(v->apic), 0x40);
+	/* IF=0: the window, not the vector */
+	v->rflags = XK_RFLAGS_FIXED;
+	xk_irqchip_inject(v);
+	XT_ASSERT(v->irq_window);
+	XT_ASSERT(!v->irq_pending);
+	v->rflags |= XK_RFLAGS_IF;
+	xk_irqchip_inject(v);
+	XT_ASSERT(!v->irq_window);
+	XT_ASSERT(v->irq_pending);
+	XT_EQ(v->irq_vector, 0x40);
+	XT_EQ(xk_lapic_pending(v->apic), -1);
+	/* HLT with nothing pending: halted; a new edge wakes it */
+	v->irq_pending = false;
+	mmio_w(v, 0xfee000b0, 0); /* EOI */
+	XT_EQ(xk_irqchip_hlt(v), 1);
+	XT_EQ(v->mp_state, KVM_MP_STATE_HALTED);
+	il.irq = 4; /* status shares the union with irq */
+	il.level = 0;
+	XT_EQ(vm_ioctl(f->vm, KVM_IRQ_LINE_STATUS, &il), 0);
+	il.irq = 4;
+	il.level = 1;
+	XT_EQ(vm_ioctl(f->vm, KVM_IRQ_LINE_STATUS, &il), 0);
+	XT_EQ(il.status, 1);
+	XT_EQ(xk_lapic_pending(v->apic), 0x40);
+	XT_EQ(xk_irqchip_runnable(v), 1);
+	XT_EQ(v->mp_state, KVM_MP_STATE_RUNNABLE);
+	fx_destroy(f);
+	host_held(&h1);
+	/* the VM, its irqchip, APIC, timers: all given back */
+	XT_EQ(h1.objects, h0.objects);
+	XT_EQ(h1.pages, h0.pages);
+}
+
+XT_TEST(irqchip, init_sipi_mp_state)
+{
+	struct fx *f = fx_new_vm();
+	struct xk_vcpu *bsp = NULL, *ap = NULL;
+	struct kvm_mp_state mp;
+	struct kvm_sregs s;
+
+	XT_EQ(vm_ioctl(f->vm, KVM_CREATE_IRQCHIP, NULL), 0);
+	XT_EQ(xk_vcpu_create(f->vm, 0, &bsp), 0);
+	XT_EQ(xk_vcpu_create(f->vm, 1, &ap), 0);
+	XT_EQ(vcpu_ioctl(ap, KVM_GET_MP_STATE, &mp), 0);
+	XT_EQ(mp.mp_state, KVM_MP_STATE_UNINITIALIZED);
+	XT_EQ(vcpu_ioctl(bsp, KVM_GET_MP_STATE, &mp), 0);
+	XT_EQ(mp.mp_state, KVM_MP_STATE_RUNNABLE);
+	/* INIT, then SIPI vector 0x9a, from the BSP's ICR */
+	mmio_w(bsp, 0xfee000f0, 0x1ff);
+	mmio_w(bsp, 0xfee00310, 1u << 24);
+	mmio_w(bsp, 0xfee00300, 0x4500);
+	XT_EQ(vcpu_ioctl(ap, KVM_GET_MP_STATE, &mp), 0);
+	XT_EQ(mp.mp_state, KVM_MP_STATE_INIT_RECEIVED);
+	mmio_w(bsp, 0xfee00300, 0x469a);
+	XT_EQ(xk_irqchip_runnable(ap), 1);
+	XT_EQ(ap->mp_state, KVM_MP_STATE_RUNNABLE);
+	xk_ops->get_sregs(ap, &s);
+	XT_EQ(s.cs.selector, 0x9a00);
+	XT_EQ(s.cs.base, 0x9a000);
+	XT_EQ(ap->rip, 0);
+	/* a second SIPI to a running AP is dropped */
+	mmio_w(bsp, 0xfee00300, 0x4611);
+	XT_EQ(xk_irqchip_runnable(ap), 1);
+	xk_ops->get_sregs(ap, &s);
+	XT_EQ(s.cs.selector, 0x9a00);
+	/* SET_MP_STATE values */
+	mp.mp_state = KVM_MP_STATE_STOPPED;
+	XT_EQ(vcpu_ioctl(ap, KVM_SET_MP_STATE, &mp), -EINVAL);
+	mp.mp_state = KVM_MP_STATE_HALTED;
+	XT_EQ(vcpu_ioctl(ap, KVM_SET_MP_STATE, &mp), 0);
+	XT_EQ(vcpu_ioctl(ap, KVM_GET_MP_STATE, &mp), 0);
+	XT_EQ(mp.mp_state, KVM_MP_STATE_HALTED);
+}
+
+/* KVM_SET_IRQCHIP is numbered _IOR, yet its data goes in (and not out) */
+XT_TEST(irqchip, set_irqchip_takes_its_argument)
+{
+	struct fx *f = fx_new_vm();
+	struct kvm_irqchip a, b;
+
+	XT_EQ(vm_ioctl(f->vm, KVM_CREATE_IRQCHIP, NULL), 0);
+	memset(&a, 0, sizeof(a));
+	a.chip_id = KVM_IRQCHIP_IOAPIC;
+	XT_EQ(vm_ioctl(f->vm, KVM_GET_IRQCHIP, &a), 0);
+	a.chip.ioapic.id = 5;
+	a.chip.ioapic.redirtbl[3].bits = 0x8033;
+	b = a;
+	XT_EQ(vm_ioctl(f->vm, KVM_SET_IRQCHIP, &a), 0);
+	XT_ASSERT(!memcmp(&a, &b, sizeof(a))); /* not written back */
+	memset(&a, 0, sizeof(a));
+	a.chip_id = KVM_IRQCHIP_IOAPIC;
+	XT_EQ(vm_ioctl(f->vm, KVM_GET_IRQCHIP, &a), 0);
+	XT_EQ(a.chip.ioapic.id, 5);
+	XT_EQ(a.chip.ioapic.redirtbl[3].bits, 0x8033);
+}
