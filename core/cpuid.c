@@ -8,10 +8,13 @@
  * paging...) when the host has them, and bits whose intercepts or MSRs the
  * driver implements (SYSENTER, SYSCALL, PAT, MTRR, MCE/MCA, RDTSCP, XSAVE
  * via the XSETBV intercept, the APIC base MSR for a user-space APIC).
- * Features whose MSRs or devices are not written yet (x2APIC, TSC
- * deadline, PMU, nested SVM) are left out, so a VMM never hands a guest a
- * promise the driver cannot keep.  The hypervisor bit is
- * set, as Linux does.  The VMM builds the guest's table from this and hands
+ * x2APIC is offered whatever the host has, as Linux does: the in-kernel
+ * local APIC (lapic.c) emulates it, and a VMM only gives it to a guest
+ * with KVM_CREATE_IRQCHIP.  TSC deadline is announced, as in Linux 6.1, by
+ * KVM_CAP_TSC_DEADLINE_TIMER rather than here.  Features whose MSRs or
+ * devices are not written yet (PMU, nested SVM) are left out, so a VMM
+ * never hands a guest a promise the driver cannot keep.  The hypervisor
+ * bit is set, as Linux does.  The VMM builds the guest's table from this and hands
  * it back with KVM_SET_CPUID2; the guest then sees exactly that table.
  */
 #include "xkvm.h"
@@ -22,6 +25,7 @@
 	 XK_BIT(17) | XK_BIT(19) | XK_BIT(20) | XK_BIT(22) | XK_BIT(23) | \
 	 XK_BIT(25) | XK_BIT(26) | XK_BIT(28) | XK_BIT(29) | XK_BIT(30))
 #define L1_ECX_HYPERVISOR XK_BIT(31)
+#define L1_ECX_X2APIC XK_BIT(21)
 /* leaf 1 EDX: FPU VME DE PSE TSC MSR PAE MCE CX8 APIC SEP MTRR PGE MCA CMOV
  * PAT PSE36 CLFSH MMX FXSR SSE SSE2 */
 #define L1_EDX_OK                                                         \
@@ -112,7 +116,8 @@ int xk_supported_cpuid(struct kvm_cpuid_entry2 *entries, u32 max, u32 *n)
 		e = add(&o, 1, 0, false);
 		if (!e)
 			return -E2BIG;
-		e->ecx = (e->ecx & L1_ECX_OK) | L1_ECX_HYPERVISOR;
+		e->ecx = (e->ecx & L1_ECX_OK) | L1_ECX_X2APIC |
+			 L1_ECX_HYPERVISOR;
 		e->edx &= L1_EDX_OK;
 		if (!(xk_supported_xcr0() & 4))
 			e->ecx &= ~XK_BIT(28); /* AVX needs XCR0.AVX */

@@ -110,6 +110,7 @@ static const struct xk_cap caps[] = {
 	{ KVM_CAP_PIT_STATE2, 1 },
 	{ KVM_CAP_IRQ_INJECT_STATUS, 1 },
 	{ KVM_CAP_SIGNAL_MSI, 1 },
+	{ KVM_CAP_TSC_DEADLINE_TIMER, 1 },
 	{ KVM_CAP_GET_TSC_KHZ, 1 },
 	{ KVM_CAP_XSAVE, 1 },
 	{ KVM_CAP_XCRS, 1 },

@@ -27,6 +27,10 @@
  *   -h SECONDS  a progress line on stdout every SECONDS (30; 0: none), so
  *               that whoever watches the console sees life
  *   -p TEXT     prefix of the progress lines ("boot-watch: ")
+ *   -s TEXT     stamp every output line containing TEXT: each one is
+ *               written to the results as stamp=MS LINE (MS from starting
+ *               the command, at most 16 lines), so that the guest's clock
+ *               can be compared with the host's
  *   -v          also copy the command's output to stdout, after "| "
  *
  * Results (-r FILE):
@@ -39,6 +43,7 @@
  *   lines=N                 output lines
  *   marker=LINE             the marker line, without terminal escapes
  *                           (absent without a marker)
+ *   stamp=MS LINE           each line containing the -s TEXT, in order
  * Exit status: 0 the marker was seen, 1 it was not, 2 usage or setup error.
  */
 #define _GNU_SOURCE
@@ -57,6 +62,7 @@
 #include <unistd.h>
 
 #define MAX_COUNTERS 8
+#define MAX_STAMPS 16
 #define LINE_MAX_LEN 4096
 #define KILL_GRACE_MS 5000
 #define GIVE_UP_MS 30000
@@ -97,7 +103,7 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: boot-watch [-t S] [-a S] [-m TEXT] [-e [NAME=]GLOB] "
-		"[-o FILE] [-r FILE] [-h S] [-p TEXT] [-v] -- COMMAND...\n");
+		"[-o FILE] [-r FILE] [-h S] [-p TEXT] [-s TEXT] [-v] -- COMMAND...\n");
 	return 2;
 }
 
@@ -157,7 +163,12 @@ struct watch {
 	int killed_for_timeout, killed_after_marker, unkillable;
 	char marker_line[LINE_MAX_LEN];
 	char last_line[LINE_MAX_LEN];
+	int nstamps;
+	long long stamp_at[MAX_STAMPS];
+	char stamp_line[MAX_STAMPS][256];
 };
+
+static const char *stamp_text; /* -s TEXT, or NULL */
 
 /* Drop carriage returns and the terminal escapes the firmware sends (ESC c,
  * ESC [ ... letter), in place. */
@@ -203,6 +214,12 @@ static void on_line(struct watch *w, char *line, const char *marker)
 		snprintf(w->marker_line, sizeof(w->marker_line), "%s", line);
 		say("marker after %.1f s: %s",
 		    (w->marker_at - w->start) / 1000.0, line);
+	}
+	if (stamp_text && w->nstamps < MAX_STAMPS && strstr(line, stamp_text)) {
+		w->stamp_at[w->nstamps] = now_ms();
+		snprintf(w->stamp_line[w->nstamps],
+			 sizeof(w->stamp_line[w->nstamps]), "%s", line);
+		w->nstamps++;
 	}
 	fflush(stdout);
 }
@@ -277,6 +294,9 @@ static void write_results(const char *path, struct watch *w, int status)
 	fprintf(f, "lines=%lld\n", w->lines);
 	if (w->marker_at >= 0)
 		fprintf(f, "marker=%s\n", w->marker_line);
+	for (i = 0; i < w->nstamps; i++)
+		fprintf(f, "stamp=%lld %s\n", w->stamp_at[i] - w->start,
+			w->stamp_line[i]);
 	fclose(f);
 }
 
@@ -342,7 +362,7 @@ int main(int argc, char **argv)
 	int after_marker = 0, killed_hard = 0;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "+t:a:m:e:o:r:h:p:v")) != -1) {
+	while ((opt = getopt(argc, argv, "+t:a:m:e:o:r:h:p:s:v")) != -1) {
 		switch (opt) {
 		case 't':
 			deadline_s = atoll(optarg);
@@ -367,6 +387,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			prefix = optarg;
+			break;
+		case 's':
+			stamp_text = optarg;
 			break;
 		case 'v':
 			verbose = 1;

@@ -31,7 +31,7 @@
 #   XKVM_SMP, XKVM_MEM    vCPUs (2) and MiB of memory (2048)
 #   XKVM_TCG_THREAD       multi or single (multi)
 #   XKVM_SILENCE_TIMEOUT  seconds of console silence that mean a hang (180)
-#   XKVM_BOX_TIMEOUT      seconds for the whole boot (600; qemu mode 900)
+#   XKVM_BOX_TIMEOUT      seconds for the whole boot (600; qemu mode 1200)
 #   XKVM_WEDGE_GRACE      seconds between a lockup/stall report and the kill
 #                         (30), to let the kernel print its traces
 #   XKVM_TEST_TIMEOUT     per-guest-test timeout inside the box (120)
@@ -73,7 +73,7 @@ LOG=${2:-$TB/$MODE.log}
 # take minutes (see testbed/init).
 if [ "$MODE" = qemu ]; then
 	INITRD=$TB/initramfs-qemu.cpio.gz
-	BOX_TIMEOUT=${XKVM_BOX_TIMEOUT:-900}
+	BOX_TIMEOUT=${XKVM_BOX_TIMEOUT:-1200}
 else
 	INITRD=$TB/initramfs.cpio.gz
 	BOX_TIMEOUT=${XKVM_BOX_TIMEOUT:-600}
