@@ -322,7 +322,8 @@ void host_eventfd_put(struct host_eventfd *e); /* may sleep */
  */
 struct host_eventfd_watch;
 int host_eventfd_watch(struct host_eventfd *e, int fd, void (*fn)(void *arg),
-		       void *arg, struct host_eventfd_watch **out); /* may sleep */
-void host_eventfd_unwatch(struct host_eventfd_watch *w);    /* may sleep */
+		       void *arg,
+		       struct host_eventfd_watch **out); /* may sleep */
+void host_eventfd_unwatch(struct host_eventfd_watch *w); /* may sleep */
 
 #endif /* XKVM_HOST_H */

@@ -60,10 +60,10 @@ struct xk_irqfd {
 };
 
 struct xk_irqfd_resampler {
-	struct xk_irq_router *router;      /* (c) */
-	u32 gsi;                           /* (c) */
-	struct xk_irqfd *members;          /* (l)+(r) */
-	struct xk_irqfd_resampler *next;   /* (l)+(r) irqfds->resamplers */
+	struct xk_irq_router *router;    /* (c) */
+	u32 gsi;                         /* (c) */
+	struct xk_irqfd *members;        /* (l)+(r) */
+	struct xk_irqfd_resampler *next; /* (l)+(r) irqfds->resamplers */
 };
 
 static struct xk_irqfds *irqfds_of(struct xk_vm *vm)
@@ -190,8 +190,8 @@ static void resampler_leave(struct xk_irqfds *s, struct xk_irqfd *f)
 
 static int irqfd_assign(struct xk_vm *vm, const struct kvm_irqfd *args)
 {
-	struct xk_irqchip *chip = __atomic_load_n(&vm->irqchip,
-						  __ATOMIC_ACQUIRE);
+	struct xk_irqchip *chip =
+		__atomic_load_n(&vm->irqchip, __ATOMIC_ACQUIRE);
 	struct xk_irqfds *s;
 	struct xk_irqfd *f, *q;
 	int r;
@@ -230,8 +230,7 @@ static int irqfd_assign(struct xk_vm *vm, const struct kvm_irqfd *args)
 			goto fail;
 	}
 	/* may fire at once: everything irqfd_fire() reads is set */
-	r = host_eventfd_watch(f->efd, (int)args->fd, irqfd_fire, f,
-			       &f->watch);
+	r = host_eventfd_watch(f->efd, (int)args->fd, irqfd_fire, f, &f->watch);
 	if (r) {
 		if (f->rs)
 			resampler_leave(s, f);
@@ -284,8 +283,8 @@ out:
 
 int xk_irqfd(struct xk_vm *vm, const struct kvm_irqfd *args)
 {
-	if (args->flags & ~(u32)(KVM_IRQFD_FLAG_DEASSIGN |
-				 KVM_IRQFD_FLAG_RESAMPLE))
+	if (args->flags &
+	    ~(u32)(KVM_IRQFD_FLAG_DEASSIGN | KVM_IRQFD_FLAG_RESAMPLE))
 		return -EINVAL;
 	if (args->flags & KVM_IRQFD_FLAG_DEASSIGN)
 		return irqfd_deassign(vm, args);

@@ -499,7 +499,8 @@ static int watch_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
 	u64 cnt;
 
 	if (key_to_poll(key) & EPOLLIN) {
-		eventfd_ctx_do_read(w->ctx, &cnt); /* the queue's lock is held */
+		eventfd_ctx_do_read(w->ctx,
+				    &cnt); /* the queue's lock is held */
 		w->fn(w->arg);
 	}
 	return 0;
