@@ -34,6 +34,14 @@
  * valid eventfd: it removes the irqfds of that eventfd and GSI, and
  * succeeds even when there is none.
  *
+ * Not as Linux: closing the last descriptor of an assigned eventfd does
+ * not deassign it (Linux drops the irqfd on the eventfd's EPOLLHUP); it
+ * stays, holding its reference, until KVM_IRQFD_FLAG_DEASSIGN through
+ * another descriptor or the VM's end.  EOIs are reported for pins
+ * programmed level-triggered only, so a resampling irqfd on a GSI whose
+ * IOAPIC pin the guest made edge-triggered is never resampled (Linux also
+ * reports an edge vector's EOI when a resampler listens on its GSI).
+ *
  * Locks.  irqfds->lock (a mutex) serialises assign and deassign, which may
  * sleep.  irqfds->rs_lock (a spin lock, interrupts off) guards the
  * resamplers, read by xk_irqfd_acked() from a vCPU thread; under it the
