@@ -299,4 +299,31 @@ bool host_eventfd_same(const struct host_eventfd *a,
 		       const struct host_eventfd *b);
 void host_eventfd_put(struct host_eventfd *e); /* may sleep */
 
+/*
+ * Watching an eventfd (for KVM_IRQFD).  host_eventfd_watch() arranges for
+ * fn(arg) to run each time eventfd e is signalled (its counter written, by
+ * write(2) or host_eventfd_signal()); the host consumes the counter (back
+ * to 0) right before each call.  fn runs in the signaller's context, which
+ * may be interrupt context, always with the eventfd's own lock held and
+ * local interrupts off: it must not sleep, may take host_spin locks, and
+ * must not signal an eventfd itself (Linux refuses that nesting).  If the
+ * counter is already non-zero (a signal sent before the watch), fn also
+ * runs once before host_eventfd_watch() returns, in the caller's context,
+ * possibly at the same time as a call for a new signal on another CPU.
+ * That count may stay (Linux cannot consume it there: the next signal
+ * does), so a signal sent before the watch may be seen twice, never lost.
+ *
+ * fd is the descriptor e was taken from with host_eventfd_get() (Linux
+ * polls the file behind it): -EBADF if the process has meanwhile closed it
+ * or made it another file.  The watch borrows e: host_eventfd_unwatch()
+ * must come before host_eventfd_put(e).  A watch counts as one held object.
+ * After host_eventfd_unwatch() returns, fn is neither running nor will it
+ * run again for this watch.  Neither call may be made from fn.
+ */
+struct host_eventfd_watch;
+int host_eventfd_watch(struct host_eventfd *e, int fd, void (*fn)(void *arg),
+		       void *arg,
+		       struct host_eventfd_watch **out); /* may sleep */
+void host_eventfd_unwatch(struct host_eventfd_watch *w); /* may sleep */
+
 #endif /* XKVM_HOST_H */

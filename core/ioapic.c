@@ -12,16 +12,22 @@
  * asserted and no earlier message of that pin awaits its EOI (remote IRR).
  * The local APIC reports the EOI of a level-triggered vector through
  * xk_ioapic_eoi(): remote IRR clears, and a line still asserted sends
- * again.  Messages go out as MSIs, built from the entry exactly as the
- * chip's bus message would be decoded (destination, logical mode,
- * delivery mode, trigger, vector).
+ * again.  Before that, the integration hears of the EOI of each such pin
+ * (io->acked, Linux's ack notifiers: a resampling irqfd lowers the line
+ * there, so that the EOI ends it).  Messages go out as MSIs, built from
+ * the entry exactly as the chip's bus message would be decoded
+ * (destination, logical mode, delivery mode, trigger, vector).
  *
  * Locking: one host_spin, taken with interrupts off (host_spin_lock_irq),
  * guards the chip; set_irq may come from any
  * context (a timer callback, an irqfd wake-up), MMIO from vCPU threads.
  * The delivery callback runs under the lock and must not re-enter the
  * chip; the local APIC calls xk_ioapic_eoi() from its vCPU thread with no
- * APIC lock held, so the order is always IOAPIC lock, then APIC lock.
+ * APIC lock held, so the order is always IOAPIC lock, then APIC lock.  The
+ * EOI drops the lock around io->acked, which drives pins again (through
+ * the GSI router, whose lock comes before ours); as in Linux, what changes
+ * meanwhile is seen when the lock is back: the pin's remote IRR clears
+ * after the callback, and a line still high then sends again.
  */
 #include "ioapic.h"
 
@@ -134,7 +140,15 @@ int xk_ioapic_set_irq(struct xk_ioapic *io, unsigned int pin, int level)
 	return r;
 }
 
-/* EOI of vector: remote IRR clears; a line still asserted sends again. */
+void xk_ioapic_set_ack(struct xk_ioapic *io, xk_ioapic_ack_fn acked)
+{
+	io->acked = acked;
+}
+
+/*
+ * EOI of vector: the integration hears of each pin that awaited it (lock
+ * dropped), then remote IRR clears; a line still asserted sends again.
+ */
 static void eoi_locked(struct xk_ioapic *io, u8 vector)
 {
 	unsigned int pin;
@@ -145,6 +159,11 @@ static void eoi_locked(struct xk_ioapic *io, u8 vector)
 		if ((rte & XK_IOAPIC_RTE_VECTOR) != vector ||
 		    !(rte & XK_IOAPIC_RTE_REMOTE_IRR))
 			continue;
+		if (io->acked) {
+			host_spin_unlock_irq(io->lock);
+			io->acked(io->opaque, pin);
+			host_spin_lock_irq(io->lock);
+		}
 		io->rte[pin] &= ~XK_IOAPIC_RTE_REMOTE_IRR;
 		if (io->irr & pin_bit(pin))
 			service(io, pin);

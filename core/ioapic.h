@@ -44,10 +44,19 @@
 /* Sends one interrupt message; returns how many local APICs took it. */
 typedef int (*xk_msi_fn)(void *opaque, u64 addr, u32 data);
 
+/*
+ * An EOI reached a level-triggered pin (Linux's ack notifier), before its
+ * remote IRR clears: the callee may lower the pin's line (so the EOI does
+ * not send again).  Called without the chip's lock, from the vCPU thread
+ * that sent the EOI.
+ */
+typedef void (*xk_ioapic_ack_fn)(void *opaque, unsigned int pin);
+
 struct xk_ioapic {
 	struct host_spin *lock; /* (c) guards everything below */
 	xk_msi_fn deliver;      /* (c) called with lock held */
 	void *opaque;           /* (c) */
+	xk_ioapic_ack_fn acked; /* (c) set once before use; may be NULL */
 	u64 base;               /* MMIO base (KVM_SET_IRQCHIP may move it) */
 	u32 regsel;             /* IOREGSEL */
 	u32 id;                 /* APIC ID, bits 24-27 of the ID register */
@@ -69,6 +78,9 @@ void xk_ioapic_reset(struct xk_ioapic *io);
  * level pin awaiting its EOI.  Any context.
  */
 int xk_ioapic_set_irq(struct xk_ioapic *io, unsigned int pin, int level);
+
+/* Before any use: who hears of EOIs (xk_ioapic_ack_fn). */
+void xk_ioapic_set_ack(struct xk_ioapic *io, xk_ioapic_ack_fn acked);
 
 /* The local APIC's EOI of a level-triggered vector. */
 void xk_ioapic_eoi(struct xk_ioapic *io, u8 vector);

@@ -19,6 +19,7 @@
 #include "xkvm.h"
 #include "irqchip.h"
 #include "irq.h"
+#include "irqfd.h"
 #include "lapic.h"
 
 enum {
@@ -111,6 +112,8 @@ static const struct xk_cap caps[] = {
 	{ KVM_CAP_IRQ_INJECT_STATUS, 1 },
 	{ KVM_CAP_SIGNAL_MSI, 1 },
 	{ KVM_CAP_TSC_DEADLINE_TIMER, 1 },
+	{ KVM_CAP_IRQFD, 1 },          /* irqfd.c */
+	{ KVM_CAP_IRQFD_RESAMPLE, 1 }, /* irqfd.c, with the ack reports */
 	{ KVM_CAP_GET_TSC_KHZ, 1 },
 	{ KVM_CAP_XSAVE, 1 },
 	{ KVM_CAP_XCRS, 1 },
@@ -349,6 +352,12 @@ static long vm_reinject_control(void *obj, void *karg, u64 uarg)
 	return xk_irqchip_reinject(obj, uarg);
 }
 
+static long vm_irqfd(void *obj, void *karg, u64 uarg)
+{
+	(void)uarg;
+	return xk_irqfd(obj, karg);
+}
+
 static long vm_ioeventfd(void *obj, void *karg, u64 uarg)
 {
 	(void)uarg;
@@ -375,6 +384,7 @@ static long vm_get_dirty_log(void *obj, void *karg, u64 uarg)
 
 static const struct xk_ioctl vm_ioctls[] = {
 	{ KVM_IOEVENTFD, vm_ioeventfd, XK_IOC_NOLOCK },
+	{ KVM_IRQFD, vm_irqfd, XK_IOC_NOLOCK },
 	{ KVM_GET_CLOCK, vm_get_clock, XK_IOC_NOLOCK },
 	{ KVM_SET_CLOCK, vm_set_clock, XK_IOC_NOLOCK },
 	{ KVM_GET_DIRTY_LOG, vm_get_dirty_log, XK_IOC_NOLOCK },

@@ -24,6 +24,16 @@ static size_t table_size(u32 n)
 	       (size_t)n * sizeof(struct xk_irq_route);
 }
 
+static void map_reset(struct xk_irq_table *t)
+{
+	u32 i;
+
+	for (i = 0; i < XK_PIC_PINS; i++)
+		t->pic_gsi[i] = -1;
+	for (i = 0; i < XK_IRQCHIP_PINS; i++)
+		t->ioapic_gsi[i] = -1;
+}
+
 static void table_free(struct xk_irq_table *t)
 {
 	if (t)
@@ -42,6 +52,7 @@ struct xk_irq_router *xk_irq_router_create(const struct xk_irq_sinks *sinks)
 		xk_irq_router_destroy(r);
 		return NULL;
 	}
+	map_reset(r->table);
 	r->sinks = *sinks;
 	return r;
 }
@@ -141,15 +152,25 @@ int xk_irq_set_routing(struct xk_irq_router *r,
 	if (!t)
 		return -ENOMEM;
 	t->n = n;
+	map_reset(t);
 	for (i = 0; i < n; i++) {
+		const struct xk_irq_route *o = &t->r[i];
+
 		err = convert(&e[i], &t->r[i]);
 		for (j = 0; !err && j < i; j++)
-			if (clashes(&t->r[j], &t->r[i]))
+			if (clashes(&t->r[j], o))
 				err = -EINVAL;
 		if (err) {
 			table_free(t);
 			return err;
 		}
+		/* in the VMM's order: the last route to a pin names it */
+		if (o->type != KVM_IRQ_ROUTING_IRQCHIP)
+			continue;
+		if (o->chip == KVM_IRQCHIP_IOAPIC)
+			t->ioapic_gsi[o->pin] = (s32)o->gsi;
+		else
+			t->pic_gsi[o->pin] = (s32)o->gsi;
 	}
 	sort_routes(t->r, n);
 	install(r, t);
@@ -229,6 +250,19 @@ int xk_irq_set(struct xk_irq_router *r, u32 gsi, int level,
 	}
 	host_spin_unlock_irq(r->lock);
 	return ret;
+}
+
+int xk_irq_pin_gsi(struct xk_irq_router *r, u32 chip, u32 pin)
+{
+	int gsi = -1;
+
+	host_spin_lock_irq(r->lock);
+	if (chip == KVM_IRQCHIP_IOAPIC && pin < XK_IRQCHIP_PINS)
+		gsi = r->table->ioapic_gsi[pin];
+	else if (chip == KVM_IRQCHIP_PIC_MASTER && pin < XK_PIC_PINS)
+		gsi = r->table->pic_gsi[pin];
+	host_spin_unlock_irq(r->lock);
+	return gsi;
 }
 
 u32 xk_irq_routes(struct xk_irq_router *r, struct xk_irq_route *out, u32 max)

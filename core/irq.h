@@ -21,6 +21,7 @@
 enum xk_irq_source {
 	XK_IRQ_SRC_USER = 0, /* KVM_IRQ_LINE, irqfd */
 	XK_IRQ_SRC_PIT = 1,
+	XK_IRQ_SRC_RESAMPLE = 2, /* resampling irqfds (irqfd.c), all GSIs */
 	XK_IRQ_SOURCES
 };
 
@@ -43,6 +44,11 @@ struct xk_irq_route {
 
 struct xk_irq_table {
 	u32 n;
+	/* the GSI whose route to a pin came last in the VMM's table, or -1:
+	 * the GSI an acknowledgement of that pin is reported for (Linux's
+	 * chip map); PIC pins 0-15 over both chips */
+	s32 pic_gsi[XK_PIC_PINS];
+	s32 ioapic_gsi[XK_IRQCHIP_PINS];
 	struct xk_irq_route r[]; /* sorted by gsi */
 };
 
@@ -71,6 +77,14 @@ int xk_irq_set_routing(struct xk_irq_router *r,
  */
 int xk_irq_set(struct xk_irq_router *r, u32 gsi, int level,
 	       enum xk_irq_source src);
+
+/*
+ * The GSI an acknowledgement (EOI) of a chip's pin belongs to, as Linux
+ * maps it: chip KVM_IRQCHIP_PIC_MASTER with pin 0-15 for both PICs, or
+ * KVM_IRQCHIP_IOAPIC with pin 0-23.  -1 when no route reaches the pin.
+ * Any context.
+ */
+int xk_irq_pin_gsi(struct xk_irq_router *r, u32 chip, u32 pin);
 
 /* Copy of the current routes, for the debugger: up to max, returns count. */
 u32 xk_irq_routes(struct xk_irq_router *r, struct xk_irq_route *out, u32 max);

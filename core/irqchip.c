@@ -30,6 +30,16 @@
  * guest can take it at this very entry; otherwise it asks the backend for
  * the interrupt window (v->irq_window), whose exit brings us back here.
  *
+ * Acknowledgements.  An EOI that ends a level-triggered interrupt is
+ * reported per GSI to irqfd.c (xk_irqfd_acked: resampling irqfds lower
+ * their line there and tell the VMM), the GSI being the one the routing
+ * table maps that chip's pin to (xk_irq_pin_gsi).  The IOAPIC reports from
+ * its EOI with its lock dropped (ioapic_acked).  The PIC reports under its
+ * lock, where the router cannot be entered, so pic_eoi only records the
+ * pin in c->pic_acked, and pic_acks_report() reports after each call into
+ * the PIC that may have cleared an in-service bit (port writes and reads,
+ * INTA), before the vCPU goes back to the guest.
+ *
  * Locks.  Everything that runs in the vCPU thread holds vcpu->lock; the
  * models have their own locks (see their headers).  Objects live until
  * the VM dies: xk_irqchip_stop() first destroys the PIT (its timer is the
@@ -42,6 +52,7 @@
 #include "pit.h"
 #include "ioapic.h"
 #include "irq.h"
+#include "irqfd.h"
 
 static struct xk_irqchip *chip_of(struct xk_vm *vm)
 {
@@ -92,6 +103,39 @@ static void apic_eoi(void *arg, u8 vector)
 		xk_ioapic_eoi(c->ioapic, vector);
 }
 
+/* The IOAPIC's EOI of a level pin (its lock dropped). */
+static void ioapic_acked(void *opaque, unsigned int pin)
+{
+	struct xk_irqchip *c = opaque;
+	int gsi = xk_irq_pin_gsi(c->router, KVM_IRQCHIP_IOAPIC, pin);
+
+	if (gsi >= 0)
+		xk_irqfd_acked(c->vm, (u32)gsi);
+}
+
+/* Under the PIC's lock: recorded, reported by pic_acks_report(). */
+static void pic_eoi(void *opaque, unsigned int irq)
+{
+	struct xk_irqchip *c = opaque;
+
+	__atomic_fetch_or(&c->pic_acked, 1u << irq, __ATOMIC_ACQ_REL);
+}
+
+static void pic_acks_report(struct xk_irqchip *c)
+{
+	u32 pins = __atomic_exchange_n(&c->pic_acked, 0, __ATOMIC_ACQ_REL);
+	unsigned int pin;
+	int gsi;
+
+	for (pin = 0; pins; pin++, pins >>= 1) {
+		if (!(pins & 1))
+			continue;
+		gsi = xk_irq_pin_gsi(c->router, KVM_IRQCHIP_PIC_MASTER, pin);
+		if (gsi >= 0)
+			xk_irqfd_acked(c->vm, (u32)gsi);
+	}
+}
+
 static void pit_irq0(void *opaque, int level)
 {
 	struct xk_irqchip *c = opaque;
@@ -112,7 +156,7 @@ static void chip_free(struct xk_irqchip *c)
 int xk_irqchip_create(struct xk_vm *vm)
 {
 	struct xk_irq_sinks sinks = { sink_pic, sink_ioapic, chip_msi, NULL };
-	struct xk_pic_ops pops = { pic_intr, NULL, NULL };
+	struct xk_pic_ops pops = { pic_intr, pic_eoi, NULL };
 	struct xk_apic_bus *bus = NULL;
 	struct xk_irqchip *c;
 	int r;
@@ -137,6 +181,7 @@ int xk_irqchip_create(struct xk_vm *vm)
 	c->router = xk_irq_router_create(&sinks);
 	if (!c->ioapic || !c->router)
 		goto fail;
+	xk_ioapic_set_ack(c->ioapic, ioapic_acked);
 	r = xk_irq_default_routing(c->router);
 	if (r)
 		goto fail;
@@ -450,6 +495,7 @@ bool xk_irqchip_pio(struct xk_vcpu *v, u16 port, u8 size, bool in, u32 *val)
 			xk_pic_read(c->pic, port, size, val);
 		else
 			xk_pic_write(c->pic, port, size, *val);
+		pic_acks_report(c); /* an EOI, or a poll's auto-EOI */
 		return true;
 	}
 	pit = __atomic_load_n(&c->pit, __ATOMIC_ACQUIRE);
@@ -668,6 +714,8 @@ void xk_irqchip_inject(struct xk_vcpu *v)
 		return;
 	}
 	vec = ext ? xk_pic_ack(c->pic) : xk_lapic_ack(v->apic);
+	if (ext)
+		pic_acks_report(c); /* auto-EOI */
 	if (vec < 0)
 		return;
 	v->irq_pending = true;

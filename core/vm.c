@@ -20,6 +20,7 @@
  */
 #include "xkvm.h"
 #include "irqchip.h"
+#include "irqfd.h"
 
 #define XK_VALID_MEM_FLAGS (KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY)
 
@@ -136,7 +137,8 @@ static void vm_destroy(struct xk_vm *vm)
 	u32 i;
 
 	vm_list_del(vm);
-	xk_irqchip_stop(vm); /* the PIT's timer: before the APICs go */
+	xk_irqfd_free_all(vm); /* signals into the router stop first */
+	xk_irqchip_stop(vm);   /* the PIT's timer: before the APICs go */
 	for (v = vm->vcpus; v; v = next) {
 		next = v->next;
 		xk_vcpu_free(v);

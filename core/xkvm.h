@@ -56,6 +56,7 @@ struct xk_ioeventfd;
 struct xk_lapic;
 struct xk_apic_bus;
 struct xk_irqchip;
+struct xk_irqfds;
 
 /* The buses an ioeventfd listens on (Linux's kvm_bus numbering). */
 enum xk_iobus {
@@ -330,6 +331,8 @@ struct xk_vm {
 	struct xk_apic_bus *apic_bus;
 	/* KVM_CREATE_IRQCHIP (irqchip.h): written once, (m), read atomically */
 	struct xk_irqchip *irqchip;
+	/* KVM_IRQFD (irqfd.h): made at the first, (m), read atomically */
+	struct xk_irqfds *irqfds;
 
 	struct xk_vm_stats stats; /* (m) */
 	void *vendor;             /* (c) the backend's per-VM state */

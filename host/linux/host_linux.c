@@ -12,11 +12,13 @@
 #include <linux/errno.h>
 #include <linux/hrtimer.h>
 #include <linux/eventfd.h>
+#include <linux/file.h>
 #include <linux/io.h>
 #include <linux/kernel.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/poll.h>
 #include <linux/printk.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -470,4 +472,94 @@ bool host_eventfd_same(const struct host_eventfd *a,
 		       const struct host_eventfd *b)
 {
 	return a == b;
+}
+
+/*
+ * Watches: an entry on the eventfd's wait queue, put there by the file's
+ * own poll method (vfs_poll calls our queueing function with the queue).
+ * Every wake-up of the queue calls watch_wake() with the queue's lock held
+ * and interrupts off; a write or eventfd_signal() wakes with EPOLLIN, a
+ * read with EPOLLOUT, the last close with EPOLLHUP (only EPOLLIN counts
+ * here).  Removing the entry takes the same lock, so once it is off the
+ * queue no call is running or can start.
+ */
+struct host_eventfd_watch {
+	wait_queue_entry_t wait;
+	poll_table pt;
+	struct eventfd_ctx *ctx;
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+static int watch_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
+		      void *key)
+{
+	struct host_eventfd_watch *w =
+		container_of(wait, struct host_eventfd_watch, wait);
+	u64 cnt;
+
+	if (key_to_poll(key) & EPOLLIN) {
+		eventfd_ctx_do_read(w->ctx,
+				    &cnt); /* the queue's lock is held */
+		w->fn(w->arg);
+	}
+	return 0;
+}
+
+static void watch_queue(struct file *file, wait_queue_head_t *wqh,
+			poll_table *pt)
+{
+	struct host_eventfd_watch *w =
+		container_of(pt, struct host_eventfd_watch, pt);
+
+	add_wait_queue(wqh, &w->wait);
+}
+
+int host_eventfd_watch(struct host_eventfd *e, int fd, void (*fn)(void *arg),
+		       void *arg, struct host_eventfd_watch **out)
+{
+	struct eventfd_ctx *ctx;
+	struct host_eventfd_watch *w;
+	struct file *file;
+	__poll_t events;
+
+	file = fget(fd);
+	if (!file)
+		return -EBADF;
+	ctx = eventfd_ctx_fileget(file);
+	if (IS_ERR(ctx)) {
+		fput(file);
+		return -EBADF; /* no longer an eventfd */
+	}
+	eventfd_ctx_put(ctx); /* only compared: e holds the reference */
+	if (ctx != (struct eventfd_ctx *)e) {
+		fput(file);
+		return -EBADF;
+	}
+	w = host_zalloc(sizeof(*w));
+	if (!w) {
+		fput(file);
+		return -ENOMEM;
+	}
+	w->ctx = ctx;
+	w->fn = fn;
+	w->arg = arg;
+	init_waitqueue_func_entry(&w->wait, watch_wake);
+	init_poll_funcptr(&w->pt, watch_queue);
+	events = vfs_poll(file, &w->pt);
+	fput(file);
+	if (events & EPOLLIN)
+		fn(arg); /* signalled before the watch */
+	*out = w;
+	return 0;
+}
+
+void host_eventfd_unwatch(struct host_eventfd_watch *w)
+{
+	u64 cnt;
+
+	if (!w)
+		return;
+	eventfd_ctx_remove_wait_queue(w->ctx, &w->wait, &cnt);
+	host_free(w, sizeof(*w));
 }

@@ -26,6 +26,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
@@ -1090,9 +1091,12 @@ int host_eventfd_get(int fd, struct host_eventfd **out)
 	return 0;
 }
 
+static void watches_run(const struct host_eventfd *only);
+
 void host_eventfd_signal(struct host_eventfd *e)
 {
 	eventfd_write(e->fd, 1);
+	watches_run(e); /* as Linux: the watchers run inside the signal */
 }
 
 void host_eventfd_put(struct host_eventfd *e)
@@ -1110,4 +1114,135 @@ bool host_eventfd_same(const struct host_eventfd *a,
 	pid_t me = getpid();
 
 	return syscall(SYS_kcmp, me, me, KCMP_FILE, a->fd, b->fd) == 0;
+}
+
+/*
+ * Watches.  User space has no wake-up callback on an eventfd, so the
+ * watchers run when something looks: host_eventfd_signal() runs those of
+ * the eventfd it signals (as the kernel would, inside the signal), and a
+ * test that wrote an eventfd itself calls host_user_eventfd_poll().  A
+ * watcher whose eventfd is readable gets its counter read (consumed) and
+ * its callback called as the kernel calls it: in atomic context (the depth
+ * counter raised, so a sleeping call in it is a loud bug) and, like Linux,
+ * never nested inside another watcher's callback.  Each watch holds its
+ * own duplicate of the descriptor.  The list's lock is held across the
+ * callbacks, so host_eventfd_unwatch() never returns while one runs.
+ */
+struct host_eventfd_watch {
+	int fd; /* our duplicate */
+	void (*fn)(void *arg);
+	void *arg;
+	struct host_eventfd_watch *next; /* watch_list, under watch_lock */
+};
+
+static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct host_eventfd_watch *watch_list;
+static __thread bool in_watch;
+
+/* Consume the counter if it is non-zero. */
+static bool eventfd_take(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	eventfd_t v;
+
+	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN))
+		return false;
+	return eventfd_read(fd, &v) == 0 && v != 0;
+}
+
+static void watch_call(struct host_eventfd_watch *w)
+{
+	atomic_depth++; /* the kernel holds the eventfd's lock, irqs off */
+	in_watch = true;
+	w->fn(w->arg);
+	in_watch = false;
+	atomic_depth--;
+}
+
+static unsigned int watches_run_locked(const struct host_eventfd *only)
+{
+	struct host_eventfd_watch *w;
+	pid_t me = getpid();
+	unsigned int n = 0;
+
+	for (w = watch_list; w; w = w->next) {
+		if (only &&
+		    syscall(SYS_kcmp, me, me, KCMP_FILE, only->fd, w->fd) != 0)
+			continue;
+		if (eventfd_take(w->fd)) {
+			watch_call(w);
+			n++;
+		}
+	}
+	return n;
+}
+
+static void watches_run(const struct host_eventfd *only)
+{
+	if (in_watch)
+		return; /* Linux refuses to signal from inside a wake-up */
+	pthread_mutex_lock(&watch_lock);
+	watches_run_locked(only);
+	pthread_mutex_unlock(&watch_lock);
+}
+
+unsigned int host_user_eventfd_poll(void)
+{
+	unsigned int n;
+
+	BUG_IF(in_watch);
+	pthread_mutex_lock(&watch_lock);
+	n = watches_run_locked(NULL);
+	pthread_mutex_unlock(&watch_lock);
+	return n;
+}
+
+int host_eventfd_watch(struct host_eventfd *e, int fd, void (*fn)(void *arg),
+		       void *arg, struct host_eventfd_watch **out)
+{
+	struct host_eventfd_watch *w;
+	pid_t me = getpid();
+
+	might_sleep("host_eventfd_watch in atomic context");
+	BUG_IF(in_watch);
+	if (fd < 0 || syscall(SYS_kcmp, me, me, KCMP_FILE, e->fd, fd) != 0)
+		return -EBADF;
+	w = host_zalloc(sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (w->fd < 0) {
+		host_free(w, sizeof(*w));
+		return -EBADF;
+	}
+	w->fn = fn;
+	w->arg = arg;
+	pthread_mutex_lock(&watch_lock);
+	w->next = watch_list;
+	watch_list = w;
+	/* signalled before the watch: one call now (the count is taken) */
+	if (eventfd_take(w->fd))
+		watch_call(w);
+	pthread_mutex_unlock(&watch_lock);
+	*out = w;
+	return 0;
+}
+
+void host_eventfd_unwatch(struct host_eventfd_watch *w)
+{
+	struct host_eventfd_watch **pp;
+
+	if (!w)
+		return;
+	might_sleep("host_eventfd_unwatch in atomic context");
+	BUG_IF(in_watch);
+	pthread_mutex_lock(&watch_lock);
+	for (pp = &watch_list; *pp; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	pthread_mutex_unlock(&watch_lock);
+	close(w->fd);
+	host_free(w, sizeof(*w));
 }

@@ -112,6 +112,15 @@ void host_user_clock_real(void);
 unsigned int host_user_clock_advance(u64 delta_ns);
 bool host_user_timer_armed(const struct host_timer *t, u64 *when);
 
+/*
+ * Eventfd watches (host_eventfd_watch): user space has no wake-up on a
+ * write, so a test that wrote a watched eventfd itself calls this to run
+ * the watchers of every readable one (their counters consumed), as the
+ * kernel would have inside the write.  Returns how many ran.
+ * host_eventfd_signal() runs the watchers of its eventfd by itself.
+ */
+unsigned int host_user_eventfd_poll(void);
+
 /* What the trace probes saw (host_trace_*), for the unit tests. */
 struct host_user_trace {
 	unsigned long entries, exits, userspace_exits;

@@ -96,8 +96,9 @@ XT_TEST(ioctl, check_extension)
 		{ KVM_CAP_IRQCHIP, 1 },
 		{ KVM_CAP_PIT2, 1 },
 		{ KVM_CAP_IRQ_ROUTING, 4096 },
+		{ KVM_CAP_IRQFD, 1 },
+		{ KVM_CAP_IRQFD_RESAMPLE, 1 },
 		/* what xkvm does not do must answer 0 */
-		{ KVM_CAP_IRQFD, 0 },
 		{ KVM_CAP_COALESCED_MMIO, 0 },
 		{ KVM_CAP_SYNC_REGS, 0 },
 		{ KVM_CAP_MULTI_ADDRESS_SPACE, 0 },
