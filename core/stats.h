@@ -17,10 +17,10 @@
  * "eptv"), irq- and nmi-injections, host-state-reload (after every VMRUN)
  * in svm.c; pf-fixed for nested faults the driver resolves (dirty logging,
  * a slot mapped meanwhile); the mmu- counters in npt.c; remote-tlb-flush in
- * vm.c.  Three stay 0 because their event does not exist here yet:
- * halt-wakeup (HLT always returns to the VMM: no in-kernel APIC), invlpg
- * (not intercepted with nested paging), lpages (nested tables map 4 KiB
- * pages only).
+ * vm.c; halt-wakeup when a vCPU halted in the kernel (in-kernel irqchip)
+ * wakes up runnable (irqchip.c).  Two stay 0 because their event does not
+ * exist here yet: invlpg (not intercepted with nested paging), lpages
+ * (nested tables map 4 KiB pages only).
  */
 #ifndef XKVM_STATS_H
 #define XKVM_STATS_H

@@ -265,21 +265,6 @@ static void run_to_sync(struct kt_vcpu *v, uint64_t stage, struct kt_ucall *uc)
 	KT_ASSERT_EQ(uc->args[0], stage);
 }
 
-/* xkvm's count of what it holds; 0 if the driver publishes none. */
-static int read_held(long long h[3])
-{
-	FILE *f = fopen("/sys/module/xkvm/parameters/held", "r");
-	int n;
-
-	if (!f)
-		return 0;
-	n = fscanf(f, "objects %lld pages %lld pinned %lld", &h[0], &h[1],
-		   &h[2]);
-	fclose(f);
-	KT_ASSERT(n == 3, "cannot parse the driver's held counts");
-	return 1;
-}
-
 /*
  * Logs in every state a VM can be torn down in (on, toggled, moved, a
  * slot deleted) are freed with it: the driver's held counts come back
@@ -290,7 +275,7 @@ static void check_no_leak(int kvm)
 	long long h0[3], h1[3];
 	uint8_t *m = slot_mem(300, 0);
 	uint64_t bm[5];
-	int have = read_held(h0);
+	int have = kt_read_held(h0);
 
 	vmfd = ioctl(kvm, KVM_CREATE_VM, 0);
 	KT_ASSERT(vmfd >= 0);
@@ -307,7 +292,7 @@ static void check_no_leak(int kvm)
 	close(vmfd);
 	munmap(m, 300 * PG);
 	if (have) {
-		KT_ASSERT(read_held(h1));
+		KT_ASSERT(kt_read_held(h1));
 		KT_ASSERT(h0[0] == h1[0] && h0[1] == h1[1] && h0[2] == h1[2],
 			  "held before %lld %lld %lld, after %lld %lld %lld",
 			  h0[0], h0[1], h0[2], h1[0], h1[1], h1[2]);

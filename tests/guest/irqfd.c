@@ -212,21 +212,6 @@ static void set_routes(uint32_t msi_vector)
 	       msi_vector);
 }
 
-/* xkvm's count of what it holds; 0 if the driver publishes none. */
-static int read_held(long long h[3])
-{
-	FILE *f = fopen("/sys/module/xkvm/parameters/held", "r");
-	int n;
-
-	if (!f)
-		return 0;
-	n = fscanf(f, "objects %lld pages %lld pinned %lld", &h[0], &h[1],
-		   &h[2]);
-	fclose(f);
-	KT_ASSERT(n == 3, "cannot parse the driver's held counts");
-	return 1;
-}
-
 static void timeout(int sig)
 {
 	static const char msg[] = "FAIL irqfd: timed out\n";
@@ -248,7 +233,7 @@ int main(void)
 	int err;
 
 	kt_init("irqfd");
-	have_held = read_held(h0);
+	have_held = kt_read_held(h0);
 	signal(SIGALRM, timeout);
 	alarm(600); /* a lost interrupt would leave the guest in HLT */
 	vm = kt_vm_create();
@@ -370,7 +355,7 @@ int main(void)
 	close(vcpu->fd);
 	close(vm->fd);
 	if (have_held) {
-		KT_ASSERT(read_held(h1));
+		KT_ASSERT(kt_read_held(h1));
 		KT_ASSERT(h0[0] == h1[0] && h0[1] == h1[1] && h0[2] == h1[2],
 			  "held before %lld %lld %lld, after %lld %lld %lld",
 			  h0[0], h0[1], h0[2], h1[0], h1[1], h1[2]);

@@ -27,21 +27,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* xkvm's held objects (silent elsewhere): everything back with the VM */
-static int read_held(long long h[3])
-{
-	FILE *f = fopen("/sys/module/xkvm/parameters/held", "r");
-	int n;
-
-	if (!f)
-		return 0;
-	n = fscanf(f, "objects %lld pages %lld pinned %lld", &h[0], &h[1],
-		   &h[2]);
-	fclose(f);
-	KT_ASSERT(n == 3, "cannot parse the held counts");
-	return 1;
-}
-
 static volatile uint64_t ticks;
 
 static void tick_handler(struct guest_frame *f)
@@ -110,7 +95,7 @@ int main(void)
 	int have_held;
 
 	kt_init("pic_pit");
-	have_held = read_held(h0);
+	have_held = kt_read_held(h0);
 	vm = kt_vm_irqchip();
 	r = kt_try(vm->fd, KVM_CREATE_PIT2, &pc, &err);
 	printf("KVM_CREATE_PIT2 -> %s\n", kt_errname(r, err));
@@ -156,7 +141,7 @@ int main(void)
 			munmap(vm->slots[i].hva, vm->slots[i].size);
 	if (have_held) {
 		for (int i = 0;
-		     i < 100 && read_held(h1) &&
+		     i < 100 && kt_read_held(h1) &&
 		     (h1[0] != h0[0] || h1[1] != h0[1] || h1[2] != h0[2]);
 		     i++)
 			usleep(10000);

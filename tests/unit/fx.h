@@ -112,6 +112,13 @@ struct fx_cpuid {
 	struct kvm_cpuid2 hdr;
 	struct kvm_cpuid_entry2 e[XK_MAX_CPUID + 4];
 };
+/* Close fd at the end of the test. */
+void fx_close_later(int fd);
+/* A non-blocking eventfd, closed at the end of the test. */
+int fx_eventfd(void);
+/* An eventfd's counter, reset to 0 by the read (0 when it was 0). */
+u64 fx_eventfd_count(int fd);
+
 long fx_set_cpuid(struct fx *f, const struct kvm_cpuid_entry2 *e,
 		  unsigned int n);
 

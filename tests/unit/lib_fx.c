@@ -4,7 +4,10 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "fx.h"
 
@@ -394,4 +397,34 @@ long fx_set_cpuid(struct fx *f, const struct kvm_cpuid_entry2 *e,
 	if (n)
 		memcpy(c.e, e, n * sizeof(*e));
 	return fx_vcpu_ioctl(f, KVM_SET_CPUID2, &c);
+}
+
+static void close_fd(void *arg)
+{
+	close((int)(intptr_t)arg);
+}
+
+void fx_close_later(int fd)
+{
+	xt_cleanup(close_fd, (void *)(intptr_t)fd);
+}
+
+int fx_eventfd(void)
+{
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+	XT_ASSERT(fd >= 0);
+	fx_close_later(fd);
+	return fd;
+}
+
+u64 fx_eventfd_count(int fd)
+{
+	u64 n = 0;
+
+	if (read(fd, &n, sizeof(n)) != (ssize_t)sizeof(n)) {
+		XT_EQ(errno, EAGAIN);
+		return 0;
+	}
+	return n;
 }

@@ -24,32 +24,6 @@
 #define DEASSIGN KVM_IOEVENTFD_FLAG_DEASSIGN
 #define CCW KVM_IOEVENTFD_FLAG_VIRTIO_CCW_NOTIFY
 
-static void close_fd(void *arg)
-{
-	close((int)(intptr_t)arg);
-}
-
-static int efd_new(void)
-{
-	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-
-	XT_ASSERT(fd >= 0);
-	xt_cleanup(close_fd, (void *)(intptr_t)fd);
-	return fd;
-}
-
-/* The eventfd's counter, reset to 0 by the read. */
-static u64 efd_count(int fd)
-{
-	u64 n = 0;
-
-	if (read(fd, &n, sizeof(n)) != (ssize_t)sizeof(n)) {
-		XT_EQ(errno, EAGAIN);
-		return 0;
-	}
-	return n;
-}
-
 static long ioev(struct fx *f, u64 addr, u32 len, int fd, u32 flags, u64 data)
 {
 	struct kvm_ioeventfd a;
@@ -74,7 +48,7 @@ XT_TEST(ioeventfd, caps)
 XT_TEST(ioeventfd, assign_argument_errnos)
 {
 	struct fx *f = fx_new_vm();
-	int e = efd_new();
+	int e = fx_eventfd();
 	int null = open("/dev/null", 0);
 	static const struct {
 		const char *what;
@@ -104,7 +78,7 @@ XT_TEST(ioeventfd, assign_argument_errnos)
 	unsigned int i;
 
 	XT_ASSERT(null >= 0);
-	xt_cleanup(close_fd, (void *)(intptr_t)null);
+	fx_close_later(null);
 	for (i = 0; i < XK_ARRAY_SIZE(cases); i++) {
 		int fd = cases[i].fd == -2 ? null :
 			 cases[i].fd == -3 ? e :
@@ -120,7 +94,7 @@ XT_TEST(ioeventfd, assign_argument_errnos)
 XT_TEST(ioeventfd, collisions_and_deassign)
 {
 	struct fx *f = fx_new_vm();
-	int e1 = efd_new(), e2 = efd_new(), e1dup;
+	int e1 = fx_eventfd(), e2 = fx_eventfd(), e1dup;
 
 	XT_EQ(ioev(f, 0x1000, 4, e1, DM, 1), 0);
 	XT_EQ(ioev(f, 0x1000, 4, e1, DM, 1), -EEXIST);
@@ -145,7 +119,7 @@ XT_TEST(ioeventfd, collisions_and_deassign)
 	/* a duplicate of the descriptor is the same eventfd */
 	e1dup = dup(e1);
 	XT_ASSERT(e1dup >= 0);
-	xt_cleanup(close_fd, (void *)(intptr_t)e1dup);
+	fx_close_later(e1dup);
 	XT_EQ(ioev(f, 0x1000, 4, e1dup, DM | DEASSIGN, 1), 0);
 	XT_EQ(ioev(f, 0x1000, 4, e1, DM | DEASSIGN, 1), -ENOENT);
 	XT_EQ(ioev(f, 0x1000, 4, e1, DM, 1), 0); /* free again */
@@ -200,7 +174,8 @@ static struct fx *pio_fx(void)
 XT_TEST(ioeventfd, pio_out_matching)
 {
 	struct fx *f = pio_fx();
-	int a = efd_new(), b = efd_new(), c = efd_new(), d = efd_new();
+	int a = fx_eventfd(), b = fx_eventfd(), c = fx_eventfd(),
+	    d = fx_eventfd();
 	u32 v = 0;
 
 	XT_EQ(ioev(f, 0x700, 1, a, PIO | DM, 0x5a), 0);
@@ -217,10 +192,10 @@ XT_TEST(ioeventfd, pio_out_matching)
 	XT_EQ(*fx_io_data(f), 0x5b);
 	XT_EQ(f->v->stats.io_exits, 1);
 	XT_EQ(fake_steps_taken(f->v), 7);
-	XT_EQ(efd_count(a), 1);
-	XT_EQ(efd_count(b), 1);
-	XT_EQ(efd_count(c), 1);
-	XT_EQ(efd_count(d), 3);
+	XT_EQ(fx_eventfd_count(a), 1);
+	XT_EQ(fx_eventfd_count(b), 1);
+	XT_EQ(fx_eventfd_count(c), 1);
+	XT_EQ(fx_eventfd_count(d), 3);
 	/* RIP moved past every taken OUT (NRIP), none is waiting */
 	fx_run_to_end(f);
 	XT_EQ(fx_rip(f), NRIP);
@@ -239,37 +214,38 @@ XT_TEST(ioeventfd, pio_out_matching)
 		       .nrip = NRIP });
 	fx_run_expect(f, KVM_EXIT_IO);
 	XT_EQ(f->run->io.direction, KVM_EXIT_IO_IN);
-	XT_EQ(efd_count(b) + efd_count(c) + efd_count(d), 0);
+	XT_EQ(fx_eventfd_count(b) + fx_eventfd_count(c) + fx_eventfd_count(d),
+	      0);
 
 	/* deassigned: the write exits again */
 	XT_EQ(ioev(f, 0x700, 1, a, PIO | DM | DEASSIGN, 0x5a), 0);
 	FX_SCRIPT(f, OUT_STEP(0x700, 1, 0x5a));
 	fx_run_expect(f, KVM_EXIT_IO);
 	XT_EQ(*fx_io_data(f), 0x5a);
-	XT_EQ(efd_count(a), 0);
+	XT_EQ(fx_eventfd_count(a), 0);
 }
 
 XT_TEST(ioeventfd, datamatch_compares_the_zero_extended_value)
 {
 	struct fx *f = pio_fx();
-	int a = efd_new();
+	int a = fx_eventfd();
 
 	/* data with bits above the length never matches */
 	XT_EQ(ioev(f, 0x710, 2, a, PIO | DM, 0x10000ULL | 0x1234), 0);
 	FX_SCRIPT(f, OUT_STEP(0x710, 2, 0x1234));
 	fx_run_expect(f, KVM_EXIT_IO);
-	XT_EQ(efd_count(a), 0);
+	XT_EQ(fx_eventfd_count(a), 0);
 }
 
 XT_TEST(ioeventfd, ccw_bus_is_never_written)
 {
 	struct fx *f = pio_fx();
-	int a = efd_new();
+	int a = fx_eventfd();
 
 	XT_EQ(ioev(f, 0x720, 1, a, CCW, 0), 0);
 	FX_SCRIPT(f, OUT_STEP(0x720, 1, 0));
 	fx_run_expect(f, KVM_EXIT_IO);
-	XT_EQ(efd_count(a), 0);
+	XT_EQ(fx_eventfd_count(a), 0);
 }
 
 /* prot32, flat, no paging: "mov [eax], ecx/cx/cl" and "mov ecx, [eax]" */
@@ -292,7 +268,7 @@ XT_TEST(ioeventfd, mmio_write_matching)
 	static const u8 mov_b[] = { 0x88, 0x08 };       /* mov [eax], cl */
 	static const u8 load_d[] = { 0x8b, 0x08 };      /* mov ecx, [eax] */
 	struct fx *f = fx_new();
-	int g = efd_new(), any = efd_new();
+	int g = fx_eventfd(), any = fx_eventfd();
 	u32 v = 0;
 
 	fx_mem(f, 0, 0, 16, 0);
@@ -304,7 +280,7 @@ XT_TEST(ioeventfd, mmio_write_matching)
 	fx_run_to_end(f); /* no MMIO exit: the script's end */
 	XT_EQ(fx_rip(f), RIP0 + 2);
 	XT_EQ(f->v->stats.mmio_exits, 0);
-	XT_EQ(efd_count(g), 1);
+	XT_EQ(fx_eventfd_count(g), 1);
 
 	mmio_insn(f, mov_d, 2, HOLE, 0xcafef00e);
 	FX_SCRIPT(f, { .kind = FAKE_NPF, .gpa = HOLE, .write = true });
@@ -312,14 +288,14 @@ XT_TEST(ioeventfd, mmio_write_matching)
 	XT_EQ(f->run->mmio.is_write, 1);
 	memcpy(&v, f->run->mmio.data, 4);
 	XT_EQ(v, 0xcafef00e);
-	XT_EQ(efd_count(g), 0);
+	XT_EQ(fx_eventfd_count(g), 0);
 
 	/* reads are never taken */
 	mmio_insn(f, load_d, 2, HOLE, 0);
 	FX_SCRIPT(f, { .kind = FAKE_NPF, .gpa = HOLE });
 	fx_run_expect(f, KVM_EXIT_MMIO);
 	XT_EQ(f->run->mmio.is_write, 0);
-	XT_EQ(efd_count(g), 0);
+	XT_EQ(fx_eventfd_count(g), 0);
 	f->run->mmio.data[0] = 1;
 	fx_run_to_end(f);
 
@@ -333,11 +309,11 @@ XT_TEST(ioeventfd, mmio_write_matching)
 	mmio_insn(f, mov_d, 2, HOLE + 0x40, 3);
 	FX_SCRIPT(f, { .kind = FAKE_NPF, .gpa = HOLE + 0x40, .write = true });
 	fx_run_to_end(f);
-	XT_EQ(efd_count(any), 3);
+	XT_EQ(fx_eventfd_count(any), 3);
 	mmio_insn(f, mov_b, 2, HOLE + 0x41, 1);
 	FX_SCRIPT(f, { .kind = FAKE_NPF, .gpa = HOLE + 0x41, .write = true });
 	fx_run_expect(f, KVM_EXIT_MMIO);
-	XT_EQ(efd_count(any), 0);
+	XT_EQ(fx_eventfd_count(any), 0);
 }
 
 XT_TEST(ioeventfd, rep_outsb_takes_matching_elements_only)
@@ -350,7 +326,7 @@ XT_TEST(ioeventfd, rep_outsb_takes_matching_elements_only)
 	u8 got[8];
 	u32 n = 0;
 	struct kvm_regs r;
-	int a = efd_new();
+	int a = fx_eventfd();
 
 	s.port = 0x700;
 	s.size = 1;
@@ -375,7 +351,7 @@ XT_TEST(ioeventfd, rep_outsb_takes_matching_elements_only)
 	XT_EQ(got[0], 0x11);
 	XT_EQ(got[1], 0x22);
 	XT_EQ(got[2], 0x33);
-	XT_EQ(efd_count(a), 3);
+	XT_EQ(fx_eventfd_count(a), 3);
 	fx_get_regs(f, &r);
 	XT_EQ(r.rsi, 0x2000 + sizeof(data));
 	XT_EQ(r.rcx, 0);
@@ -457,7 +433,7 @@ XT_TEST(ioeventfd, assign_deassign_race_with_writes)
 {
 	struct fx *f = fx_new_vm();
 	struct race r = { .vm = f->vm };
-	int a = efd_new(), b = efd_new(), i;
+	int a = fx_eventfd(), b = fx_eventfd(), i;
 	pthread_t t;
 
 	XT_EQ(pthread_create(&t, NULL, race_writer, &r), 0);
@@ -469,6 +445,6 @@ XT_TEST(ioeventfd, assign_deassign_race_with_writes)
 	}
 	r.stop = true;
 	XT_EQ(pthread_join(t, NULL), 0);
-	XT_EQ(efd_count(a), r.hits);
-	XT_EQ(efd_count(b), 0);
+	XT_EQ(fx_eventfd_count(a), r.hits);
+	XT_EQ(fx_eventfd_count(b), 0);
 }

@@ -25,32 +25,6 @@
 #define RESAMPLE KVM_IRQFD_FLAG_RESAMPLE
 #define DEASSIGN KVM_IRQFD_FLAG_DEASSIGN
 
-static void close_fd(void *arg)
-{
-	close((int)(intptr_t)arg);
-}
-
-static int efd_new(void)
-{
-	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-
-	XT_ASSERT(fd >= 0);
-	xt_cleanup(close_fd, (void *)(intptr_t)fd);
-	return fd;
-}
-
-/* The eventfd's counter, reset to 0 by the read. */
-static u64 efd_count(int fd)
-{
-	u64 n = 0;
-
-	if (read(fd, &n, sizeof(n)) != (ssize_t)sizeof(n)) {
-		XT_EQ(errno, EAGAIN);
-		return 0;
-	}
-	return n;
-}
-
 /* The VMM writes the eventfd; the kernel would run the watchers now. */
 static unsigned int efd_write(int fd)
 {
@@ -130,11 +104,11 @@ XT_TEST(irqfd, caps)
 XT_TEST(irqfd, errnos)
 {
 	struct fx *f = fx_new_vm();
-	int e = efd_new(), e2 = efd_new(), r = efd_new();
+	int e = fx_eventfd(), e2 = fx_eventfd(), r = fx_eventfd();
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC), edup;
 
 	XT_ASSERT(null >= 0);
-	xt_cleanup(close_fd, (void *)(intptr_t)null);
+	fx_close_later(null);
 	/* without an in-kernel irqchip: assigning is EINVAL, flags first */
 	XT_EQ(irqfd(f, e, 4, 4, -1), -EINVAL);
 	XT_EQ(irqfd(f, e, 4, 0, -1), -EINVAL);
@@ -162,7 +136,7 @@ XT_TEST(irqfd, errnos)
 	XT_EQ(irqfd(f, e, 7, RESAMPLE, r), -EBUSY);
 	edup = dup(e);
 	XT_ASSERT(edup >= 0);
-	xt_cleanup(close_fd, (void *)(intptr_t)edup);
+	fx_close_later(edup);
 	XT_EQ(irqfd(f, edup, 9, 0, -1), -EBUSY);
 	/* deassign of what is not there: 0, as Linux */
 	XT_EQ(irqfd(f, r, 4, DEASSIGN, -1), 0);
@@ -177,12 +151,12 @@ XT_TEST(irqfd, errnos)
 XT_TEST(irqfd, edge_to_ioapic_pin)
 {
 	struct fx *f = chip_vm();
-	int e = efd_new();
+	int e = fx_eventfd();
 
 	XT_EQ(irqfd(f, e, 4, 0, -1), 0);
 	XT_EQ(xk_lapic_pending(f->v->apic), -1);
 	XT_EQ(efd_write(e), 1);
-	XT_EQ(efd_count(e), 0); /* consumed by the wake-up */
+	XT_EQ(fx_eventfd_count(e), 0); /* consumed by the wake-up */
 	/* an edge: delivered, the line low again */
 	XT_EQ(ioapic_state(f).irr & (1u << 4), 0);
 	take_and_eoi(f, 0x40);
@@ -212,7 +186,7 @@ XT_TEST(irqfd, edge_to_ioapic_pin)
 XT_TEST(irqfd, signal_before_assign_is_delivered)
 {
 	struct fx *f = chip_vm();
-	int e = efd_new();
+	int e = fx_eventfd();
 
 	XT_EQ(eventfd_write(e, 1), 0);
 	XT_EQ(irqfd(f, e, 4, 0, -1), 0);
@@ -226,7 +200,7 @@ XT_TEST(irqfd, msi_route_and_route_change)
 		struct kvm_irq_routing h;
 		struct kvm_irq_routing_entry e[1];
 	} rt;
-	int e = efd_new();
+	int e = fx_eventfd();
 
 	memset(&rt, 0, sizeof(rt));
 	rt.h.nr = 1;
@@ -252,7 +226,8 @@ XT_TEST(irqfd, msi_route_and_route_change)
 XT_TEST(irqfd, resample_on_ioapic_level_pin)
 {
 	struct fx *f = chip_vm();
-	int e = efd_new(), r = efd_new(), e2 = efd_new(), r2 = efd_new();
+	int e = fx_eventfd(), r = fx_eventfd(), e2 = fx_eventfd(),
+	    r2 = fx_eventfd();
 	struct kvm_ioapic_state st;
 
 	XT_EQ(irqfd(f, e, 5, RESAMPLE, r), 0);
@@ -260,13 +235,13 @@ XT_TEST(irqfd, resample_on_ioapic_level_pin)
 	st = ioapic_state(f);
 	XT_EQ(st.irr & (1u << 5), 1u << 5); /* the line stays up */
 	XT_EQ(xk_lapic_pending(f->v->apic), 0x41);
-	XT_EQ(efd_count(r), 0);
+	XT_EQ(fx_eventfd_count(r), 0);
 	/* the EOI lowers it and tells the VMM; no second delivery */
 	take_and_eoi(f, 0x41);
 	st = ioapic_state(f);
 	XT_EQ(st.irr & (1u << 5), 0);
 	XT_EQ(st.redirtbl[5].bits & XK_BIT(14), 0); /* remote IRR */
-	XT_EQ(efd_count(r), 1);
+	XT_EQ(fx_eventfd_count(r), 1);
 	XT_EQ(xk_lapic_pending(f->v->apic), -1);
 	/* the VMM signals again: delivered again */
 	XT_EQ(efd_write(e), 1);
@@ -275,8 +250,8 @@ XT_TEST(irqfd, resample_on_ioapic_level_pin)
 	XT_EQ(irqfd(f, e2, 5, RESAMPLE, r2), 0);
 	XT_EQ(efd_write(e2), 1); /* already up, awaiting the EOI */
 	take_and_eoi(f, 0x41);
-	XT_EQ(efd_count(r), 1);
-	XT_EQ(efd_count(r2), 1);
+	XT_EQ(fx_eventfd_count(r), 1);
+	XT_EQ(fx_eventfd_count(r2), 1);
 	XT_EQ(xk_lapic_pending(f->v->apic), -1);
 	/* KVM_IRQ_LINE's source is separate: its level stays */
 	{
@@ -284,14 +259,14 @@ XT_TEST(irqfd, resample_on_ioapic_level_pin)
 
 		XT_EQ(fx_vm_ioctl(f, KVM_IRQ_LINE, &il), 0);
 		take_and_eoi(f, 0x41); /* still high: sent again */
-		XT_EQ(efd_count(r), 1);
+		XT_EQ(fx_eventfd_count(r), 1);
 		XT_EQ(xk_lapic_pending(f->v->apic), 0x41);
 		XT_EQ(xk_lapic_ack(f->v->apic), 0x41);
 		il.level = 0;
 		XT_EQ(fx_vm_ioctl(f, KVM_IRQ_LINE, &il), 0);
 		mmio_w(f->v, 0xfee000b0, 0);
-		XT_EQ(efd_count(r), 1);
-		XT_EQ(efd_count(r2), 2);
+		XT_EQ(fx_eventfd_count(r), 1);
+		XT_EQ(fx_eventfd_count(r2), 2);
 	}
 	/* the last one out lowers the line */
 	XT_EQ(efd_write(e), 1);
@@ -303,7 +278,7 @@ XT_TEST(irqfd, resample_on_ioapic_level_pin)
 	/* gone: writes do nothing, nobody watches */
 	XT_EQ(xk_lapic_ack(f->v->apic), 0x41);
 	mmio_w(f->v, 0xfee000b0, 0);
-	XT_EQ(efd_count(r), 0);
+	XT_EQ(fx_eventfd_count(r), 0);
 	XT_EQ(efd_write(e), 0);
 	XT_EQ(xk_lapic_pending(f->v->apic), -1);
 }
@@ -311,7 +286,7 @@ XT_TEST(irqfd, resample_on_ioapic_level_pin)
 XT_TEST(irqfd, resample_on_pic_level_pin)
 {
 	struct fx *f = fx_new_vm();
-	int e = efd_new(), r = efd_new();
+	int e = fx_eventfd(), r = fx_eventfd();
 	struct kvm_irqchip c;
 	u32 val;
 	static const u8 init[][2] = {
@@ -337,10 +312,10 @@ XT_TEST(irqfd, resample_on_pic_level_pin)
 	XT_ASSERT(f->v->irq_pending);
 	XT_EQ(f->v->irq_vector, 0x35);
 	f->v->irq_pending = false;
-	XT_EQ(efd_count(r), 0);
+	XT_EQ(fx_eventfd_count(r), 0);
 	val = 0x20; /* non-specific EOI */
 	XT_ASSERT(xk_irqchip_pio(f->v, 0x20, 1, false, &val));
-	XT_EQ(efd_count(r), 1);
+	XT_EQ(fx_eventfd_count(r), 1);
 	memset(&c, 0, sizeof(c));
 	c.chip_id = KVM_IRQCHIP_PIC_MASTER;
 	XT_EQ(fx_vm_ioctl(f, KVM_GET_IRQCHIP, &c), 0);
@@ -357,13 +332,13 @@ XT_TEST(irqfd, resample_on_pic_level_pin)
 XT_TEST(irqfd, deassign_stops_delivery)
 {
 	struct fx *f = chip_vm();
-	int e = efd_new(), m = efd_new();
+	int e = fx_eventfd(), m = fx_eventfd();
 
 	XT_EQ(irqfd(f, e, 4, 0, -1), 0);
 	XT_EQ(irqfd(f, m, 5, 0, -1), 0);
 	XT_EQ(irqfd(f, e, 4, DEASSIGN, -1), 0);
 	XT_EQ(efd_write(e), 0);
-	XT_EQ(efd_count(e), 1); /* nobody consumed it */
+	XT_EQ(fx_eventfd_count(e), 1); /* nobody consumed it */
 	XT_EQ(xk_lapic_pending(f->v->apic), -1);
 	/* the other one still works; assigning e again too */
 	XT_EQ(irqfd(f, e, 4, 0, -1), 0);
@@ -377,7 +352,7 @@ XT_TEST(irqfd, failures_and_vm_end_give_everything_back)
 	struct host_held h0, h1;
 	struct fx *f;
 	unsigned long n, points;
-	int e = efd_new(), r = efd_new(), e2 = efd_new();
+	int e = fx_eventfd(), r = fx_eventfd(), e2 = fx_eventfd();
 
 	fake_install();
 	host_held(&h0);
@@ -416,5 +391,5 @@ XT_TEST(irqfd, failures_and_vm_end_give_everything_back)
 	/* and nothing watches its eventfds any more */
 	XT_EQ(efd_write(e), 0);
 	XT_EQ(efd_write(e2), 0);
-	XT_EQ(efd_count(r), 0);
+	XT_EQ(fx_eventfd_count(r), 0);
 }

@@ -636,3 +636,17 @@ void kt_expect_done(struct kt_vcpu *vcpu)
 			(unsigned long long)uc.args[0]);
 	printf("guest done\n");
 }
+
+int kt_read_held(long long h[3])
+{
+	FILE *f = fopen("/sys/module/xkvm/parameters/held", "r");
+	int n;
+
+	if (!f)
+		return 0;
+	n = fscanf(f, "objects %lld pages %lld pinned %lld", &h[0], &h[1],
+		   &h[2]);
+	fclose(f);
+	KT_ASSERT(n == 3, "cannot parse the driver's held counts");
+	return 1;
+}

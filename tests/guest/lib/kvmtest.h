@@ -181,6 +181,11 @@ void kt_dump_regs(struct kt_vcpu *vcpu, FILE *f);
 
 /* Pass: print the closing transcript line and exit 0. */
 void kt_pass(void) __attribute__((noreturn));
+/*
+ * xkvm's count of what it holds (/sys/module/xkvm/parameters/held: objects,
+ * pages, pinned pages) into h: 1, or 0 where the driver publishes none.
+ */
+int kt_read_held(long long h[3]);
 
 /* Host view of a guest global (the guest's copy in guest memory). */
 #define KT_GUEST_VAR(vm, sym) \
