@@ -84,6 +84,8 @@ qemu_cmd() {
 	# QEMU's qemu64 model has SVM under TCG: take it away explicitly.
 	if [ "$MODE" = refuse ]; then cpu=${XKVM_CPU:-qemu64,-svm}; else cpu=${XKVM_CPU:-EPYC}; fi
 	append="console=ttyS0 panic=-1 loglevel=${XKVM_LOGLEVEL:-7}"
+	# a lockup report shows every CPU's stack, not only the one that saw it
+	append+=" softlockup_all_cpu_backtrace=1"
 	append+=" xkvm.mode=$MODE xkvm.timeout=${XKVM_TEST_TIMEOUT:-120}"
 	[ "${XKVM_SHELL:-0}" = 1 ] && append+=" xkvm.shell=1"
 	append+=${XKVM_APPEND:+ $XKVM_APPEND}

@@ -61,7 +61,7 @@ BUSYBOX=${XKVM_BUSYBOX:-/bin/busybox}
 QEMU_ROMS="kvmvapic.bin linuxboot.bin linuxboot_dma.bin multiboot.bin
 	multiboot_dma.bin pvh.bin sgabios.bin"
 # The busybox applets testbed/guest-init uses.
-GUEST_APPLETS="sh mount sed head md5sum cut sleep poweroff grep taskset dmesg tr"
+GUEST_APPLETS="sh mount sed head md5sum cut sleep poweroff grep taskset dmesg tr cat"
 
 log() { echo "mkqemu: $*"; }
 die() { echo "mkqemu: error: $*" >&2; exit 1; }
@@ -106,7 +106,7 @@ install_qemu() {
 build_guest() {
 	local a
 	rm -rf "$GSTAGE"
-	mkdir -p "$GSTAGE"/{bin,proc,dev}
+	mkdir -p "$GSTAGE"/{bin,proc,sys,dev}
 	readelf -d "$BUSYBOX" 2>/dev/null | grep NEEDED >/dev/null &&
 		die "$BUSYBOX is not static (install busybox-static)"
 	cp "$BUSYBOX" "$GSTAGE/bin/busybox"
