@@ -254,6 +254,10 @@ int xk_msr_set(struct xk_vcpu *v, u32 msr, u64 val, bool host)
 		return host && val == 0 ? 0 : -EINVAL;
 	case XK_MSR_EFER:
 		return efer_set(v, val, host);
+	case XK_MSR_IA32_TSC:
+		if (host)
+			return xk_tsc_set_host(v, val);
+		break;
 	case XK_MSR_IA32_APICBASE:
 		return apic_base_set(v, val);
 	case XK_MSR_LSTAR:

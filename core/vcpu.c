@@ -162,6 +162,7 @@ int xk_vcpu_create(struct xk_vm *vm, u32 id, struct xk_vcpu **out)
 		goto out_free;
 	vcpu_reset_common(v);
 	xk_ops->vcpu_reset(v);
+	xk_tsc_set_host(v, 0); /* in step with the vCPUs before it */
 	r = xk_irqchip_vcpu_init(v);
 	if (r) {
 		xk_ops->vcpu_destroy(v);
@@ -208,14 +209,12 @@ void xk_vcpu_free(struct xk_vcpu *v)
  */
 void xk_vcpu_init_reset(struct xk_vcpu *v)
 {
-	u64 base = v->apic_base, tsc = 0;
-	bool have_tsc = !xk_ops->get_msr(v, XK_MSR_IA32_TSC, &tsc);
+	u64 base = v->apic_base, tsc_offset = xk_ops->get_tsc_offset(v);
 
 	vcpu_reset_common(v);
 	xk_ops->vcpu_reset(v);
 	v->apic_base = base;
-	if (have_tsc)
-		xk_ops->set_msr(v, XK_MSR_IA32_TSC, tsc, true);
+	xk_ops->set_tsc_offset(v, tsc_offset); /* exactly: see tsc.c */
 	v->exception.pending = false;
 	v->mmio.active = false;
 	v->mmio.pending_read = false;

@@ -97,8 +97,9 @@ int xk_vm_create(unsigned long type, struct xk_vm **out)
 	vm->lock = host_mutex_create();
 	vm->mmu_lock = host_spin_create();
 	vm->ioev_lock = host_spin_create();
+	vm->tsc_lock = host_spin_create();
 	r = -ENOMEM;
-	if (!vm->lock || !vm->mmu_lock || !vm->ioev_lock)
+	if (!vm->lock || !vm->mmu_lock || !vm->ioev_lock || !vm->tsc_lock)
 		goto fail;
 	r = xk_ops->vm_init(vm);
 	if (r)
@@ -107,6 +108,8 @@ int xk_vm_create(unsigned long type, struct xk_vm **out)
 	*out = vm;
 	return 0;
 fail:
+	if (vm->tsc_lock)
+		host_spin_destroy(vm->tsc_lock);
 	if (vm->ioev_lock)
 		host_spin_destroy(vm->ioev_lock);
 	if (vm->mmu_lock)
@@ -162,6 +165,7 @@ static void vm_destroy(struct xk_vm *vm)
 	if (vm->host_free)
 		vm->host_free(vm);
 	host_spin_destroy(vm->ioev_lock);
+	host_spin_destroy(vm->tsc_lock);
 	host_spin_destroy(vm->mmu_lock);
 	host_mutex_destroy(vm->lock);
 	host_free(vm, sizeof(*vm));

@@ -158,6 +158,9 @@ struct xk_vendor_ops {
 	/* MSRs whose home is the vendor's state area; -ENOENT if not one */
 	int (*get_msr)(struct xk_vcpu *v, u32 msr, u64 *val);
 	int (*set_msr)(struct xk_vcpu *v, u32 msr, u64 val, bool host);
+	/* guest TSC = host TSC + this offset (tsc.c) */
+	u64 (*get_tsc_offset)(struct xk_vcpu *v);
+	void (*set_tsc_offset)(struct xk_vcpu *v, u64 offset);
 	/* vCPU statistics and state, for the debugger and dumps */
 	void (*dump)(struct xk_vcpu *v);
 	/*
@@ -321,6 +324,14 @@ struct xk_vm {
 	u32 nvcpus;            /* (m) */
 	u64 tss_addr;          /* (m) KVM_SET_TSS_ADDR */
 	s64 clock_offset;      /* (m) KVM_SET_CLOCK: VM clock - host ns */
+	/* the VMM's last write of a guest TSC (tsc.c): (t) = tsc_lock */
+	struct host_spin *tsc_lock; /* (c) */
+	struct xk_tsc_write {
+		bool valid;
+		u64 ns;     /* host ns of the write */
+		u64 value;  /* the TSC written */
+		u64 offset; /* the offset it got */
+	} tsc_last;         /* (t) */
 
 	/* KVM_IOEVENTFD registrations (ioeventfd.c): (e) = ioev_lock */
 	struct host_spin *ioev_lock; /* (c) */
@@ -425,6 +436,8 @@ void xk_queue_exception(struct xk_vcpu *v, u8 vector, bool has_error,
 			u32 error);
 int xk_msr_get(struct xk_vcpu *v, u32 msr, u64 *val, bool host);
 int xk_msr_set(struct xk_vcpu *v, u32 msr, u64 val, bool host);
+/* A VMM's write of the guest TSC: synchronized with the last (tsc.c). */
+int xk_tsc_set_host(struct xk_vcpu *v, u64 val);
 bool xk_guest_cpuid_has(struct xk_vcpu *v, u32 leaf, int reg, u32 bit);
 bool xk_guest_is_intel(struct xk_vcpu *v);
 int xk_cap_value(long cap);

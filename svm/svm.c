@@ -1140,6 +1140,16 @@ static void svm_dump(struct xk_vcpu *v)
 		(unsigned long long)vmcb->save.efer);
 }
 
+static u64 svm_get_tsc_offset(struct xk_vcpu *v)
+{
+	return to_svm(v)->vmcb->control.tsc_offset;
+}
+
+static void svm_set_tsc_offset(struct xk_vcpu *v, u64 offset)
+{
+	to_svm(v)->vmcb->control.tsc_offset = offset;
+}
+
 const struct xk_vendor_ops xk_svm_ops = {
 	.name = "svm",
 	.probe = svm_probe,
@@ -1168,6 +1178,8 @@ const struct xk_vendor_ops xk_svm_ops = {
 	.set_sregs = svm_set_sregs,
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
+	.get_tsc_offset = svm_get_tsc_offset,
+	.set_tsc_offset = svm_set_tsc_offset,
 	.dump = svm_dump,
 	.get_injected = svm_get_injected,
 	.set_injected = svm_set_injected,

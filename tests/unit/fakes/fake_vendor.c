@@ -431,6 +431,7 @@ struct fake_vcpu {
 	unsigned int nevents;
 	struct xk_injected inj; /* the event in flight */
 	bool shadow;            /* interrupt shadow */
+	u64 tsc_offset;         /* guest TSC = host TSC + this */
 };
 
 static struct fake_vcpu *to_fv(struct xk_vcpu *v)
@@ -868,6 +869,9 @@ static int fake_get_msr(struct xk_vcpu *v, u32 msr, u64 *val)
 	case XK_MSR_GS_BASE:
 		*val = fv->sregs.gs.base;
 		return 0;
+	case XK_MSR_IA32_TSC:
+		*val = xk_rdtsc() + fv->tsc_offset;
+		return 0;
 	default:
 		i = msr_slot(msr);
 		if (i < 0)
@@ -893,6 +897,9 @@ static int fake_set_msr(struct xk_vcpu *v, u32 msr, u64 val, bool host)
 	case XK_MSR_GS_BASE:
 		fv->sregs.gs.base = val;
 		return 0;
+	case XK_MSR_IA32_TSC:
+		fv->tsc_offset = val - xk_rdtsc();
+		return 0;
 	default:
 		i = msr_slot(msr);
 		if (i < 0)
@@ -900,6 +907,16 @@ static int fake_set_msr(struct xk_vcpu *v, u32 msr, u64 val, bool host)
 		fv->msr[i] = val;
 		return 0;
 	}
+}
+
+static u64 fake_get_tsc_offset(struct xk_vcpu *v)
+{
+	return to_fv(v)->tsc_offset;
+}
+
+static void fake_set_tsc_offset(struct xk_vcpu *v, u64 offset)
+{
+	to_fv(v)->tsc_offset = offset;
 }
 
 /* ------------------------------------------------------------------ */
@@ -966,6 +983,8 @@ const struct xk_vendor_ops fake_ops = {
 	.set_sregs = fake_set_sregs,
 	.get_msr = fake_get_msr,
 	.set_msr = fake_set_msr,
+	.get_tsc_offset = fake_get_tsc_offset,
+	.set_tsc_offset = fake_set_tsc_offset,
 	.dump = fake_dump,
 	.get_injected = fake_get_injected,
 	.set_injected = fake_set_injected,
