@@ -34,7 +34,7 @@
 #   XKVM_QEMU_RUNS          which boots, in order, each
 #                           DRIVER[-irqchip][-smpN][-x2apic] (default: kvm_amd,
 #                           kvm_amd-irqchip, then xkvm, xkvm-irqchip,
-#                           xkvm-irqchip-smp2, xkvm-irqchip-smp2-x2apic):
+#                           xkvm-irqchip-smp2-x2apic):
 #                           -irqchip leaves the irqchip
 #                           to the driver (QEMU's default machine), -smpN
 #                           overrides XKVM_QEMU_SMP, -x2apic adds +x2apic and
@@ -147,7 +147,7 @@ write_conf() {
 		conf_line QEMU_TIMEOUT "${XKVM_QEMU_TIMEOUT:-150}"
 		conf_line QEMU_XKVM_TIMEOUT "${XKVM_QEMU_XKVM_TIMEOUT:-120}"
 		conf_line QEMU_REF_IRQCHIP_TIMEOUT "${XKVM_QEMU_REF_IRQCHIP_TIMEOUT:-100}"
-		conf_line QEMU_RUNS "${XKVM_QEMU_RUNS:-kvm_amd kvm_amd-irqchip xkvm xkvm-irqchip xkvm-irqchip-smp2 xkvm-irqchip-smp2-x2apic}"
+		conf_line QEMU_RUNS "${XKVM_QEMU_RUNS:-kvm_amd kvm_amd-irqchip xkvm xkvm-irqchip xkvm-irqchip-smp2-x2apic}"
 		conf_line QEMU_TRACE "${XKVM_QEMU_TRACE:-0}"
 		conf_line QEMU_VERSION "$("$QEMU_BIN" --version | head -n 1)"
 	} >"$STAGE/etc/qemu-box.conf"
