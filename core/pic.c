@@ -149,10 +149,17 @@ static void intack(struct xk_pic *pic, int i, int ir)
 	}
 }
 
+/*
+ * The input of IRn goes to level.  The answer is Linux's (pic_set_irq1),
+ * what KVM_IRQ_LINE_STATUS adds up: -1 for a masked pin, 0 when a rising
+ * level or edge finds its request already pending (coalesced), else 1 --
+ * also when nothing was requested: a line going low, or an edge pin raised
+ * again while still high.
+ */
 static int set_input(struct kvm_pic_state *s, int ir, bool level)
 {
 	u8 m = 1u << ir;
-	int ret = 0;
+	int ret = 1;
 
 	if (s->elcr & m) {
 		if (level) {

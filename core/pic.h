@@ -52,9 +52,10 @@ void xk_pic_reset(struct xk_pic *pic);
 /*
  * Drive input pin irq (0-15) to level.  Edge-triggered pins (ELCR bit
  * clear) latch a request on a rising edge; level-triggered pins request
- * while high.  Returns 1 if a new request was latched, 0 if not (already
- * pending, no edge, or level low), -1 if the pin is masked (as Linux's
- * kvm_pic_set_irq), -EINVAL for a bad pin.
+ * while high.  Returns -1 if the pin is masked, 0 if a rising level or
+ * edge found its request already pending (coalesced), else 1 (a new
+ * request, or none to make: the line low, an edge pin still high), as
+ * Linux's kvm_pic_set_irq; -EINVAL for a bad pin.
  */
 int xk_pic_set_irq(struct xk_pic *pic, unsigned int irq, bool level);
 int xk_pic_set_irq_irqsoff(struct xk_pic *pic, unsigned int irq, bool level);

@@ -153,6 +153,58 @@ XT_TEST(irqchip, ioapic_line_to_lapic_and_injection)
 	XT_EQ(h1.pages, h0.pages);
 }
 
+/* KVM_IRQ_LINE_STATUS of a GSI below 16: its PIC and I/O APIC answers. */
+static int line_status(struct xk_vm *vm, u32 irq, u32 level)
+{
+	struct kvm_irq_level il = { .irq = irq, .level = level };
+
+	XT_EQ(vm_ioctl(vm, KVM_IRQ_LINE_STATUS, &il), 0);
+	return il.status;
+}
+
+static void pic_out(struct xk_vcpu *v, u16 port, u32 val)
+{
+	XT_ASSERT(xk_irqchip_pio(v, port, 1, false, &val));
+}
+
+XT_TEST(irqchip, pic_line_status_is_linux_sum)
+{
+	struct fx *f = fx_new_vm();
+	struct xk_vcpu *v = NULL;
+	static const u8 init[][2] = {
+		{ 0x20, 0x11 }, { 0x21, 0x20 }, { 0x21, 0x04 }, { 0x21, 0x01 },
+		{ 0xa0, 0x11 }, { 0xa1, 0x28 }, { 0xa1, 0x02 }, { 0xa1, 0x01 },
+		{ 0x21, 0xf3 }, { 0xa1, 0xfb },
+	};
+	size_t i;
+
+	XT_EQ(vm_ioctl(f->vm, KVM_CREATE_IRQCHIP, NULL), 0);
+	XT_EQ(xk_vcpu_create(f->vm, 0, &v), 0);
+	for (i = 0; i < sizeof(init) / sizeof(init[0]); i++)
+		pic_out(v, init[i][0], init[i][1]);
+	/*
+	 * IRQ 3 open on the PIC, its I/O APIC pin masked (reset): Linux 6.1
+	 * sums the non-negative answers, the PIC's 1 for anything but a
+	 * masked pin or a coalesced request, the I/O APIC's -1 for a masked
+	 * new edge, 0 while its IRR is set, 1 for a line going low.
+	 */
+	XT_EQ(line_status(f->vm, 3, 1), 1);
+	XT_EQ(line_status(f->vm, 3, 1), 1); /* no edge: PIC 1, I/O APIC 0 */
+	XT_EQ(line_status(f->vm, 3, 0), 2);
+	XT_EQ(line_status(f->vm, 3, 1), 0); /* still in IRR: coalesced */
+	XT_EQ(line_status(f->vm, 3, 0), 2);
+	/* level IRQ 10 on the slave */
+	pic_out(v, 0x4d1, 0x04);
+	XT_EQ(line_status(f->vm, 10, 1), 1);
+	XT_EQ(line_status(f->vm, 10, 1), 0);
+	XT_EQ(line_status(f->vm, 10, 0), 2);
+	/* masked on the PIC: -1 up, the I/O APIC's 1 down */
+	pic_out(v, 0x21, 0xfb);
+	XT_EQ(line_status(f->vm, 3, 1), -1);
+	XT_EQ(line_status(f->vm, 3, 0), 1);
+	fx_destroy(f);
+}
+
 XT_TEST(irqchip, init_sipi_mp_state)
 {
 	struct fx *f = fx_new_vm();
