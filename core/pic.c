@@ -296,6 +296,8 @@ static void ocw2(struct xk_pic *pic, int i, u8 val)
 static void chip_write(struct xk_pic *pic, int i, bool a0, u8 val)
 {
 	struct kvm_pic_state *s = &pic->c[i];
+	u8 unmasked;
+	int ir;
 
 	if (!a0) {
 		if (val & 0x10) {
@@ -313,7 +315,14 @@ static void chip_write(struct xk_pic *pic, int i, bool a0, u8 val)
 	} else {
 		switch (s->init_state) {
 		case 0: /* OCW1 */
+			unmasked = s->imr & ~val;
 			s->imr = val;
+			for (ir = 0; unmasked && pic->ops.unmask; ir++)
+				if (unmasked & (1u << ir)) {
+					unmasked &= ~(1u << ir);
+					pic->ops.unmask(pic->ops.opaque,
+							(unsigned int)(ir + 8 * i));
+				}
 			break;
 		case 1: /* ICW2 */
 			s->irq_base = val & 0xf8;

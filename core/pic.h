@@ -34,10 +34,13 @@
  *  - eoi(opaque, irq): an in-service bit of pin irq (0-15) was cleared by
  *    an EOI command or by auto-EOI (for ack notifiers: PIT tick
  *    reinjection, level-triggered re-assertion).  Optional.
+ *  - unmask(opaque, irq): an OCW1 write cleared pin irq's IMR bit (for
+ *    mask notifiers: the PIT's reinjection restarts).  Optional.
  */
 struct xk_pic_ops {
 	void (*intr)(void *opaque, bool level);
 	void (*eoi)(void *opaque, unsigned int irq);
+	void (*unmask)(void *opaque, unsigned int irq);
 	void *opaque;
 };
 
