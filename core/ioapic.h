@@ -62,20 +62,21 @@ typedef void (*xk_ioapic_ack_fn)(void *opaque, unsigned int pin, bool level);
 typedef void (*xk_ioapic_unmask_fn)(void *opaque, unsigned int pin);
 
 struct xk_ioapic {
-	struct host_spin *lock; /* (c) guards everything below */
-	xk_msi_fn deliver;      /* (c) called with lock held */
-	void *opaque;           /* (c) */
-	xk_ioapic_ack_fn acked; /* (c) set once before use; may be NULL */
+	struct host_spin *lock;          /* (c) guards everything below */
+	xk_msi_fn deliver;               /* (c) called with lock held */
+	void *opaque;                    /* (c) */
+	xk_ioapic_ack_fn acked;          /* (c) set once before use, or NULL */
 	xk_ioapic_unmask_fn unmasked_fn; /* (c) the same */
-	u64 base;               /* MMIO base (KVM_SET_IRQCHIP may move it) */
-	u32 regsel;             /* IOREGSEL */
-	u32 id;                 /* APIC ID, bits 24-27 of the ID register */
-	u32 irr;                /* pending: edge latched, or level asserted */
-	u32 line;               /* input levels, for edge detection */
+	u64 base;     /* MMIO base (KVM_SET_IRQCHIP may move it) */
+	u32 regsel;   /* IOREGSEL */
+	u32 id;       /* APIC ID, bits 24-27 of the ID register */
+	u32 irr;      /* pending: edge latched, or level asserted */
+	u32 line;     /* input levels, for edge detection */
+	u32 unmasked; /* pins unmasked by the MMIO write being served */
+	/* edge pins whose message awaits its EOI: written under the lock,
+	 * read without it by xk_ioapic_eoi_edge (atomic) */
+	u32 edge_sent;
 	u64 rte[XK_IOAPIC_PINS];
-	u32 edge_sent; /* edge pins whose message awaits its EOI; written
-			* under lock, read without it (atomic) */
-	u32 unmasked;  /* pins unmasked by this MMIO write, to report */
 	u64 delivered; /* messages sent (statistics) */
 };
 

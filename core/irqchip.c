@@ -158,8 +158,7 @@ static void ioapic_acked(void *opaque, unsigned int pin, bool level)
 
 	if (!level && !chip_pit(c))
 		return; /* nobody listens to edge EOIs */
-	gsi_acked(c, xk_irq_pin_gsi(c->router, KVM_IRQCHIP_IOAPIC, pin),
-		  level);
+	gsi_acked(c, xk_irq_pin_gsi(c->router, KVM_IRQCHIP_IOAPIC, pin), level);
 }
 
 static void gsi_unmasked(struct xk_irqchip *c, int gsi)

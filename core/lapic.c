@@ -82,10 +82,10 @@ struct xk_apic_bus {
 	/* slots; (m) written by create/destroy under vm->lock, read with
 	 * acquire loads by deliveries (see theory) */
 	struct xk_lapic *apics[XK_MAX_VCPUS];
-	void (*eoi)(void *arg, u8 vector); /* (c) level EOI, may be NULL */
+	void (*eoi)(void *arg, u8 vector);      /* (c) level EOI, may be NULL */
 	void (*eoi_edge)(void *arg, u8 vector); /* (c) edge EOI, or NULL */
 	void *eoi_arg;                          /* (c) both's */
-	bool x2apic_api;                   /* (m) KVM_CAP_X2APIC_API */
+	bool x2apic_api;                        /* (m) KVM_CAP_X2APIC_API */
 };
 
 struct xk_lapic {

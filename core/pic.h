@@ -26,7 +26,7 @@
 #define XK_PIC_NR_PINS 16
 
 /*
- * What the integration gives the PIC.  Both callbacks run under the pair's
+ * What the integration gives the PIC.  The callbacks run under the pair's
  * lock with local interrupts off: they must be short, must not sleep and
  * must not call back into this PIC (make a vCPU request and kick it).
  *  - intr(opaque, level): the INTR output changed to level, in the order

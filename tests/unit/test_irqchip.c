@@ -437,7 +437,7 @@ XT_TEST(irqchip, pit_reinject_acked_by_ioapic_edge_eoi)
 	unsigned int i;
 
 	qemu_gsi0(f);
-	pio_w(v, 0x21, 0xff);       /* the PIC masked */
+	pio_w(v, 0x21, 0xff);         /* the PIC masked */
 	mmio_w(v, 0xfee000f0, 0x1ff); /* the APIC on */
 	mmio_w(v, 0xfec00000, 0x15);
 	mmio_w(v, 0xfec00010, 0);

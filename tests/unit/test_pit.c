@@ -773,7 +773,7 @@ XT_TEST(pit, reinject_stall_one_interrupt_per_ack)
 	for (i = 1; i < 10; i++) {
 		xt_ctx("ack %u", i);
 		xk_pit_ack(pit);
-		XT_EQ(f.raises, 1 + i);    /* the pulse is the timer's ... */
+		XT_EQ(f.raises, 1 + i); /* the pulse is the timer's ... */
 		XT_EQ(host_user_clock_advance(0), 1); /* ... due at once */
 		XT_EQ(f.raises, 2 + i);
 		XT_EQ(f.at[1 + i], T0 + 117 * MS); /* not a period later */
