@@ -50,6 +50,11 @@
  * an unmasked GSI 0 restarts the PIT's reinjection (xk_pit_unmasked).
  * KVM_REINJECT_CONTROL only switches the PIT's mode (xk_pit_set_reinject);
  * the reports always flow, and the PIT ignores them with reinject off.
+ * Not as Linux: a PIC's ICW1 that drops a latched edge request does not
+ * count as its acknowledgement (Linux's PIC reset reports one when a
+ * vCPU takes PIC interrupts); a tick lost that way is recovered when IRQ0
+ * is unmasked or channel 0 reprogrammed, or by an IOAPIC EOI of the same
+ * pulse.
  *
  * Locks.  Everything that runs in the vCPU thread holds vcpu->lock; the
  * models have their own locks (see their headers).  The order, outermost

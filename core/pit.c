@@ -77,7 +77,9 @@
  *    n periods is thus delivered as n interrupts, one per acknowledgement,
  *    never two at once.  Whatever reprograms channel 0 (control word,
  *    count, KVM_SET_PIT2, reset, HPET legacy) drops pending and forgets
- *    the pulse in flight (irq_ack true), as Linux does at each new timer;
+ *    the pulse in flight (irq_ack true), as Linux does at each new timer
+ *    (a control word alone stops channel 0 here, see above, so it drops
+ *    them too, where Linux's timer runs on with its backlog);
  *    so does xk_pit_unmasked(), the integration's report that IRQ0's pin
  *    was unmasked (Linux's mask notifier: a pulse lost to a masked pin is
  *    never acknowledged, and would otherwise stop the ticks for good).
@@ -97,6 +99,10 @@
  * current time (count_load_time given by the VMM is ignored, a count of 0
  * becomes 0x10000), which restarts channel 0's interrupt unless HPET
  * legacy mode is on.  Modes 1 and 5 count as triggered by a restore.
+ * The ABI has no field for pending ticks: GET leaves them out, and SET
+ * drops them with the rest of channel 0's old programming (Linux's set
+ * reloads the counts, which resets its reinjection state the same way),
+ * so a migrated guest starts with none.
  *
  * Locking.  pit->lock guards the channels, flags, timer bookkeeping and
  * the reinjection state.  The timer callback takes it in interrupt
