@@ -14,7 +14,16 @@
  * xk_ioapic_eoi(): remote IRR clears, and a line still asserted sends
  * again.  Before that, the integration hears of the EOI of each such pin
  * (io->acked, Linux's ack notifiers: a resampling irqfd lowers the line
- * there, so that the EOI ends it).  Messages go out as MSIs, built from
+ * there, so that the EOI ends it).  An edge pin has no remote IRR, but
+ * the PIT's lost-tick reinjection needs the EOI of its interrupt: a
+ * delivered edge message marks its pin in edge_sent, and the local APIC
+ * reports every edge EOI through xk_ioapic_eoi_edge(), which hands the
+ * marked pins of that vector to io->acked (level false) and unmarks them.
+ * (Linux makes the vector of such a pin an "EOI exit" vector while an ack
+ * notifier listens on its GSI; the mark plays that part, for any pin.)
+ * A guest write that clears an entry's mask bit is reported too
+ * (io->unmasked, Linux's mask notifiers), after the lock is dropped.
+ * Messages go out as MSIs, built from
  * the entry exactly as the chip's bus message would be decoded
  * (destination, logical mode, delivery mode, trigger, vector).
  *
@@ -70,6 +79,9 @@ static int service(struct xk_ioapic *io, unsigned int pin)
 	io->delivered++;
 	if (rte & XK_IOAPIC_RTE_LEVEL)
 		io->rte[pin] |= XK_IOAPIC_RTE_REMOTE_IRR;
+	else if (n > 0) /* an APIC took it: its EOI will come */
+		__atomic_store_n(&io->edge_sent, io->edge_sent | pin_bit(pin),
+				 __ATOMIC_RELEASE);
 	return n > 0 ? n : 0;
 }
 
@@ -83,6 +95,8 @@ void xk_ioapic_reset(struct xk_ioapic *io)
 	io->id = 0;
 	io->irr = 0;
 	io->line = 0;
+	__atomic_store_n(&io->edge_sent, 0, __ATOMIC_RELEASE);
+	io->unmasked = 0;
 	for (i = 0; i < XK_IOAPIC_PINS; i++)
 		io->rte[i] = XK_IOAPIC_RTE_MASK;
 	host_spin_unlock_irq(io->lock);
@@ -140,9 +154,12 @@ int xk_ioapic_set_irq(struct xk_ioapic *io, unsigned int pin, int level)
 	return r;
 }
 
-void xk_ioapic_set_ack(struct xk_ioapic *io, xk_ioapic_ack_fn acked)
+void xk_ioapic_set_ack(struct xk_ioapic *io, xk_ioapic_ack_fn acked,
+		       xk_ioapic_unmask_fn unmasked)
 {
 	io->acked = acked;
+	io->unmasked = 0;
+	io->unmasked_fn = unmasked;
 }
 
 /*
@@ -161,7 +178,7 @@ static void eoi_locked(struct xk_ioapic *io, u8 vector)
 			continue;
 		if (io->acked) {
 			host_spin_unlock_irq(io->lock);
-			io->acked(io->opaque, pin);
+			io->acked(io->opaque, pin, true);
 			host_spin_lock_irq(io->lock);
 		}
 		io->rte[pin] &= ~XK_IOAPIC_RTE_REMOTE_IRR;
@@ -174,6 +191,32 @@ void xk_ioapic_eoi(struct xk_ioapic *io, u8 vector)
 {
 	host_spin_lock_irq(io->lock);
 	eoi_locked(io, vector);
+	host_spin_unlock_irq(io->lock);
+}
+
+void xk_ioapic_eoi_edge(struct xk_ioapic *io, u8 vector)
+{
+	unsigned int pin;
+	u32 sent;
+
+	if (!__atomic_load_n(&io->edge_sent, __ATOMIC_ACQUIRE))
+		return;
+	host_spin_lock_irq(io->lock);
+	for (pin = 0; pin < XK_IOAPIC_PINS; pin++) {
+		u64 rte = io->rte[pin];
+
+		sent = io->edge_sent;
+		if (!(sent & pin_bit(pin)) || (rte & XK_IOAPIC_RTE_LEVEL) ||
+		    (rte & XK_IOAPIC_RTE_VECTOR) != vector)
+			continue;
+		__atomic_store_n(&io->edge_sent, sent & ~pin_bit(pin),
+				 __ATOMIC_RELEASE);
+		if (io->acked) {
+			host_spin_unlock_irq(io->lock);
+			io->acked(io->opaque, pin, false);
+			host_spin_lock_irq(io->lock);
+		}
+	}
 	host_spin_unlock_irq(io->lock);
 }
 
@@ -233,6 +276,8 @@ static void write_reg(struct xk_ioapic *io, u32 val)
 	if (!(rte & XK_IOAPIC_RTE_LEVEL))
 		rte &= ~XK_IOAPIC_RTE_REMOTE_IRR; /* edge has none */
 	io->rte[pin] = rte;
+	if ((old & XK_IOAPIC_RTE_MASK) && !(rte & XK_IOAPIC_RTE_MASK))
+		io->unmasked |= pin_bit(pin); /* reported after the unlock */
 	/*
 	 * A level line asserted, now unmasked and not awaiting an EOI: send
 	 * it.  An edge that came while masked is lost, as in Linux.
@@ -267,7 +312,8 @@ void xk_ioapic_mmio_read(struct xk_ioapic *io, u64 off, void *val, u32 len)
 void xk_ioapic_mmio_write(struct xk_ioapic *io, u64 off, const void *val,
 			  u32 len)
 {
-	u32 v = 0;
+	u32 v = 0, unmasked;
+	unsigned int pin;
 
 	if (len != 4 && len != 8)
 		return; /* the chip decodes dword accesses only */
@@ -289,7 +335,12 @@ void xk_ioapic_mmio_write(struct xk_ioapic *io, u64 off, const void *val,
 	default:
 		break;
 	}
+	unmasked = io->unmasked;
+	io->unmasked = 0;
 	host_spin_unlock_irq(io->lock);
+	for (pin = 0; unmasked && io->unmasked_fn; pin++, unmasked >>= 1)
+		if (unmasked & 1)
+			io->unmasked_fn(io->opaque, pin);
 }
 
 void xk_ioapic_get_state(struct xk_ioapic *io, struct kvm_ioapic_state *st)
@@ -318,6 +369,7 @@ void xk_ioapic_set_state(struct xk_ioapic *io,
 	io->id = st->id & 0xf;
 	io->irr = st->irr & ((1U << XK_IOAPIC_PINS) - 1);
 	io->line = io->irr;
+	__atomic_store_n(&io->edge_sent, 0, __ATOMIC_RELEASE);
 	for (i = 0; i < XK_IOAPIC_PINS; i++)
 		io->rte[i] = st->redirtbl[i].bits;
 	/* what is pending and now deliverable goes out, as Linux does */

@@ -45,23 +45,37 @@
 typedef int (*xk_msi_fn)(void *opaque, u64 addr, u32 data);
 
 /*
- * An EOI reached a level-triggered pin (Linux's ack notifier), before its
- * remote IRR clears: the callee may lower the pin's line (so the EOI does
- * not send again).  Called without the chip's lock, from the vCPU thread
- * that sent the EOI.
+ * Acknowledgements (Linux's ack notifiers), called without the chip's
+ * lock, from the vCPU thread that sent the EOI:
+ *  - level: an EOI reached a level-triggered pin, before its remote IRR
+ *    clears: the callee may lower the pin's line (so the EOI does not send
+ *    again);
+ *  - edge (level false): the EOI of the vector an edge-triggered pin sent
+ *    (xk_ioapic_eoi_edge), once per message that some local APIC took.
  */
-typedef void (*xk_ioapic_ack_fn)(void *opaque, unsigned int pin);
+typedef void (*xk_ioapic_ack_fn)(void *opaque, unsigned int pin, bool level);
+/*
+ * A guest write of a redirection entry cleared its mask bit (Linux's mask
+ * notifier), called after the chip's lock is dropped, from that vCPU
+ * thread.
+ */
+typedef void (*xk_ioapic_unmask_fn)(void *opaque, unsigned int pin);
 
 struct xk_ioapic {
-	struct host_spin *lock; /* (c) guards everything below */
-	xk_msi_fn deliver;      /* (c) called with lock held */
-	void *opaque;           /* (c) */
-	xk_ioapic_ack_fn acked; /* (c) set once before use; may be NULL */
-	u64 base;               /* MMIO base (KVM_SET_IRQCHIP may move it) */
-	u32 regsel;             /* IOREGSEL */
-	u32 id;                 /* APIC ID, bits 24-27 of the ID register */
-	u32 irr;                /* pending: edge latched, or level asserted */
-	u32 line;               /* input levels, for edge detection */
+	struct host_spin *lock;          /* (c) guards everything below */
+	xk_msi_fn deliver;               /* (c) called with lock held */
+	void *opaque;                    /* (c) */
+	xk_ioapic_ack_fn acked;          /* (c) set once before use, or NULL */
+	xk_ioapic_unmask_fn unmasked_fn; /* (c) the same */
+	u64 base;     /* MMIO base (KVM_SET_IRQCHIP may move it) */
+	u32 regsel;   /* IOREGSEL */
+	u32 id;       /* APIC ID, bits 24-27 of the ID register */
+	u32 irr;      /* pending: edge latched, or level asserted */
+	u32 line;     /* input levels, for edge detection */
+	u32 unmasked; /* pins unmasked by the MMIO write being served */
+	/* edge pins whose message awaits its EOI: written under the lock,
+	 * read without it by xk_ioapic_eoi_edge (atomic) */
+	u32 edge_sent;
 	u64 rte[XK_IOAPIC_PINS];
 	u64 delivered; /* messages sent (statistics) */
 };
@@ -79,11 +93,18 @@ void xk_ioapic_reset(struct xk_ioapic *io);
  */
 int xk_ioapic_set_irq(struct xk_ioapic *io, unsigned int pin, int level);
 
-/* Before any use: who hears of EOIs (xk_ioapic_ack_fn). */
-void xk_ioapic_set_ack(struct xk_ioapic *io, xk_ioapic_ack_fn acked);
+/* Before any use: who hears of EOIs and unmasking (either may be NULL). */
+void xk_ioapic_set_ack(struct xk_ioapic *io, xk_ioapic_ack_fn acked,
+		       xk_ioapic_unmask_fn unmasked);
 
 /* The local APIC's EOI of a level-triggered vector. */
 void xk_ioapic_eoi(struct xk_ioapic *io, u8 vector);
+/*
+ * The local APIC's EOI of an edge-triggered vector: reported for the edge
+ * pins of that vector that sent a message since their last EOI.  Cheap
+ * (one atomic read) when no edge message awaits an EOI.
+ */
+void xk_ioapic_eoi_edge(struct xk_ioapic *io, u8 vector);
 
 /* MMIO within [base, base + XK_IOAPIC_SIZE): offset from base. */
 bool xk_ioapic_in_range(const struct xk_ioapic *io, u64 gpa);

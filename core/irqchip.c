@@ -30,18 +30,43 @@
  * guest can take it at this very entry; otherwise it asks the backend for
  * the interrupt window (v->irq_window), whose exit brings us back here.
  *
- * Acknowledgements.  An EOI that ends a level-triggered interrupt is
- * reported per GSI to irqfd.c (xk_irqfd_acked: resampling irqfds lower
- * their line there and tell the VMM), the GSI being the one the routing
- * table maps that chip's pin to (xk_irq_pin_gsi).  The IOAPIC reports from
- * its EOI with its lock dropped (ioapic_acked).  The PIC reports under its
- * lock, where the router cannot be entered, so pic_eoi only records the
- * pin in c->pic_acked, and pic_acks_report() reports after each call into
- * the PIC that may have cleared an in-service bit (port writes and reads,
- * INTA), before the vCPU goes back to the guest.
+ * Acknowledgements (Linux's ack notifiers).  A chip's acknowledgement of
+ * a pin is reported per GSI, the GSI being the one the routing table maps
+ * that chip's pin to (xk_irq_pin_gsi, Linux's chip map), to two
+ * listeners: irqfd.c (xk_irqfd_acked: resampling irqfds lower their line
+ * there and tell the VMM), for EOIs that end a level-triggered interrupt,
+ * and the PIT (xk_pit_ack, lost-tick reinjection), for any acknowledgement
+ * of GSI 0.  The IOAPIC reports from its EOI with its lock dropped
+ * (ioapic_acked): level pins at the LAPIC's EOI of a level vector, edge
+ * pins that sent a message at the EOI of an edge vector (the bus's edge
+ * EOI callback, apic_edge_eoi).  The PIC reports under its lock, where
+ * the router cannot be entered, so pic_eoi only records the pin in
+ * c->pic_acked, and pic_acks_report() reports after each call into the
+ * PIC that may have cleared an in-service bit (port writes and reads,
+ * INTA), before the vCPU goes back to the guest.  Unmasking (Linux's mask
+ * notifiers) takes the same two roads: an IOAPIC entry's mask bit cleared
+ * by the guest (ioapic_unmasked, lock dropped) and a PIC IMR bit cleared
+ * by OCW1 (recorded in c->pic_unmasked, reported by pic_acks_report());
+ * an unmasked GSI 0 restarts the PIT's reinjection (xk_pit_unmasked).
+ * KVM_REINJECT_CONTROL only switches the PIT's mode (xk_pit_set_reinject);
+ * the reports always flow, and the PIT ignores them with reinject off.
+ * Not as Linux: a PIC's ICW1 that drops a latched edge request does not
+ * count as its acknowledgement (Linux's PIC reset reports one when a
+ * vCPU takes PIC interrupts); a tick lost that way is recovered when IRQ0
+ * is unmasked or channel 0 reprogrammed, or by an IOAPIC EOI of the same
+ * pulse.
  *
  * Locks.  Everything that runs in the vCPU thread holds vcpu->lock; the
- * models have their own locks (see their headers).  Objects live until
+ * models have their own locks (see their headers).  The order, outermost
+ * first: irqfd's rs_lock, the router's lock, then the IOAPIC's or the
+ * PIC's (never both), then what deliveries touch (LAPIC atomics).  The
+ * PIT's lock is a leaf: its timer callback drives the router with no PIT
+ * lock held, and nothing is called under it but the host timer.  The
+ * acknowledgement and unmask reports run in the vCPU thread with no model
+ * lock held (the IOAPIC's and PIC's are dropped before), take the
+ * router's lock for the GSI lookup and release it, then call xk_irqfd_acked
+ * (rs_lock, then the router again) and xk_pit_ack (the PIT's lock only).
+ * Objects live until
  * the VM dies: xk_irqchip_stop() first destroys the PIT (its timer is the
  * only asynchronous source into the router), then the vCPUs go (their
  * APIC timers with them), then xk_irqchip_destroy() frees the rest.
@@ -103,14 +128,60 @@ static void apic_eoi(void *arg, u8 vector)
 		xk_ioapic_eoi(c->ioapic, vector);
 }
 
-/* The IOAPIC's EOI of a level pin (its lock dropped). */
-static void ioapic_acked(void *opaque, unsigned int pin)
+static void apic_edge_eoi(void *arg, u8 vector)
+{
+	struct xk_irqchip *c = arg;
+
+	if (c->ioapic)
+		xk_ioapic_eoi_edge(c->ioapic, vector);
+}
+
+/* The PIT, if it was created (it goes first at the VM's end). */
+static struct xk_pit *chip_pit(struct xk_irqchip *c)
+{
+	return __atomic_load_n(&c->pit, __ATOMIC_ACQUIRE);
+}
+
+/* An acknowledgement of the chip's pin reached gsi. */
+static void gsi_acked(struct xk_irqchip *c, int gsi, bool level)
+{
+	struct xk_pit *pit;
+
+	if (gsi < 0)
+		return;
+	if (level)
+		xk_irqfd_acked(c->vm, (u32)gsi);
+	pit = chip_pit(c);
+	if (gsi == 0 && pit)
+		xk_pit_ack(pit);
+}
+
+/* The IOAPIC's EOI of a pin (its lock dropped). */
+static void ioapic_acked(void *opaque, unsigned int pin, bool level)
 {
 	struct xk_irqchip *c = opaque;
-	int gsi = xk_irq_pin_gsi(c->router, KVM_IRQCHIP_IOAPIC, pin);
 
-	if (gsi >= 0)
-		xk_irqfd_acked(c->vm, (u32)gsi);
+	if (!level && !chip_pit(c))
+		return; /* nobody listens to edge EOIs */
+	gsi_acked(c, xk_irq_pin_gsi(c->router, KVM_IRQCHIP_IOAPIC, pin), level);
+}
+
+static void gsi_unmasked(struct xk_irqchip *c, int gsi)
+{
+	struct xk_pit *pit = chip_pit(c);
+
+	if (gsi == 0 && pit)
+		xk_pit_unmasked(pit);
+}
+
+/* The guest cleared an IOAPIC entry's mask bit (lock dropped). */
+static void ioapic_unmasked(void *opaque, unsigned int pin)
+{
+	struct xk_irqchip *c = opaque;
+
+	if (chip_pit(c))
+		gsi_unmasked(c, xk_irq_pin_gsi(c->router, KVM_IRQCHIP_IOAPIC,
+					       pin));
 }
 
 /* Under the PIC's lock: recorded, reported by pic_acks_report(). */
@@ -121,19 +192,34 @@ static void pic_eoi(void *opaque, unsigned int irq)
 	__atomic_fetch_or(&c->pic_acked, 1u << irq, __ATOMIC_ACQ_REL);
 }
 
+static void pic_unmask(void *opaque, unsigned int irq)
+{
+	struct xk_irqchip *c = opaque;
+
+	__atomic_fetch_or(&c->pic_unmasked, 1u << irq, __ATOMIC_ACQ_REL);
+}
+
+/*
+ * The PIC's acknowledgements, then its unmasks, since the last report.
+ * As Linux's PIC, every EOI counts, whatever the pin's trigger mode.
+ */
 static void pic_acks_report(struct xk_irqchip *c)
 {
 	u32 pins = __atomic_exchange_n(&c->pic_acked, 0, __ATOMIC_ACQ_REL);
 	unsigned int pin;
-	int gsi;
 
-	for (pin = 0; pins; pin++, pins >>= 1) {
-		if (!(pins & 1))
-			continue;
-		gsi = xk_irq_pin_gsi(c->router, KVM_IRQCHIP_PIC_MASTER, pin);
-		if (gsi >= 0)
-			xk_irqfd_acked(c->vm, (u32)gsi);
-	}
+	for (pin = 0; pins; pin++, pins >>= 1)
+		if (pins & 1)
+			gsi_acked(c,
+				  xk_irq_pin_gsi(c->router,
+						 KVM_IRQCHIP_PIC_MASTER, pin),
+				  true);
+	pins = __atomic_exchange_n(&c->pic_unmasked, 0, __ATOMIC_ACQ_REL);
+	for (pin = 0; pins; pin++, pins >>= 1)
+		if (pins & 1)
+			gsi_unmasked(c, xk_irq_pin_gsi(c->router,
+						       KVM_IRQCHIP_PIC_MASTER,
+						       pin));
 }
 
 static void pit_irq0(void *opaque, int level)
@@ -156,7 +242,7 @@ static void chip_free(struct xk_irqchip *c)
 int xk_irqchip_create(struct xk_vm *vm)
 {
 	struct xk_irq_sinks sinks = { sink_pic, sink_ioapic, chip_msi, NULL };
-	struct xk_pic_ops pops = { pic_intr, pic_eoi, NULL };
+	struct xk_pic_ops pops = { pic_intr, pic_eoi, pic_unmask, NULL };
 	struct xk_apic_bus *bus = NULL;
 	struct xk_irqchip *c;
 	int r;
@@ -181,13 +267,14 @@ int xk_irqchip_create(struct xk_vm *vm)
 	c->router = xk_irq_router_create(&sinks);
 	if (!c->ioapic || !c->router)
 		goto fail;
-	xk_ioapic_set_ack(c->ioapic, ioapic_acked);
+	xk_ioapic_set_ack(c->ioapic, ioapic_acked, ioapic_unmasked);
 	r = xk_irq_default_routing(c->router);
 	if (r)
 		goto fail;
 	r = xk_apic_bus_create(apic_eoi, c, &bus);
 	if (r)
 		goto fail;
+	xk_apic_bus_set_edge_eoi(bus, apic_edge_eoi);
 	__atomic_store_n(&vm->apic_bus, bus, __ATOMIC_RELEASE);
 	__atomic_store_n(&vm->irqchip, c, __ATOMIC_RELEASE);
 	r = 0;
@@ -345,8 +432,7 @@ int xk_irqchip_create_pit(struct xk_vm *vm, u32 flags)
 	r = xk_pit_create(flags, &ops, &pit);
 	if (r)
 		goto out;
-	__atomic_store_n(&c->pit, pit, __ATOMIC_RELEASE);
-	c->pit_reinject = true;
+	__atomic_store_n(&c->pit, pit, __ATOMIC_RELEASE); /* reinject on */
 out:
 	host_mutex_unlock(vm->lock);
 	return r;
@@ -405,19 +491,21 @@ int xk_irqchip_set_pit(struct xk_vm *vm, const struct kvm_pit_state *s)
 }
 
 /*
- * KVM_REINJECT_CONTROL: the setting is kept, but the PIT model never
- * reinjects lost ticks (it counts them as skipped) whatever its value.
+ * KVM_REINJECT_CONTROL: the PIT's lost-tick policy (pit.c), as Linux:
+ * ENXIO without a PIT, any non-zero pit_reinject is on, the reserved
+ * bytes are not looked at.
  */
 int xk_irqchip_reinject(struct xk_vm *vm, u64 uarg)
 {
 	struct kvm_reinject_control rc;
-	struct xk_irqchip *c = chip_of(vm);
+	struct xk_pit *pit;
 
 	if (host_copy_from_user(&rc, uarg, sizeof(rc)))
 		return -EFAULT;
-	if (!c || !pit_of(vm))
+	pit = pit_of(vm);
+	if (!pit)
 		return -ENXIO;
-	c->pit_reinject = rc.pit_reinject != 0;
+	xk_pit_set_reinject(pit, rc.pit_reinject != 0);
 	return 0;
 }
 

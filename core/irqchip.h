@@ -25,9 +25,10 @@ struct xk_irqchip {
 	struct xk_irq_router *router; /* (c) */
 	struct xk_pit *pit;           /* (m) once, KVM_CREATE_PIT2; atomic */
 	struct xk_vcpu *bsp;          /* (m) vCPU 0, the PIC's INTR; atomic */
-	bool pit_reinject;            /* (m) KVM_REINJECT_CONTROL, kept */
-	u32 pic_acked; /* atomic: PIC pins whose in-service bit an EOI or
-			* auto-EOI cleared, not yet reported (irqchip.c) */
+	/* atomic: PIC pins whose in-service bit an EOI or auto-EOI cleared,
+	 * and PIC pins OCW1 unmasked, not yet reported (irqchip.c) */
+	u32 pic_acked;
+	u32 pic_unmasked;
 };
 
 /* VM ioctls (vm->lock taken inside as needed) */

@@ -20,7 +20,9 @@
  * only when its class is above PPR's.  Acceptance sets IRR (and TMR for
  * level-triggered); the ack at injection moves it to ISR; EOI clears the
  * highest ISR bit and, if that vector was level-triggered (TMR), tells the
- * bus's EOI callback (the IOAPIC) and clears a LINT pin's remote IRR.
+ * bus's EOI callback (the IOAPIC) and clears a LINT pin's remote IRR; an
+ * edge vector's EOI goes to the bus's edge EOI callback, if any (the
+ * IOAPIC again, for the PIT's lost-tick reinjection).
  *
  * Timer.  Counts at 1 GHz (one tick a nanosecond before the divider, as
  * Linux's APIC bus), so count * divide = nanoseconds.  One-shot and periodic
@@ -80,9 +82,10 @@ struct xk_apic_bus {
 	/* slots; (m) written by create/destroy under vm->lock, read with
 	 * acquire loads by deliveries (see theory) */
 	struct xk_lapic *apics[XK_MAX_VCPUS];
-	void (*eoi)(void *arg, u8 vector); /* (c) level EOI, may be NULL */
-	void *eoi_arg;                     /* (c) */
-	bool x2apic_api;                   /* (m) KVM_CAP_X2APIC_API */
+	void (*eoi)(void *arg, u8 vector);      /* (c) level EOI, may be NULL */
+	void (*eoi_edge)(void *arg, u8 vector); /* (c) edge EOI, or NULL */
+	void *eoi_arg;                          /* (c) both's */
+	bool x2apic_api;                        /* (m) KVM_CAP_X2APIC_API */
 };
 
 struct xk_lapic {
@@ -725,6 +728,8 @@ void xk_lapic_eoi(struct xk_lapic *a)
 		lint_eoi(a, v);
 		if (a->bus->eoi)
 			a->bus->eoi(a->bus->eoi_arg, v);
+	} else if (a->bus->eoi_edge) {
+		a->bus->eoi_edge(a->bus->eoi_arg, v);
 	}
 }
 
@@ -1245,6 +1250,12 @@ int xk_apic_bus_create(void (*eoi)(void *arg, u8 vector), void *eoi_arg,
 	bus->eoi_arg = eoi_arg;
 	*out = bus;
 	return 0;
+}
+
+void xk_apic_bus_set_edge_eoi(struct xk_apic_bus *bus,
+			      void (*eoi_edge)(void *arg, u8 vector))
+{
+	bus->eoi_edge = eoi_edge;
 }
 
 void xk_apic_bus_destroy(struct xk_apic_bus *bus)

@@ -153,6 +153,12 @@ struct xk_lapic_events {
 /* ---- the bus (one per VM) ---- */
 int xk_apic_bus_create(void (*eoi)(void *arg, u8 vector), void *eoi_arg,
 		       struct xk_apic_bus **out);
+/*
+ * Before any APIC: the EOI of an edge-triggered vector (TMR clear) calls
+ * eoi_edge(eoi_arg, vector), from the vCPU thread, no APIC lock held.
+ */
+void xk_apic_bus_set_edge_eoi(struct xk_apic_bus *bus,
+			      void (*eoi_edge)(void *arg, u8 vector));
 void xk_apic_bus_destroy(struct xk_apic_bus *bus); /* APICs gone first */
 /* KVM_CAP_X2APIC_API: 32-bit IDs in the LAPIC state and MSI address_hi */
 void xk_apic_bus_set_x2apic_api(struct xk_apic_bus *bus, bool on);

@@ -300,9 +300,23 @@ static void ocw2(struct xk_pic *pic, int i, u8 val)
 	}
 }
 
+/* OCW1 cleared the IMR bits of chip i in unmasked: tell the integration. */
+static void report_unmasked(struct xk_pic *pic, int i, u8 unmasked)
+{
+	int ir;
+
+	if (!pic->ops.unmask)
+		return;
+	for (ir = 0; ir < 8; ir++)
+		if (unmasked & (1u << ir))
+			pic->ops.unmask(pic->ops.opaque,
+					(unsigned int)(ir + 8 * i));
+}
+
 static void chip_write(struct xk_pic *pic, int i, bool a0, u8 val)
 {
 	struct kvm_pic_state *s = &pic->c[i];
+	u8 unmasked;
 
 	if (!a0) {
 		if (val & 0x10) {
@@ -320,7 +334,9 @@ static void chip_write(struct xk_pic *pic, int i, bool a0, u8 val)
 	} else {
 		switch (s->init_state) {
 		case 0: /* OCW1 */
+			unmasked = s->imr & ~val;
 			s->imr = val;
+			report_unmasked(pic, i, unmasked);
 			break;
 		case 1: /* ICW2 */
 			s->irq_base = val & 0xf8;

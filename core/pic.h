@@ -26,7 +26,7 @@
 #define XK_PIC_NR_PINS 16
 
 /*
- * What the integration gives the PIC.  Both callbacks run under the pair's
+ * What the integration gives the PIC.  The callbacks run under the pair's
  * lock with local interrupts off: they must be short, must not sleep and
  * must not call back into this PIC (make a vCPU request and kick it).
  *  - intr(opaque, level): the INTR output changed to level, in the order
@@ -34,10 +34,13 @@
  *  - eoi(opaque, irq): an in-service bit of pin irq (0-15) was cleared by
  *    an EOI command or by auto-EOI (for ack notifiers: PIT tick
  *    reinjection, level-triggered re-assertion).  Optional.
+ *  - unmask(opaque, irq): an OCW1 write cleared pin irq's IMR bit (for
+ *    mask notifiers: the PIT's reinjection restarts).  Optional.
  */
 struct xk_pic_ops {
 	void (*intr)(void *opaque, bool level);
 	void (*eoi)(void *opaque, unsigned int irq);
+	void (*unmask)(void *opaque, unsigned int irq);
 	void *opaque;
 };
 

@@ -56,28 +56,72 @@
  * interrupts do not drift from the counter the guest reads.  As Linux, a
  * periodic rate faster than XK_PIT_MIN_PERIOD_NS (200 us) is clamped to it
  * for the interrupts (then at load + k * 200 us); the counter and OUT still
- * follow N.  When the host timer runs late by whole periods, one pulse is
- * delivered and the missed periods are skipped (counted, not reinjected:
- * Linux's reinjection on EOI belongs to the integration with the PIC).
- * With KVM_PIT_FLAGS_HPET_LEGACY set, channel 0 never interrupts.
+ * follow N.  With KVM_PIT_FLAGS_HPET_LEGACY set, channel 0 never
+ * interrupts.
+ *
+ * Lost ticks (KVM_REINJECT_CONTROL, Linux's two policies).  The host timer
+ * may run late by whole periods (a busy or stalled host), and a guest may
+ * not take an interrupt before the next one is due; a guest that counts
+ * its time in ticks then loses time.
+ *  - Reinject off: each callback delivers one pulse however many periods
+ *    it covers; the missed ones are counted as skipped (coalesced).
+ *  - Reinject on (the default after creation, as Linux's, and what QEMU's
+ *    lost_tick_policy "delay" keeps): every expiry adds to pending, the
+ *    ticks due and not yet acknowledged by the guest.  A pulse goes out
+ *    only when pending > 0 and the previous pulse was acknowledged
+ *    (irq_ack); the integration reports each acknowledgement of IRQ0 (the
+ *    PIC's EOI or auto-EOI, the IOAPIC's EOI of the pin GSI 0 routes to)
+ *    with xk_pit_ack(), which takes one tick off pending and, if more
+ *    are due, re-arms the host timer for now: the timer callback sends
+ *    the next pulse, so ops->irq0 keeps one calling context.  A stall of
+ *    n periods is thus delivered as n interrupts, one per acknowledgement,
+ *    never two at once.  Whatever reprograms channel 0 (control word,
+ *    count, KVM_SET_PIT2, reset, HPET legacy) drops pending and forgets
+ *    the pulse in flight (irq_ack true), as Linux does at each new timer
+ *    (a control word alone stops channel 0 here, see above, so it drops
+ *    them too, where Linux's timer runs on with its backlog);
+ *    so does xk_pit_unmasked(), the integration's report that IRQ0's pin
+ *    was unmasked (Linux's mask notifier: a pulse lost to a masked pin is
+ *    never acknowledged, and would otherwise stop the ticks for good).
+ *    Turning reinject on starts from the same clean state; turning it off
+ *    leaves pending unused.
+ *  - The bound.  Linux keeps an unbounded count: a host stall of an hour
+ *    at 1 kHz would hand the guest 3.6 million back-to-back interrupts.
+ *    Here pending holds at most one second's worth of periods
+ *    (XK_PIT_MAX_BACKLOG_NS / period, at least 1); the ticks beyond are
+ *    lost and counted as skipped.  A guest behind by more than a second
+ *    has to be resynchronised anyway (NTP, a wall-clock read), and
+ *    catching up a second of ticks costs it a short burst, not minutes.
+ *    The bound also keeps pending within a u32.
  *
  * KVM_SET_PIT2 (Linux's semantics): the three channel states and the flags
  * are taken verbatim, then every channel's count is reloaded at the
  * current time (count_load_time given by the VMM is ignored, a count of 0
  * becomes 0x10000), which restarts channel 0's interrupt unless HPET
  * legacy mode is on.  Modes 1 and 5 count as triggered by a restore.
+ * The ABI has no field for pending ticks: GET leaves them out, and SET
+ * drops them with the rest of channel 0's old programming (Linux's set
+ * reloads the counts, which resets its reinjection state the same way),
+ * so a migrated guest starts with none.
  *
- * Locking.  pit->lock guards the channels, flags and timer bookkeeping.
- * The timer callback takes it in interrupt context, so process-context
- * callers take it with local interrupts disabled.  The host timer is never
+ * Locking.  pit->lock guards the channels, flags, timer bookkeeping and
+ * the reinjection state.  The timer callback takes it in interrupt
+ * context, so other callers take it with local interrupts disabled
+ * (xk_pit_ack() and xk_pit_unmasked() come from a vCPU thread that holds
+ * none of the irqchip's locks; see irqchip.c).  Nothing else is taken
+ * under it but the host timer's own lock.  The host timer is never
  * cancelled under the lock (cancel waits for the callback): re-arming
- * replaces a pending expiry, disarming only clears next_ns, and a callback
- * that finds next_ns cleared or in the future does nothing (or re-arms).
- * ops->irq0 is called after the lock is dropped.
+ * replaces a pending expiry, disarming only clears next_ns, and every
+ * callback does all that is due at its time (expiries, a reinjection)
+ * and re-arms for next_ns, so an early or stale callback is harmless and
+ * the last arm made under the lock is always the right one.  ops->irq0 is
+ * called after the lock is dropped.
  */
 #include "pit.h"
 
 #define NSEC 1000000000ull
+/* Reinject mode keeps at most this much time's worth of ticks pending. */
+#define XK_PIT_MAX_BACKLOG_NS NSEC
 
 #define RW_LSB 1
 #define RW_MSB 2
@@ -101,19 +145,20 @@ struct xk_pit {
 	u64 k;                    /* (l) its index since the load, from 1 */
 	bool periodic;            /* (l) modes 2, 3 */
 	u64 delivered, skipped;   /* (l) channel 0 interrupts */
+	bool reinject;            /* (l) KVM_REINJECT_CONTROL */
+	bool irq_ack;             /* (l) reinject: no pulse awaits its ack */
+	u32 pending;              /* (l) reinject: ticks due, not acked */
 	struct xk_pit_ops ops;    /* (c) */
 };
 
 static void lock(struct xk_pit *pit)
 {
-	host_irq_disable();
-	host_spin_lock(pit->lock);
+	host_spin_lock_irq(pit->lock);
 }
 
 static void unlock(struct xk_pit *pit)
 {
-	host_spin_unlock(pit->lock);
-	host_irq_enable();
+	host_spin_unlock_irq(pit->lock);
 }
 
 /* Input clocks in ns nanoseconds, rounded down. */
@@ -261,13 +306,24 @@ static u64 event_ns(const struct xk_pit *pit, u64 k)
 	return load + ticks_to_ns(k * n);
 }
 
-/* Schedule channel 0's first interrupt after a (re)load, or none. */
+/* No tick pending, none in flight (Linux's state at each new timer). */
+static void reinject_reset(struct xk_pit *pit)
+{
+	pit->pending = 0;
+	pit->irq_ack = true;
+}
+
+/*
+ * Schedule channel 0's first interrupt after a (re)load, or none; the
+ * backlog of the old programming goes.
+ */
 static void arm(struct xk_pit *pit)
 {
 	const struct pit_chan *c = &pit->ch[0];
 	int m = mode_of(c);
 
 	pit->next_ns = 0;
+	reinject_reset(pit);
 	if ((pit->flags & KVM_PIT_FLAGS_HPET_LEGACY) || !programmed(c) ||
 	    c->null_count)
 		return;
@@ -279,44 +335,84 @@ static void arm(struct xk_pit *pit)
 	host_timer_start(pit->timer, pit->next_ns);
 }
 
+/* The interrupt period of channel 0 in ns (periodic modes). */
+static u64 period_ns(const struct xk_pit *pit)
+{
+	u64 p = ticks_to_ns(reload_of(&pit->ch[0]));
+
+	return p < XK_PIT_MIN_PERIOD_NS ? XK_PIT_MIN_PERIOD_NS : p;
+}
+
+/*
+ * Channel 0's expiries due at now (next_ns <= now): how many, the next
+ * one scheduled (or none for a one-shot).  Lock held.
+ */
+static u64 expire(struct xk_pit *pit, u64 now)
+{
+	const struct pit_chan *c = &pit->ch[0];
+	u64 k, d, since;
+
+	if (!pit->periodic) {
+		pit->next_ns = 0;
+		return 1;
+	}
+	k = pit->k + 1;
+	if (event_ns(pit, k) <= now) { /* late: whole periods went by */
+		since = now - (u64)c->s.count_load_time;
+		if (ticks_to_ns(reload_of(c)) < XK_PIT_MIN_PERIOD_NS)
+			d = since / XK_PIT_MIN_PERIOD_NS;
+		else
+			d = ns_to_ticks(since) / reload_of(c);
+		if (d + 1 > k)
+			k = d + 1;
+		while (event_ns(pit, k) <= now)
+			k++;
+	}
+	d = k - pit->k;
+	pit->k = k;
+	pit->next_ns = event_ns(pit, k);
+	return d;
+}
+
+/* Reinject mode: n more ticks due, within the bound.  Lock held. */
+static void add_pending(struct xk_pit *pit, u64 n)
+{
+	u64 max = 1, want = pit->pending + n;
+
+	if (pit->periodic)
+		max = XK_MAX(XK_PIT_MAX_BACKLOG_NS / period_ns(pit), 1ull);
+	if (want > max) {
+		pit->skipped += want - max;
+		want = max;
+	}
+	pit->pending = (u32)want;
+}
+
 static void pit_timer_fn(void *arg)
 {
 	struct xk_pit *pit = arg;
 	bool fire = false;
-	u64 now, k, d;
+	u64 now, n;
 
 	host_spin_lock(pit->lock); /* interrupt context: interrupts are off */
 	now = host_time_ns();
 	if (pit->next_ns && now >= pit->next_ns) {
-		fire = true;
-		pit->delivered++;
-		if (pit->periodic) {
-			k = pit->k + 1;
-			if (event_ns(pit, k) <= now) { /* late: skip periods */
-				const struct pit_chan *c = &pit->ch[0];
-				u64 since = now - (u64)c->s.count_load_time;
-
-				if (ticks_to_ns(reload_of(c)) <
-				    XK_PIT_MIN_PERIOD_NS) {
-					d = since / XK_PIT_MIN_PERIOD_NS;
-				} else {
-					d = ns_to_ticks(since) / reload_of(c);
-				}
-				if (d + 1 > k)
-					k = d + 1;
-				while (event_ns(pit, k) <= now)
-					k++;
-				pit->skipped += k - pit->k - 1;
-			}
-			pit->k = k;
-			pit->next_ns = event_ns(pit, k);
-			host_timer_start(pit->timer, pit->next_ns);
+		n = expire(pit, now);
+		if (pit->reinject) {
+			add_pending(pit, n);
 		} else {
-			pit->next_ns = 0;
+			fire = true;
+			pit->skipped += n - 1;
 		}
-	} else if (pit->next_ns) { /* a stale expiry: keep the new one */
-		host_timer_start(pit->timer, pit->next_ns);
 	}
+	if (pit->reinject && pit->pending && pit->irq_ack) {
+		pit->irq_ack = false;
+		fire = true;
+	}
+	if (fire)
+		pit->delivered++;
+	if (pit->next_ns) /* also after a stale or an early callback */
+		host_timer_start(pit->timer, pit->next_ns);
 	host_spin_unlock(pit->lock);
 	if (fire && pit->ops.irq0) {
 		pit->ops.irq0(pit->ops.opaque, 1);
@@ -592,12 +688,63 @@ void xk_pit_ticks(struct xk_pit *pit, u64 *delivered, u64 *skipped)
 	unlock(pit);
 }
 
+u32 xk_pit_pending(struct xk_pit *pit)
+{
+	u32 n;
+
+	lock(pit);
+	n = pit->pending;
+	unlock(pit);
+	return n;
+}
+
+void xk_pit_set_reinject(struct xk_pit *pit, bool on)
+{
+	lock(pit);
+	if (on && !pit->reinject)
+		reinject_reset(pit);
+	pit->reinject = on;
+	unlock(pit);
+}
+
+bool xk_pit_reinject(struct xk_pit *pit)
+{
+	bool on;
+
+	lock(pit);
+	on = pit->reinject;
+	unlock(pit);
+	return on;
+}
+
+void xk_pit_ack(struct xk_pit *pit)
+{
+	lock(pit);
+	if (pit->reinject) {
+		pit->irq_ack = true;
+		if (pit->pending)
+			pit->pending--;
+		if (pit->pending) /* the next one, from the timer callback */
+			host_timer_start(pit->timer, host_time_ns());
+	}
+	unlock(pit);
+}
+
+void xk_pit_unmasked(struct xk_pit *pit)
+{
+	lock(pit);
+	if (pit->reinject)
+		reinject_reset(pit);
+	unlock(pit);
+}
+
 static void power_on(struct xk_pit *pit, u64 now)
 {
 	int i;
 
 	pit->flags = 0;
 	pit->next_ns = 0;
+	reinject_reset(pit);
 	for (i = 0; i < 3; i++) {
 		struct pit_chan *c = &pit->ch[i];
 
@@ -634,6 +781,7 @@ int xk_pit_create(u32 flags, const struct xk_pit_ops *ops, struct xk_pit **out)
 	if (!pit->timer)
 		goto fail;
 	pit->config = flags;
+	pit->reinject = true; /* as Linux after KVM_CREATE_PIT2 */
 	if (ops)
 		pit->ops = *ops;
 	power_on(pit, host_time_ns());

@@ -30,7 +30,8 @@
  *    timer callback, in interrupt context with local interrupts off and
  *    no PIT lock held: it may call xk_pic_set_irq_irqsoff() and its IOAPIC
  *    counterpart, must not sleep and must not call into this PIT.  It is
- *    never called from the port or state functions.
+ *    never called from the port, state or acknowledgement functions (a
+ *    reinjected tick is a pulse of the timer callback too).
  */
 struct xk_pit_ops {
 	void (*irq0)(void *opaque, int level);
@@ -71,9 +72,33 @@ u16 xk_pit_count_at(struct xk_pit *pit, unsigned int ch, u64 now_ns);
 bool xk_pit_out_at(struct xk_pit *pit, unsigned int ch, u64 now_ns);
 
 /*
- * Channel 0 interrupts delivered, and periods skipped because the timer
- * ran late (the PIT does not reinject lost ticks yet).
+ * Channel 0 interrupts delivered (pulses), and periods that never got
+ * one: coalesced into a late pulse with reinject off, beyond the pending
+ * bound with reinject on (see pit.c).
  */
 void xk_pit_ticks(struct xk_pit *pit, u64 *delivered, u64 *skipped);
+/* Reinject mode: ticks due and not yet acknowledged (the one in flight too). */
+u32 xk_pit_pending(struct xk_pit *pit);
+
+/*
+ * Lost-tick reinjection (KVM_REINJECT_CONTROL), on after xk_pit_create()
+ * as in Linux.  Turning it on starts with nothing pending.
+ */
+void xk_pit_set_reinject(struct xk_pit *pit, bool on);
+bool xk_pit_reinject(struct xk_pit *pit);
+/*
+ * From the integration, which maps chips' pins to GSI 0 (see irqchip.c):
+ *  - xk_pit_ack(): the guest acknowledged an interrupt of IRQ0 (PIC EOI or
+ *    auto-EOI, IOAPIC EOI).  In reinject mode one pending tick goes, and
+ *    if more are due the next pulse comes from the timer callback soon
+ *    after (the host timer is re-armed for now).
+ *  - xk_pit_unmasked(): IRQ0's pin was unmasked (PIC IMR, IOAPIC entry):
+ *    in reinject mode pending ticks are dropped and the pulse in flight
+ *    forgotten, as Linux's mask notifier does.
+ * Any context, any locks held: they take only the PIT's lock (interrupts
+ * off), a leaf under which nothing but the host timer is touched.
+ */
+void xk_pit_ack(struct xk_pit *pit);
+void xk_pit_unmasked(struct xk_pit *pit);
 
 #endif /* XKVM_PIT_H */

@@ -3,7 +3,8 @@
  * test_ioapic.c - the I/O APIC model (core/ioapic.c): the indirect register
  * window, redirection entries and their read-only bits, edge and level
  * pins, remote IRR and EOI, masking, the MSI messages sent, directed EOI,
- * KVM_GET/SET_IRQCHIP state.  References: the 82093AA datasheet; Linux's
+ * KVM_GET/SET_IRQCHIP state, the acknowledgement and unmask reports
+ * (level and edge EOIs, mask bit cleared).  References: the 82093AA datasheet; Linux's
  * virt/kvm ioapic for what the KVM ABI expects.
  */
 #include <string.h>
@@ -284,5 +285,80 @@ XT_TEST(ioapic, bad_pin)
 	XT_EQ(xk_ioapic_set_irq(io, 24, 1), -1);
 	XT_EQ(xk_ioapic_set_irq(io, 1000, 1), -1);
 	XT_EQ(s.n, 0);
+	xk_ioapic_destroy(io);
+}
+
+/* ---- acknowledgement and unmask reports ---- */
+
+static struct {
+	int acks, unmasks;
+	unsigned int pin;
+	bool level;
+} rep;
+
+static void on_ack(void *opaque, unsigned int pin, bool level)
+{
+	(void)opaque;
+	rep.acks++;
+	rep.pin = pin;
+	rep.level = level;
+}
+
+static void on_unmask(void *opaque, unsigned int pin)
+{
+	(void)opaque;
+	rep.unmasks++;
+	rep.pin = pin;
+}
+
+XT_TEST(ioapic, edge_eoi_reported_once_per_message)
+{
+	struct sent s;
+	struct xk_ioapic *io = new_ioapic(&s);
+
+	memset(&rep, 0, sizeof(rep));
+	xk_ioapic_set_ack(io, on_ack, on_unmask);
+	route(io, 2, 0x30, 0); /* edge, vector 0x30 */
+	XT_EQ(rep.unmasks, 1); /* reset's mask bit cleared */
+	XT_EQ(rep.pin, 2);
+	xk_ioapic_eoi_edge(io, 0x30); /* nothing sent yet: not reported */
+	XT_EQ(rep.acks, 0);
+	XT_EQ(xk_ioapic_set_irq(io, 2, 1), 1);
+	xk_ioapic_set_irq(io, 2, 0);
+	xk_ioapic_eoi_edge(io, 0x31); /* another vector */
+	XT_EQ(rep.acks, 0);
+	xk_ioapic_eoi(io, 0x30); /* a level EOI: not this pin's */
+	XT_EQ(rep.acks, 0);
+	xk_ioapic_eoi_edge(io, 0x30);
+	XT_EQ(rep.acks, 1);
+	XT_EQ(rep.pin, 2);
+	XT_ASSERT(!rep.level);
+	xk_ioapic_eoi_edge(io, 0x30); /* once per message */
+	XT_EQ(rep.acks, 1);
+	/* a message nobody took awaits no EOI */
+	s.answer = 0;
+	xk_ioapic_set_irq(io, 2, 1);
+	xk_ioapic_set_irq(io, 2, 0);
+	xk_ioapic_eoi_edge(io, 0x30);
+	XT_EQ(rep.acks, 1);
+	/* masked: lost, nothing to acknowledge; unmasking is reported */
+	s.answer = 1;
+	route(io, 2, 0x10030, 0);
+	xk_ioapic_set_irq(io, 2, 1);
+	xk_ioapic_set_irq(io, 2, 0);
+	xk_ioapic_eoi_edge(io, 0x30);
+	XT_EQ(rep.acks, 1);
+	XT_EQ(rep.unmasks, 1);
+	route(io, 2, 0x30, 0);
+	XT_EQ(rep.unmasks, 2);
+	route(io, 2, 0x30, 0); /* already unmasked: no report */
+	XT_EQ(rep.unmasks, 2);
+	/* a level pin's EOI is reported as level */
+	route(io, 9, 0x8041, 0);
+	xk_ioapic_set_irq(io, 9, 1);
+	xk_ioapic_eoi(io, 0x41);
+	XT_EQ(rep.acks, 2);
+	XT_EQ(rep.pin, 9);
+	XT_ASSERT(rep.level);
 	xk_ioapic_destroy(io);
 }

@@ -4,14 +4,17 @@
  * backend: the VM ioctls' errnos without and with KVM_CREATE_IRQCHIP, the
  * LAPIC given to vCPUs created after it, the IOAPIC reached by MMIO and
  * KVM_IRQ_LINE_STATUS into the LAPIC's pending vector and the injection
- * step, the PIC's ports, INIT/SIPI and MP_STATE, and nothing held after
- * the VM is gone.
+ * step, the PIC's ports, INIT/SIPI and MP_STATE, nothing held after
+ * the VM is gone, and the PIT's lost-tick reinjection end to end
+ * (KVM_REINJECT_CONTROL; acknowledgements by the PIC's EOI and by the
+ * IOAPIC's edge EOI through QEMU's routes; the IOAPIC unmask restart).
  */
 #include <string.h>
 
 #include "fx.h"
 #include "irqchip.h"
 #include "lapic.h"
+#include "pit.h"
 
 static long vm_ioctl(struct xk_vm *vm, unsigned int cmd, const void *arg)
 {
@@ -266,4 +269,286 @@ XT_TEST(irqchip, set_irqchip_takes_its_argument)
 	XT_EQ(vm_ioctl(f->vm, KVM_GET_IRQCHIP, &a), 0);
 	XT_EQ(a.chip.ioapic.id, 5);
 	XT_EQ(a.chip.ioapic.redirtbl[3].bits, 0x8033);
+}
+
+/* ---- the PIT's lost-tick reinjection, end to end ---- */
+
+#define T0 1000000000000ull
+#define MS 1000000ull
+
+static void clock_real(void *arg)
+{
+	(void)arg;
+	host_user_clock_real();
+}
+
+static void pio_w(struct xk_vcpu *v, u16 port, u32 val)
+{
+	XT_ASSERT(xk_irqchip_pio(v, port, 1, false, &val));
+}
+
+static u32 pio_r(struct xk_vcpu *v, u16 port)
+{
+	u32 val = 0;
+
+	XT_ASSERT(xk_irqchip_pio(v, port, 1, true, &val));
+	return val;
+}
+
+/* A VM with the irqchip, vCPU 0, the PIT, on the stopped clock at T0. */
+static struct fx *pit_vm(struct xk_vcpu **v)
+{
+	struct fx *f = fx_new_vm();
+	struct kvm_pit_config pc = { 0 };
+
+	host_user_clock_set(T0);
+	xt_cleanup(clock_real, NULL);
+	XT_EQ(vm_ioctl(f->vm, KVM_CREATE_IRQCHIP, NULL), 0);
+	XT_EQ(xk_vcpu_create(f->vm, 0, v), 0);
+	XT_EQ(vm_ioctl(f->vm, KVM_CREATE_PIT2, &pc), 0);
+	(*v)->rflags = XK_RFLAGS_FIXED | XK_RFLAGS_IF;
+	return f;
+}
+
+static struct xk_pit *vm_pit(struct fx *f)
+{
+	return f->vm->irqchip->pit;
+}
+
+/* Channel 0, mode 2, 11932 clocks (10.0001 ms), by the guest's ports. */
+static void pit_10ms(struct xk_vcpu *v)
+{
+	pio_w(v, 0x43, 0x34);
+	pio_w(v, 0x40, 11932 & 0xff);
+	pio_w(v, 0x40, 11932 >> 8);
+}
+
+/* The master PIC as SeaBIOS leaves it: vectors 8-15, IRQ0 open. */
+static void pic_irq0_open(struct xk_vcpu *v)
+{
+	pio_w(v, 0x20, 0x11);
+	pio_w(v, 0x21, 0x08);
+	pio_w(v, 0x21, 0x04);
+	pio_w(v, 0x21, 0x01);
+	pio_w(v, 0x21, 0xfe);
+}
+
+static u8 pic_irr(struct xk_vcpu *v)
+{
+	pio_w(v, 0x20, 0x0a); /* OCW3: read IRR */
+	return (u8)pio_r(v, 0x20);
+}
+
+/* The injection step; the guest takes the vector at once. */
+static int take(struct xk_vcpu *v)
+{
+	xk_irqchip_inject(v);
+	if (!v->irq_pending)
+		return -1;
+	v->irq_pending = false;
+	return v->irq_vector;
+}
+
+XT_TEST(irqchip, pit_reinject_acked_by_pic_eoi)
+{
+	struct xk_vcpu *v = NULL;
+	struct fx *f = pit_vm(&v);
+	struct xk_pit *pit = vm_pit(f);
+	u64 delivered, skipped;
+	unsigned int i;
+
+	pic_irq0_open(v);
+	pit_10ms(v);
+	XT_EQ(host_user_clock_advance(11 * MS), 1);
+	XT_EQ(take(v), 0x08);
+	pio_w(v, 0x20, 0x20); /* EOI */
+	XT_EQ(xk_pit_pending(pit), 0);
+	/* the host stalls through ten expiries */
+	host_user_clock_set(T0 + 115 * MS);
+	XT_EQ(host_user_clock_advance(0), 1);
+	XT_EQ(xk_pit_pending(pit), 10);
+	XT_EQ(take(v), 0x08);
+	for (i = 1; i < 10; i++) {
+		xt_ctx("tick %u", i);
+		/* nothing before the guest's EOI */
+		XT_EQ(host_user_clock_advance(0), 0);
+		XT_EQ(pic_irr(v) & 1, 0);
+		XT_EQ(take(v), -1);
+		pio_w(v, 0x20, 0x20);
+		XT_EQ(host_user_clock_advance(0), 1);
+		XT_EQ(pic_irr(v) & 1, 1);
+		XT_EQ(take(v), 0x08);
+		XT_EQ(xk_pit_pending(pit), 10 - i);
+	}
+	pio_w(v, 0x20, 0x20);
+	XT_EQ(xk_pit_pending(pit), 0);
+	XT_EQ(host_user_clock_advance(0), 0);
+	XT_EQ(take(v), -1);
+	xk_pit_ticks(pit, &delivered, &skipped);
+	XT_EQ(delivered, 11);
+	XT_EQ(skipped, 0);
+	/* auto-EOI mode, IRQ0 masked: a pulse waits in the PIC's IRR */
+	pio_w(v, 0x20, 0x11);
+	pio_w(v, 0x21, 0x08);
+	pio_w(v, 0x21, 0x04);
+	pio_w(v, 0x21, 0x03); /* ICW4: AEOI */
+	pio_w(v, 0x21, 0xff);
+	host_user_clock_set(T0 + 135 * MS); /* two expiries */
+	XT_EQ(host_user_clock_advance(0), 1);
+	XT_EQ(xk_pit_pending(pit), 2);
+	XT_EQ(take(v), -1);
+	/* OCW1 unmasks IRQ0: the backlog goes (Linux's mask notifier) */
+	pio_w(v, 0x21, 0xfe);
+	XT_EQ(xk_pit_pending(pit), 0);
+	XT_EQ(take(v), 0x08); /* the latched request; INTA + auto-EOI */
+	XT_EQ(host_user_clock_advance(0), 0);
+	host_user_clock_set(T0 + 155 * MS); /* two more expiries */
+	XT_EQ(host_user_clock_advance(0), 1);
+	XT_EQ(xk_pit_pending(pit), 2);
+	XT_EQ(take(v), 0x08); /* INTA + auto-EOI: the ack */
+	XT_EQ(xk_pit_pending(pit), 1);
+	XT_EQ(host_user_clock_advance(0), 1);
+	XT_EQ(take(v), 0x08);
+	XT_EQ(xk_pit_pending(pit), 0);
+	XT_EQ(host_user_clock_advance(0), 0);
+}
+
+XT_TEST(irqchip, pit_reinject_control_ioctl)
+{
+	struct fx *f = fx_new_vm();
+	struct kvm_reinject_control rc = { .pit_reinject = 0 };
+	struct kvm_pit_config pc = { 0 };
+	struct xk_vcpu *v = NULL;
+	struct xk_pit *pit;
+	u64 delivered, skipped;
+
+	XT_EQ(vm_ioctl(f->vm, KVM_REINJECT_CONTROL, &rc), -ENXIO);
+	XT_EQ(vm_ioctl(f->vm, KVM_CREATE_IRQCHIP, NULL), 0);
+	XT_EQ(vm_ioctl(f->vm, KVM_REINJECT_CONTROL, &rc), -ENXIO);
+	host_user_clock_set(T0);
+	xt_cleanup(clock_real, NULL);
+	XT_EQ(xk_vcpu_create(f->vm, 0, &v), 0);
+	v->rflags = XK_RFLAGS_FIXED | XK_RFLAGS_IF;
+	XT_EQ(vm_ioctl(f->vm, KVM_CREATE_PIT2, &pc), 0);
+	pit = vm_pit(f);
+	XT_ASSERT(xk_pit_reinject(pit)); /* Linux's default */
+	XT_EQ(vm_ioctl(f->vm, KVM_REINJECT_CONTROL, &rc), 0);
+	XT_ASSERT(!xk_pit_reinject(pit));
+	/* off: a stall gives one interrupt, EOIs bring no more */
+	pic_irq0_open(v);
+	pit_10ms(v);
+	host_user_clock_set(T0 + 105 * MS);
+	XT_EQ(host_user_clock_advance(0), 1);
+	XT_EQ(take(v), 0x08);
+	pio_w(v, 0x20, 0x20);
+	XT_EQ(host_user_clock_advance(0), 0);
+	XT_EQ(take(v), -1);
+	xk_pit_ticks(pit, &delivered, &skipped);
+	XT_EQ(delivered, 1);
+	XT_EQ(skipped, 9);
+	/* on (any non-zero byte): the same stall waits for each EOI */
+	rc.pit_reinject = 0x80;
+	XT_EQ(vm_ioctl(f->vm, KVM_REINJECT_CONTROL, &rc), 0);
+	XT_ASSERT(xk_pit_reinject(pit));
+	host_user_clock_set(T0 + 205 * MS);
+	XT_EQ(host_user_clock_advance(0), 1);
+	XT_EQ(xk_pit_pending(pit), 10);
+	XT_EQ(take(v), 0x08);
+	pio_w(v, 0x20, 0x20);
+	XT_EQ(host_user_clock_advance(0), 1);
+	XT_EQ(take(v), 0x08);
+	XT_EQ(xk_pit_pending(pit), 9);
+}
+
+/* QEMU's routes for GSI 0: PIC pin 0 and IOAPIC pin 2. */
+static void qemu_gsi0(struct fx *f)
+{
+	struct {
+		struct kvm_irq_routing h;
+		struct kvm_irq_routing_entry e[2];
+	} rt;
+
+	memset(&rt, 0, sizeof(rt));
+	rt.h.nr = 2;
+	rt.e[0].gsi = 0;
+	rt.e[0].type = KVM_IRQ_ROUTING_IRQCHIP;
+	rt.e[0].u.irqchip.irqchip = KVM_IRQCHIP_PIC_MASTER;
+	rt.e[0].u.irqchip.pin = 0;
+	rt.e[1].gsi = 0;
+	rt.e[1].type = KVM_IRQ_ROUTING_IRQCHIP;
+	rt.e[1].u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+	rt.e[1].u.irqchip.pin = 2;
+	XT_EQ(vm_ioctl(f->vm, KVM_SET_GSI_ROUTING, &rt), 0);
+}
+
+XT_TEST(irqchip, pit_reinject_acked_by_ioapic_edge_eoi)
+{
+	struct xk_vcpu *v = NULL;
+	struct fx *f = pit_vm(&v);
+	struct xk_pit *pit = vm_pit(f);
+	unsigned int i;
+
+	qemu_gsi0(f);
+	pio_w(v, 0x21, 0xff);         /* the PIC masked */
+	mmio_w(v, 0xfee000f0, 0x1ff); /* the APIC on */
+	mmio_w(v, 0xfec00000, 0x15);
+	mmio_w(v, 0xfec00010, 0);
+	mmio_w(v, 0xfec00000, 0x14);
+	mmio_w(v, 0xfec00010, 0x30); /* pin 2: edge, vector 0x30, to APIC 0 */
+	pit_10ms(v);
+	host_user_clock_set(T0 + 55 * MS); /* five expiries */
+	XT_EQ(host_user_clock_advance(0), 1);
+	XT_EQ(xk_pit_pending(pit), 5);
+	XT_EQ(take(v), 0x30);
+	for (i = 1; i < 5; i++) {
+		xt_ctx("tick %u", i);
+		XT_EQ(host_user_clock_advance(0), 0);
+		XT_EQ(xk_lapic_pending(v->apic), -1);
+		mmio_w(v, 0xfee000b0, 0); /* EOI of the edge vector */
+		XT_EQ(host_user_clock_advance(0), 1);
+		XT_EQ(take(v), 0x30);
+		XT_EQ(xk_pit_pending(pit), 5 - i);
+	}
+	mmio_w(v, 0xfee000b0, 0);
+	XT_EQ(xk_pit_pending(pit), 0);
+	XT_EQ(host_user_clock_advance(0), 0);
+	XT_EQ(take(v), -1);
+	/* the next tick is lost to a masked pin: it is never acknowledged */
+	mmio_w(v, 0xfec00000, 0x14);
+	mmio_w(v, 0xfec00010, 0x10030);
+	XT_EQ(host_user_clock_advance(6 * MS), 1); /* 60 ms */
+	XT_EQ(host_user_clock_advance(30 * MS), 3);
+	XT_EQ(xk_pit_pending(pit), 4);
+	XT_EQ(take(v), -1);
+	/* unmasking the pin starts over: the next expiry is delivered */
+	mmio_w(v, 0xfec00010, 0x30);
+	XT_EQ(xk_pit_pending(pit), 0);
+	XT_EQ(host_user_clock_advance(10 * MS), 1);
+	XT_EQ(take(v), 0x30);
+	XT_EQ(xk_pit_pending(pit), 1);
+	mmio_w(v, 0xfee000b0, 0);
+	XT_EQ(xk_pit_pending(pit), 0);
+}
+
+XT_TEST(irqchip, pit_ticks_pending_at_vm_end)
+{
+	struct host_held h0, h1;
+	struct xk_vcpu *v = NULL;
+	struct fx *f;
+
+	fake_install();
+	host_held(&h0);
+	f = pit_vm(&v);
+	pic_irq0_open(v);
+	pit_10ms(v);
+	host_user_clock_set(T0 + 105 * MS);
+	XT_EQ(host_user_clock_advance(0), 1);
+	XT_EQ(take(v), 0x08);
+	pio_w(v, 0x20, 0x20); /* a reinjection armed, nine ticks pending */
+	XT_EQ(xk_pit_pending(vm_pit(f)), 9);
+	fx_destroy(f);
+	host_held(&h1);
+	XT_EQ(h1.objects, h0.objects);
+	XT_EQ(h1.pages, h0.pages);
+	XT_EQ(host_user_clock_advance(1000 * MS), 0); /* no timer left */
 }

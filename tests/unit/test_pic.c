@@ -47,7 +47,7 @@ static void destroy_pic(void *arg)
 
 static struct xk_pic *mk(struct picfx *f)
 {
-	struct xk_pic_ops ops = { on_intr, on_eoi, f };
+	struct xk_pic_ops ops = { .intr = on_intr, .eoi = on_eoi, .opaque = f };
 
 	memset(f, 0, sizeof(*f));
 	XT_EQ(xk_pic_create(&ops, &f->pic), 0);

@@ -5,7 +5,11 @@
  * read-back, access modes, BCD, gates, port 0x61, channel 0's IRQ0 pulses
  * counted while the clock is moved on (periods, one-shots, clamping,
  * reprogramming, late timers, HPET legacy mode), KVM_GET/SET_PIT2 round
- * trips.  Leaks, timers included, are checked by the harness.
+ * trips, and lost-tick reinjection (KVM_REINJECT_CONTROL): ticks held
+ * until acknowledged, one pulse per acknowledgement, the bound, what
+ * drops them, switching the mode.  Leaks, timers included, are checked by
+ * the harness.  The timing tests run with reinject off (Linux's
+ * coalescing policy: every expiry pulses); mk_re() keeps the default.
  */
 #include <string.h>
 
@@ -63,7 +67,8 @@ static void clock_real(void *arg)
 	host_user_clock_real();
 }
 
-static struct xk_pit *mk(struct pitfx *f, u32 flags)
+/* A PIT as KVM_CREATE_PIT2 makes it: reinject on. */
+static struct xk_pit *mk_re(struct pitfx *f, u32 flags)
 {
 	struct xk_pit_ops ops = { on_irq0, f };
 
@@ -72,7 +77,17 @@ static struct xk_pit *mk(struct pitfx *f, u32 flags)
 	xt_cleanup(clock_real, NULL);
 	XT_EQ(xk_pit_create(flags, &ops, &f->pit), 0);
 	xt_cleanup(destroy_pit, f->pit);
+	XT_ASSERT(xk_pit_reinject(f->pit));
 	return f->pit;
+}
+
+/* The same with reinject off: every expiry pulses IRQ0. */
+static struct xk_pit *mk(struct pitfx *f, u32 flags)
+{
+	struct xk_pit *pit = mk_re(f, flags);
+
+	xk_pit_set_reinject(pit, false);
+	return pit;
 }
 
 static void out(struct xk_pit *pit, u16 port, u8 val)
@@ -719,4 +734,243 @@ XT_TEST(pit, irq0_drives_the_pic)
 	xk_pit_destroy(pit);
 	xt_cleanup_cancel(destroy_pit, pit);
 	xk_pic_destroy(pic);
+}
+
+/* ---- lost-tick reinjection ---- */
+
+/* How many periods of n clocks have ended by ns after the load. */
+static unsigned int periods_by(u64 n, u64 ns)
+{
+	unsigned int k = 0;
+
+	while (tns((u64)(k + 1) * n) <= ns)
+		k++;
+	return k;
+}
+
+XT_TEST(pit, reinject_stall_one_interrupt_per_ack)
+{
+	struct pitfx f;
+	struct xk_pit *pit = mk_re(&f, 0);
+	u64 delivered, skipped;
+	unsigned int i;
+
+	program(pit, 0x34, 11932); /* 10 ms */
+	XT_EQ(host_user_clock_advance(11 * MS), 1);
+	XT_EQ(f.raises, 1);
+	XT_EQ(xk_pit_pending(pit), 1); /* in flight until acked */
+	xk_pit_ack(pit);
+	XT_EQ(xk_pit_pending(pit), 0);
+	XT_EQ(host_user_clock_advance(0), 0); /* nothing more was due */
+	/* the host stalls through ten expiries (20 ms ... 110 ms) */
+	at(T0 + 115 * MS);
+	XT_EQ(host_user_clock_advance(0), 1);
+	XT_EQ(f.raises, 2);
+	XT_EQ(xk_pit_pending(pit), 10);
+	/* no second pulse before the guest acknowledges the first */
+	XT_EQ(host_user_clock_advance(2 * MS), 0);
+	XT_EQ(f.raises, 2);
+	for (i = 1; i < 10; i++) {
+		xt_ctx("ack %u", i);
+		xk_pit_ack(pit);
+		XT_EQ(f.raises, 1 + i); /* the pulse is the timer's ... */
+		XT_EQ(host_user_clock_advance(0), 1); /* ... due at once */
+		XT_EQ(f.raises, 2 + i);
+		XT_EQ(f.at[1 + i], T0 + 117 * MS); /* not a period later */
+		XT_EQ(xk_pit_pending(pit), 10 - i);
+		XT_EQ(host_user_clock_advance(0), 0); /* one per ack */
+	}
+	xk_pit_ack(pit); /* the tenth: nothing left */
+	XT_EQ(xk_pit_pending(pit), 0);
+	XT_EQ(host_user_clock_advance(0), 0);
+	XT_EQ(f.raises, 11);
+	/* back in phase: the next expiry at 120 ms */
+	XT_EQ(host_user_clock_advance(4 * MS), 1);
+	XT_EQ(f.raises, 12);
+	XT_EQ(f.at[11], T0 + tns(12 * 11932));
+	xk_pit_ticks(pit, &delivered, &skipped);
+	XT_EQ(delivered, 12);
+	XT_EQ(skipped, 0);
+	/* acks nobody asked for change nothing */
+	xk_pit_ack(pit);
+	xk_pit_ack(pit);
+	XT_EQ(xk_pit_pending(pit), 0);
+	XT_EQ(host_user_clock_advance(0), 0);
+}
+
+XT_TEST(pit, reinject_off_stall_gives_one)
+{
+	struct pitfx f;
+	struct xk_pit *pit = mk(&f, 0);
+	u64 delivered, skipped;
+
+	program(pit, 0x34, 11932);
+	at(T0 + 105 * MS); /* ten expiries */
+	XT_EQ(host_user_clock_advance(0), 1);
+	XT_EQ(f.raises, 1);
+	xk_pit_ack(pit); /* acks mean nothing in this mode */
+	xk_pit_ack(pit);
+	XT_EQ(host_user_clock_advance(0), 0);
+	XT_EQ(f.raises, 1);
+	XT_EQ(xk_pit_pending(pit), 0);
+	xk_pit_ticks(pit, &delivered, &skipped);
+	XT_EQ(delivered, 1);
+	XT_EQ(skipped, 9);
+	/* and the next expiries pulse without any ack */
+	XT_EQ(host_user_clock_advance(20 * MS), 2);
+	XT_EQ(f.raises, 3);
+}
+
+XT_TEST(pit, reinject_control_switching)
+{
+	struct pitfx f;
+	struct xk_pit *pit = mk_re(&f, 0);
+	u64 delivered, skipped;
+
+	program(pit, 0x34, 11932);
+	at(T0 + 55 * MS); /* five expiries */
+	XT_EQ(host_user_clock_advance(0), 1);
+	XT_EQ(xk_pit_pending(pit), 5);
+	/* off: every expiry pulses, unacknowledged, pending unused */
+	xk_pit_set_reinject(pit, false);
+	XT_ASSERT(!xk_pit_reinject(pit));
+	XT_EQ(host_user_clock_advance(30 * MS), 3);
+	XT_EQ(f.raises, 4);
+	xk_pit_ack(pit);
+	XT_EQ(host_user_clock_advance(0), 0);
+	/* on again: a clean start, the next expiry pulses, then waits */
+	xk_pit_set_reinject(pit, true);
+	XT_ASSERT(xk_pit_reinject(pit));
+	XT_EQ(xk_pit_pending(pit), 0);
+	XT_EQ(host_user_clock_advance(10 * MS), 1);
+	XT_EQ(f.raises, 5);
+	XT_EQ(host_user_clock_advance(20 * MS), 2); /* expiries, no pulse */
+	XT_EQ(f.raises, 5);
+	XT_EQ(xk_pit_pending(pit), 3);
+	/* on while on changes nothing */
+	xk_pit_set_reinject(pit, true);
+	XT_EQ(xk_pit_pending(pit), 3);
+	xk_pit_ack(pit);
+	XT_EQ(host_user_clock_advance(0), 1);
+	XT_EQ(f.raises, 6);
+	xk_pit_ticks(pit, &delivered, &skipped);
+	XT_EQ(delivered, 6);
+	XT_EQ(skipped, 0);
+}
+
+XT_TEST(pit, reinject_pending_dropped_by_reprogramming)
+{
+	struct pitfx f;
+	struct xk_pit *pit = mk_re(&f, 0);
+	struct kvm_pit_state2 s;
+	u64 t;
+
+	program(pit, 0x34, 11932);
+	at(T0 + 105 * MS);
+	host_user_clock_advance(0);
+	XT_EQ(xk_pit_pending(pit), 10);
+	/* a new count for channel 0: the backlog goes, the in-flight too */
+	t = host_time_ns();
+	program(pit, 0x34, 5966);
+	XT_EQ(xk_pit_pending(pit), 0);
+	xk_pit_ack(pit); /* the old pulse's late ack */
+	XT_EQ(host_user_clock_advance(0), 0);
+	XT_EQ(host_user_clock_advance(tns(5966)), 1); /* no ack needed */
+	XT_EQ(f.raises, 2);
+	XT_EQ(f.at[1], t + tns(5966));
+	/* again with KVM_SET_PIT2 (Linux reloads the counts: same) */
+	at(host_time_ns() + 100 * MS);
+	host_user_clock_advance(0);
+	XT_ASSERT(xk_pit_pending(pit) > 10);
+	xk_pit_get_state(pit, &s);
+	xk_pit_set_state(pit, &s);
+	XT_EQ(xk_pit_pending(pit), 0);
+	XT_EQ(f.raises, 2); /* the stall's ticks waited for an ack */
+	XT_EQ(host_user_clock_advance(tns(5966)), 1);
+	XT_EQ(f.raises, 3); /* restarted: pulses without one */
+	/* a control word alone stops channel 0: nothing stays pending */
+	at(host_time_ns() + 100 * MS);
+	host_user_clock_advance(0);
+	XT_ASSERT(xk_pit_pending(pit) > 10);
+	out(pit, 0x43, 0x34);
+	XT_EQ(xk_pit_pending(pit), 0);
+	/* a reset too, and IRQ0's pin unmasked (the mask notifier) */
+	program(pit, 0x34, 5966);
+	at(host_time_ns() + 100 * MS);
+	host_user_clock_advance(0);
+	XT_ASSERT(xk_pit_pending(pit) > 10);
+	xk_pit_unmasked(pit);
+	XT_EQ(xk_pit_pending(pit), 0);
+	XT_EQ(host_user_clock_advance(tns(5966)), 1); /* pulses, no ack */
+	XT_EQ(xk_pit_pending(pit), 1);
+	at(host_time_ns() + 100 * MS);
+	host_user_clock_advance(0);
+	XT_ASSERT(xk_pit_pending(pit) > 10);
+	xk_pit_reset(pit);
+	XT_EQ(xk_pit_pending(pit), 0);
+	f.raises = 0;
+	host_user_clock_advance(100 * MS);
+	XT_EQ(f.raises, 0);
+	XT_EQ(xk_pit_pending(pit), 0);
+}
+
+XT_TEST(pit, reinject_pending_is_bounded)
+{
+	struct pitfx f;
+	struct xk_pit *pit = mk_re(&f, 0);
+	u64 delivered, skipped;
+	unsigned int due, i;
+
+	program(pit, 0x34, 11932); /* 10.0001 ms: 99 periods a second */
+	at(T0 + 3000 * MS);        /* a three-second stall */
+	due = periods_by(11932, 3000 * MS);
+	XT_EQ(due, 299);
+	XT_EQ(host_user_clock_advance(0), 1);
+	XT_EQ(xk_pit_pending(pit), 1000 * MS / tns(11932));
+	XT_EQ(xk_pit_pending(pit), 99);
+	xk_pit_ticks(pit, &delivered, &skipped);
+	XT_EQ(delivered, 1);
+	XT_EQ(skipped, due - 99);
+	/* the 99 kept are all delivered, one per ack */
+	for (i = 0; i < 99; i++) {
+		xk_pit_ack(pit);
+		host_user_clock_advance(0);
+	}
+	XT_EQ(f.raises, 99);
+	XT_EQ(xk_pit_pending(pit), 0);
+	/* clamped to 200 us: 5000 a second */
+	program(pit, 0x34, 2);
+	at(host_time_ns() + 3000 * MS);
+	host_user_clock_advance(0);
+	XT_EQ(xk_pit_pending(pit), 5000);
+	/* a one-shot keeps its one */
+	program(pit, 0x30, 1193);
+	at(host_time_ns() + 3000 * MS);
+	XT_EQ(host_user_clock_advance(0), 1);
+	XT_EQ(xk_pit_pending(pit), 1);
+	xk_pit_ack(pit);
+	XT_EQ(xk_pit_pending(pit), 0);
+	XT_EQ(host_user_clock_advance(1000 * MS), 0);
+}
+
+XT_TEST(pit, reinject_destroy_with_ticks_pending)
+{
+	struct pitfx f;
+	struct xk_pit *pit;
+	struct host_held h0, h1;
+
+	host_held(&h0);
+	pit = mk_re(&f, 0);
+	program(pit, 0x34, 11932);
+	at(T0 + 105 * MS);
+	host_user_clock_advance(0);
+	XT_EQ(xk_pit_pending(pit), 10);
+	xk_pit_ack(pit); /* a reinjection is armed */
+	xk_pit_destroy(pit);
+	xt_cleanup_cancel(destroy_pit, pit);
+	host_held(&h1);
+	XT_EQ(h1.objects, h0.objects); /* the PIT, its lock, its timer */
+	XT_EQ(h1.pages, h0.pages);
+	XT_EQ(host_user_clock_advance(1000 * MS), 0); /* nothing fires */
+	XT_EQ(f.raises, 1);
 }
