@@ -128,17 +128,7 @@ static void guest_main(void)
 		guest_handlers[v] = pic_handler;
 	GUEST_SYNC(1, apic_read(APIC_LVT0), apic_read(APIC_SVR));
 
-	/* ICW1 edge + ICW4, ICW2 base, ICW3 cascade on IR2, ICW4 8086 */
-	outb(0x20, 0x11);
-	outb(0x21, 0x20);
-	outb(0x21, 0x04);
-	outb(0x21, 0x01);
-	outb(0xa0, 0x11);
-	outb(0xa1, 0x28);
-	outb(0xa1, 0x02);
-	outb(0xa1, 0x01);
-	outb(0x21, 0xf3); /* IRQ 2 and 3 open */
-	outb(0xa1, 0xfb); /* IRQ 10 open */
+	guest_pic_init(0xf3, 0xfb); /* IRQ 2, 3 and 10 open */
 	GUEST_SYNC(2, inb(0x21), inb(0xa1));
 	GUEST_SYNC(3, inb(0x4d0), inb(0x4d1));
 

@@ -43,17 +43,7 @@ static void guest_main(void)
 
 	guest_idt_init();
 	guest_handlers[0x20] = tick_handler;
-	/* master: ICW1 edge + ICW4, base 0x20, slave on IR2, 8086 mode */
-	outb(0x20, 0x11);
-	outb(0x21, 0x20);
-	outb(0x21, 0x04);
-	outb(0x21, 0x01);
-	outb(0xa0, 0x11);
-	outb(0xa1, 0x28);
-	outb(0xa1, 0x02);
-	outb(0xa1, 0x01);
-	outb(0x21, 0xfe);
-	outb(0xa1, 0xff);
+	guest_pic_init(0xfe, 0xff); /* IRQ 0 only */
 	GUEST_SYNC(1, inb(0x21), inb(0xa1));
 
 	/* channel 0, lobyte/hibyte, mode 2, binary: 1193 */

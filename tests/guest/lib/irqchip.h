@@ -56,6 +56,24 @@ static inline void ioapic_rte(unsigned int pin, uint32_t lo, uint8_t dest)
 	ioapic_write(0x10 + 2 * pin, lo);
 }
 
+/*
+ * Program both 8259s as a PC BIOS does (ICW1 edge + ICW4, vector bases
+ * 0x20 and 0x28, the slave on IR2, 8086 mode), then the masks (OCW1).
+ */
+static inline void guest_pic_init(uint8_t master_mask, uint8_t slave_mask)
+{
+	outb(0x20, 0x11);
+	outb(0x21, 0x20);
+	outb(0x21, 0x04);
+	outb(0x21, 0x01);
+	outb(0xa0, 0x11);
+	outb(0xa1, 0x28);
+	outb(0xa1, 0x02);
+	outb(0xa1, 0x01);
+	outb(0x21, master_mask);
+	outb(0xa1, slave_mask);
+}
+
 #ifndef KT_GUEST_ONLY
 #include <errno.h>
 #include <sys/ioctl.h>
