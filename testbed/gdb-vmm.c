@@ -127,6 +127,43 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * A second VM, made first (so the newest VM is the one with the vCPUs): an
+ * in-kernel irqchip and three GSI routes for `xkvm gsi`: GSI 0 -> IOAPIC
+ * pin 2, GSI 5 -> PIC master pin 5, GSI 30 -> MSI 0xfee00000/0x4041.  Its
+ * file stays open until the process ends.
+ */
+static void irqchip_vm(int kvm)
+{
+	struct {
+		struct kvm_irq_routing r;
+		struct kvm_irq_routing_entry e[3];
+	} rt;
+	int fd = ioctl(kvm, KVM_CREATE_VM, 0);
+
+	if (fd < 0)
+		die("KVM_CREATE_VM (irqchip)");
+	if (ioctl(fd, KVM_CREATE_IRQCHIP, 0))
+		die("KVM_CREATE_IRQCHIP");
+	memset(&rt, 0, sizeof(rt));
+	rt.r.nr = 3;
+	rt.e[0].gsi = 0;
+	rt.e[0].type = KVM_IRQ_ROUTING_IRQCHIP;
+	rt.e[0].u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+	rt.e[0].u.irqchip.pin = 2;
+	rt.e[1].gsi = 5;
+	rt.e[1].type = KVM_IRQ_ROUTING_IRQCHIP;
+	rt.e[1].u.irqchip.irqchip = KVM_IRQCHIP_PIC_MASTER;
+	rt.e[1].u.irqchip.pin = 5;
+	rt.e[2].gsi = 30;
+	rt.e[2].type = KVM_IRQ_ROUTING_MSI;
+	rt.e[2].u.msi.address_lo = 0xfee00000;
+	rt.e[2].u.msi.data = 0x4041;
+	if (ioctl(fd, KVM_SET_GSI_ROUTING, &rt))
+		die("KVM_SET_GSI_ROUTING");
+	printf("gdb-vmm: irqchip vm: 3 GSI routes\n");
+}
+
 int main(int argc, char **argv)
 {
 	static const unsigned char code[] = {
@@ -146,6 +183,7 @@ int main(int argc, char **argv)
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm < 0)
 		die("open /dev/kvm");
+	irqchip_vm(kvm);
 	vm_fd = ioctl(kvm, KVM_CREATE_VM, 0);
 	if (vm_fd < 0)
 		die("KVM_CREATE_VM");

@@ -395,21 +395,34 @@ class Gsi(Sub):
     """Print a VM's GSI routing table (none without an in-kernel irqchip)."""
     name, usage, nargs = "gsi", "VM", 1
 
+    CHIPS = {0: "PIC master", 1: "PIC slave", 2: "IOAPIC"}
+
     def run(self, vm):
         vm = ptr(vm, "struct xk_vm")
-        fields = [f.name for f in vm.dereference().type.fields()]
-        chip = [f for f in fields if "irqchip" in f or "gsi" in f or
-                "irq_rout" in f]
-        if not chip:
-            gdb.write("VM 0x%x: no in-kernel irqchip (struct xk_vm has no "
-                      "irqchip or routing state): no GSI routes\n" % int(vm))
+        chip = vm["irqchip"]
+        if int(chip) == 0:
+            gdb.write("VM 0x%x: no in-kernel irqchip (KVM_CREATE_IRQCHIP not "
+                      "called): no GSI routes\n" % int(vm))
             return
-        # The place for the routes: when the in-kernel irqchip lands, walk
-        # its routing table here (GSI, type, irqchip/pin or MSI address and
-        # data).  Until then show what the VM holds.
-        for f in chip:
-            gdb.write("VM 0x%x: %s = %s (no route walker yet)\n"
-                      % (int(vm), f, vm[f]))
+        table = chip["router"]["table"]
+        if int(table) == 0:
+            gdb.write("VM 0x%x: irqchip 0x%x: no GSI routes\n"
+                      % (int(vm), int(chip)))
+            return
+        n = int(table["n"])
+        gdb.write("VM 0x%x: irqchip 0x%x, %d GSI route(s)\n"
+                  % (int(vm), int(chip), n))
+        routes = table["r"]
+        for i in range(n):
+            r = routes[i]
+            if int(r["type"]) == 1:  # KVM_IRQ_ROUTING_IRQCHIP
+                what = "%s pin %d" % (self.CHIPS.get(int(r["chip"]), "chip %d"
+                                                     % int(r["chip"])),
+                                      int(r["pin"]))
+            else:  # KVM_IRQ_ROUTING_MSI
+                what = "MSI address 0x%x data 0x%x" % (int(r["msi_addr"]),
+                                                       int(r["msi_data"]))
+            gdb.write("  gsi %3d -> %s\n" % (int(r["gsi"]), what))
 
 
 class Mmu(Sub):
