@@ -7,8 +7,9 @@
  * names.  Per-vCPU counters are written only by the thread running the vCPU,
  * so plain increments suffice; readers may see a slightly stale value.
  *
- * Where they are counted: exits, signal-exits, request-irq-exits, fpu-reload
- * in the run loop (vcpu.c); halt-, io-, mmio-, cpuid-, msr-exits, pf-guest
+ * Where they are counted: exits, signal-exits, request-irq-exits, vmm-exits
+ * (every return of KVM_RUN: the exits an in-kernel device saves show here,
+ * not in "exits"), fpu-reload in the run loop (vcpu.c); halt-, io-, mmio-, cpuid-, msr-exits, pf-guest
  * when the exit is handled, insn-emulation for every instruction the
  * emulator runs (an MMIO access, a batch of string I/O, MOV DR: as Linux
  * and the original count emulator runs, not RIP skips) (emulate.c); irq-, irq-window-,
@@ -39,6 +40,8 @@
 	X(request_irq_exits, "request-irq-exits",                              \
 	  "returns to the VMM for an IRQ window")                              \
 	X(signal_exits, "signal-exits", "returns to the VMM for a signal")     \
+	X(vmm_exits, "vmm-exits",                                              \
+	  "returns from KVM_RUN to the VMM, any reason")                       \
 	X(halt_wakeup, "halt-wakeup", "wake-ups from HLT")                     \
 	X(irq_injections, "irq-injections", "interrupts injected")             \
 	X(nmi_injections, "nmi-injections", "NMIs injected")                   \

@@ -356,6 +356,7 @@ int xk_vcpu_run(struct xk_vcpu *v)
 	}
 out:
 	sync_run_fields(v);
+	v->stats.vmm_exits++;
 	host_trace_userspace_exit(v->pid, v->id, run->exit_reason, r);
 	return r;
 }

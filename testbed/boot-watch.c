@@ -20,7 +20,7 @@
  *   -e PATTERN  the exit counter: files matching this glob(3) pattern each
  *               hold a number, and their sum is the count; read when the
  *               marker appears and at every heartbeat.  No file: "n/a".
- *               May be given up to 8 times as NAME=PATTERN for more
+ *               May be given up to 12 times as NAME=PATTERN for more
  *               counters (reported as NAME=...); a bare PATTERN is "exits".
  *   -o FILE     where the command's output (stdout and stderr) goes
  *   -r FILE     the results, one KEY=VALUE a line (below)
@@ -61,7 +61,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_COUNTERS 8
+#define MAX_COUNTERS 12
 #define MAX_STAMPS 16
 #define LINE_MAX_LEN 4096
 #define KILL_GRACE_MS 5000
