@@ -392,8 +392,9 @@ int xk_irqchip_set(struct xk_vm *vm, const struct kvm_irqchip *k)
 }
 
 /*
- * KVM_SIGNAL_MSI: as Linux, >0 delivered, 0 nobody accepted it (blocked),
- * -1 (EPERM) when no APIC matched the destination.
+ * KVM_SIGNAL_MSI: >0 delivered; -1 (EPERM) when nothing took it.  Linux
+ * answers 0 instead when an APIC matched but did not accept (software
+ * disabled): the bus does not tell the two apart yet.
  */
 int xk_irqchip_signal_msi(struct xk_vm *vm, const struct kvm_msi *m)
 {
@@ -564,9 +565,7 @@ static void sync_tsc(struct xk_vcpu *v)
 	if (!khz || xk_ops->get_msr(v, XK_MSR_IA32_TSC, &tsc))
 		return;
 	ns = host_time_ns();
-	xk_lapic_set_tsc(v->apic, khz,
-			 (s64)(tsc - (ns / 1000000ULL * khz +
-				      ns % 1000000ULL * khz / 1000000ULL)));
+	xk_lapic_set_tsc(v->apic, khz, (s64)(tsc - xk_ns_to_tsc(ns, khz)));
 }
 
 /* ---- exits ---- */

@@ -404,8 +404,7 @@ static void dcr_write(struct xk_lapic *a, u32 val)
 /* Guest TSC ticks in ns nanoseconds, and back (saturating). */
 static u64 ns_to_tsc(struct xk_lapic *a, u64 ns)
 {
-	return ns / 1000000ULL * a->tsc_khz +
-	       ns % 1000000ULL * a->tsc_khz / 1000000ULL;
+	return xk_ns_to_tsc(ns, a->tsc_khz);
 }
 
 static u64 tsc_to_ns(struct xk_lapic *a, u64 ticks)

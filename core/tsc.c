@@ -23,12 +23,6 @@
  */
 #include "xkvm.h"
 
-/* Host TSC ticks in ns nanoseconds at khz (no overflow for ns < 2^64). */
-static u64 ns_to_ticks(u64 ns, u32 khz)
-{
-	return ns / 1000000ULL * khz + ns % 1000000ULL * khz / 1000000ULL;
-}
-
 int xk_tsc_set_host(struct xk_vcpu *v, u64 val)
 {
 	struct xk_vm *vm = v->vm;
@@ -39,7 +33,7 @@ int xk_tsc_set_host(struct xk_vcpu *v, u64 val)
 
 	host_spin_lock(vm->tsc_lock);
 	if (last->valid) {
-		expect = last->value + ns_to_ticks(now - last->ns, khz);
+		expect = last->value + xk_ns_to_tsc(now - last->ns, khz);
 		window = (u64)khz * 1000ULL;
 		match = val == 0 ||
 			(khz && val + window > expect && val < expect + window);

@@ -201,6 +201,12 @@ static inline u64 xk_rdtsc(void)
 	return ((u64)hi << 32) | lo;
 }
 
+/* TSC ticks at khz in ns nanoseconds (split so as not to overflow). */
+static inline u64 xk_ns_to_tsc(u64 ns, u32 khz)
+{
+	return ns / 1000000ULL * khz + ns % 1000000ULL * khz / 1000000ULL;
+}
+
 static inline u64 xk_xgetbv(u32 idx)
 {
 	u32 lo, hi;
