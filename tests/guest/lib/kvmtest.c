@@ -508,6 +508,15 @@ static void console_bytes(struct kt_vcpu *vcpu)
 	}
 }
 
+int kt_handle_console(struct kt_vcpu *vcpu)
+{
+	if (vcpu->run->exit_reason != KVM_EXIT_IO ||
+	    vcpu->run->io.port != KT_CONSOLE_PORT)
+		return 0;
+	console_bytes(vcpu);
+	return 1;
+}
+
 uint32_t kt_run(struct kt_vcpu *vcpu)
 {
 	for (;;) {

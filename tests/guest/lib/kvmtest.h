@@ -163,6 +163,8 @@ void kt_set_sregs(struct kt_vcpu *vcpu, struct kvm_sregs *s);
 uint32_t kt_run_raw(struct kt_vcpu *vcpu);
 /* KVM_RUN until an exit that is not a console byte (checked and relayed). */
 uint32_t kt_run(struct kt_vcpu *vcpu);
+/* The current exit is a console byte: relay it (1), or not one (0). */
+int kt_handle_console(struct kt_vcpu *vcpu);
 /* Run and require a given exit reason. */
 void kt_run_expect(struct kt_vcpu *vcpu, uint32_t reason);
 /* Run and require a ucall; ASSERT and EXCEPTION ucalls fail the test. */
