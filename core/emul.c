@@ -906,6 +906,20 @@ static int do_pop(struct run *x, const struct row *row)
 	return opnd_write(x, &d, val);
 }
 
+/*
+ * Intel's REP with a 32-bit address size and ECX = 0 in 64-bit mode: no
+ * element moves, but RCX and the pointers the instruction writes lose
+ * their upper halves (observed on Intel CPUs; AMD's leave them).
+ */
+static void rep_zero_quirk(struct run *x, unsigned int op)
+{
+	x->r.gpr[1] = 0;
+	if (op == OP_MOVS)
+		x->r.gpr[6] &= 0xffffffffULL;
+	if (op == OP_MOVS || op == OP_STOS)
+		x->r.gpr[7] &= 0xffffffffULL;
+}
+
 /* One element of MOVS, CMPS, STOS, LODS or SCAS; REP handled here too. */
 static int do_string(struct run *x, unsigned int op, const struct row *row)
 {
@@ -921,8 +935,13 @@ static int do_string(struct run *x, unsigned int op, const struct row *row)
 
 	if (rep) {
 		count = x->r.gpr[1] & am;
-		if (!count)
-			return 0; /* nothing at all; RIP moves on */
+		if (!count) {
+			/* nothing at all; RIP moves on (see intel_rep_quirk) */
+			if (x->e->intel_rep_quirk &&
+			    x->e->mode == XK_MODE_LONG64 && as == 4)
+				rep_zero_quirk(x, op);
+			return 0;
+		}
 	}
 	opnd_reg(x, &acc, 0, size);
 	acc.val = reg_get(x, &acc);

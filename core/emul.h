@@ -82,6 +82,11 @@ struct xk_emul {
 	/* The guest's CPUID lacks MOVBE: MOVBE raises #UD, as in Linux's
 	 * emulator (the CPU itself may well execute it). */
 	bool movbe_ud;
+	/* The guest runs on an Intel CPU: a REP string instruction with a
+	 * 32-bit address size and ECX = 0 in 64-bit mode clears RCX's upper
+	 * half, and RDI's (STOS, MOVS) and RSI's (MOVS), as Intel's CPUs do;
+	 * AMD's leave them.  Also Linux's emulator does this for Intel. */
+	bool intel_rep_quirk;
 
 	/* Set by xk_emulate(). */
 	u8 len;         /* instruction length, once decoded (else 0) */

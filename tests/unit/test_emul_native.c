@@ -267,6 +267,15 @@ static struct kvm_sregs flat64(void)
  * One instruction through the exit/re-run protocol, REP elements included:
  * the result of the last run; *runs counts the runs.
  */
+/* The CPU running the test is Intel's (its REP quirk, see emul.h). */
+static bool host_is_intel(void)
+{
+	u32 a, b, c, d;
+
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0));
+	return b == 0x756e6547 && d == 0x49656e69 && c == 0x6c65746e;
+}
+
 static int emulate(struct mem *m, struct xk_emul_regs *regs, const u8 *insn,
 		   unsigned int len, int *runs)
 {
@@ -279,6 +288,7 @@ static int emulate(struct mem *m, struct xk_emul_regs *regs, const u8 *insn,
 	e.ctx = m;
 	e.mode = XK_MODE_LONG64;
 	e.decode_flags = XK_DEC_AMD;
+	e.intel_rep_quirk = host_is_intel();
 	e.sregs = &sregs;
 	xk_emul_cache_reset(&m->cache);
 	m->wrote_out = false;
