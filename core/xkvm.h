@@ -43,11 +43,25 @@
 #define XK_MAX_VCPUS 64     /* KVM_CAP_MAX_VCPUS */
 #define XK_MAX_VCPU_ID 1024 /* KVM_CAP_MAX_VCPU_ID */
 #define XK_MAX_SLOTS 509    /* KVM_CAP_NR_MEMSLOTS */
-#define XK_MAX_SLOT_PAGES ((1ULL << 31) - 1)
+#define XK_MAX_SLOT_PAGES ((1ULL << 31) - 1) /* Linux's KVM_MEM_MAX_NR_PAGES */
 #define XK_MAX_CPUID 256
 #define XK_RUN_PAGES 2 /* kvm_run, then the PIO data page */
 #define XK_PIO_OFFSET XK_PAGE_SIZE
-#define XK_MAXPHYADDR 52
+/*
+ * Guest-physical width.  Four-level nested tables reach 48 bits; a slot
+ * must also end within the host's MAXPHYADDR, the guest's physical width
+ * (Linux's kvm_mmu_max_gfn).  xk_gpa_bits() is the smaller of the two:
+ * every slot ends at or below 2^xk_gpa_bits(), KVM_GET_SUPPORTED_CPUID
+ * says so in 0x80000008, and the nested tables refuse anything beyond
+ * their own reach (svm/npt.c) rather than wrap around.
+ */
+#define XK_TDP_GPA_BITS 48
+/*
+ * Pages a per-page loop over the nested tables handles in one hold of
+ * vm->mmu_lock (map, unmap, write-protect, dirty-log collection); between
+ * batches it drops the lock and offers to reschedule (see vm.c).
+ */
+#define XK_MMU_BATCH 512
 #define XK_MCE_BANKS 32 /* KVM_CAP_MCE */
 
 struct xk_vm;
@@ -132,6 +146,16 @@ struct xk_vendor_ops {
 	int (*map_prepare)(struct xk_vm *vm, u64 gpa, u64 npages);
 	/* Host address behind a gpa, from the nested tables (debugging). */
 	bool (*translate)(struct xk_vm *vm, u64 gpa, u64 *hpa);
+	/*
+	 * Table pages that unmap_range emptied, or that map_prepare made and
+	 * nothing used: prune, under mmu_lock, unlinks up to max of them
+	 * and answers whether more are left to look at (the caller drops
+	 * the lock and calls again); free_pruned, outside it, frees what
+	 * prune unlinked, and only once no vCPU can still walk those pages
+	 * (after xk_vm_flush_all).  Both with vm->lock held.  Optional.
+	 */
+	bool (*prune)(struct xk_vm *vm, u32 max);
+	void (*free_pruned)(struct xk_vm *vm);
 
 	/* Per vCPU. */
 	int (*vcpu_init)(struct xk_vcpu *v);
@@ -370,6 +394,10 @@ int xk_vm_set_memory(struct xk_vm *vm,
 		     const struct kvm_userspace_memory_region *r);
 struct xk_slot *xk_vm_find_slot(struct xk_vm *vm, u64 gfn);
 bool xk_vm_gpa_is_ram(struct xk_vm *vm, u64 gpa, bool write);
+u8 xk_gpa_bits(void); /* slots end at or below 2^xk_gpa_bits() */
+/* Write access of a range's mapped pages, XK_MMU_BATCH pages a lock hold;
+ * vm->lock held, mmu_lock not */
+void xk_mmu_protect(struct xk_vm *vm, u64 gpa, u64 npages, bool writable);
 int xk_gpa_read(struct xk_vm *vm, u64 gpa, void *buf, u32 len);
 int xk_gpa_write(struct xk_vm *vm, u64 gpa, const void *buf, u32 len);
 void xk_vm_flush_all(struct xk_vm *vm);
