@@ -487,7 +487,13 @@ static int slot_move(struct xk_vm *vm, struct xk_slot *old,
 	return 0;
 }
 
-enum slot_change { SC_NONE, SC_FLAGS, SC_DELETE, SC_CREATE, SC_MOVE };
+enum slot_change {
+	SC_NONE,
+	SC_FLAGS,
+	SC_DELETE,
+	SC_CREATE,
+	SC_MOVE
+};
 
 /* Linux's checks of the region alone. */
 static int region_valid(const struct kvm_userspace_memory_region *r)
@@ -581,8 +587,8 @@ int xk_vm_set_memory(struct xk_vm *vm,
 		case SC_NONE:
 			break;
 		case SC_FLAGS: /* only the dirty-log flag may change */
-			err = xk_dirty_set_log(vm, old,
-					       r->flags & KVM_MEM_LOG_DIRTY_PAGES);
+			err = xk_dirty_set_log(
+				vm, old, r->flags & KVM_MEM_LOG_DIRTY_PAGES);
 			break;
 		case SC_DELETE:
 			slot_delete(vm, old);

@@ -43,7 +43,7 @@
 #define XK_MAX_VCPUS 64     /* KVM_CAP_MAX_VCPUS */
 #define XK_MAX_VCPU_ID 1024 /* KVM_CAP_MAX_VCPU_ID */
 #define XK_MAX_SLOTS 509    /* KVM_CAP_NR_MEMSLOTS */
-#define XK_MAX_SLOT_PAGES ((1ULL << 31) - 1) /* Linux's KVM_MEM_MAX_NR_PAGES */
+#define XK_MAX_SLOT_PAGES ((1ULL << 31) - 1)
 #define XK_MAX_CPUID 256
 #define XK_RUN_PAGES 2 /* kvm_run, then the PIO data page */
 #define XK_PIO_OFFSET XK_PAGE_SIZE

@@ -92,6 +92,8 @@ static struct npt_table *table_alloc(struct svm_vm *sv, int level)
 	if (level > 1)
 		t->child = host_zalloc(NPT_ENTRIES * sizeof(*t->child));
 	if (!t->hw || (level > 1 && !t->child)) {
+		if (t->child)
+			host_free(t->child, NPT_ENTRIES * sizeof(*t->child));
 		if (t->hw)
 			host_pages_free(t->hw, 0);
 		host_free(t, sizeof(*t));

@@ -196,8 +196,8 @@ int host_pin_user(u64 uaddr, u64 npages, bool writable, struct host_pin **out)
 	if (!pin)
 		return -ENOMEM;
 	pin->npages = npages;
-	pin->chunks = kvcalloc(nchunks, sizeof(*pin->chunks),
-			       GFP_KERNEL_ACCOUNT);
+	pin->chunks =
+		kvcalloc(nchunks, sizeof(*pin->chunks), GFP_KERNEL_ACCOUNT);
 	if (!pin->chunks) {
 		kfree(pin);
 		return -ENOMEM;
