@@ -18,7 +18,11 @@
  * access to a guest physical address outside every slot exits with a nested
  * page fault and is emulated as MMIO.  Removing or moving a slot first unmaps
  * it, then flushes every vCPU's TLB and waits until no vCPU can still be in
- * the guest with a stale translation, and only then unpins the pages.
+ * the guest with a stale translation, and only then frees the page-table
+ * pages it emptied and unpins the pages.  Slots end within 2^xk_gpa_bits()
+ * (see XK_TDP_GPA_BITS); pinning (charged to the VMM's locked memory) and
+ * copies to the VMM run without vm->lock; per-page loops over the nested
+ * tables pause every XK_MMU_BATCH pages (vm.c).
  *
  * Locks, outermost first:
  *   vcpu->lock    (mutex) one ioctl on a vCPU at a time; held across KVM_RUN.

@@ -456,6 +456,7 @@ int host_pin_user(u64 uaddr, u64 npages, bool writable, struct host_pin **out)
 void host_unpin_user(struct host_pin *pin)
 {
 	might_sleep("host_unpin_user in atomic context");
+	user_access();
 	if (!pin)
 		return;
 	BUG_IF(pin->magic != PMAGIC);

@@ -14,8 +14,9 @@
  * read-only slot of a read-only file mapping at X (1 GiB here), a
  * dirty-logging slot at X + 2^48 (and at X + the width: the first gpa
  * beyond it): both must be EINVAL.  Should one be accepted, the test goes
- * on as the attacker would (logging off makes X's leaf writable, the guest
- * writes X) and fails on the file's changed bytes.  Then the same with the
+ * on as the attacker would (the file slot made after it takes the shared
+ * leaf, logging off makes that leaf writable, the guest writes X) and
+ * fails on the file's changed bytes.  Then the same with the
  * logging slot at the real top page (width - 4 KiB, mapped by the guest's
  * own tables): the guest dirties it (the log says so), logging goes off,
  * and the guest's write to X is an MMIO exit while the file stays as it
@@ -242,7 +243,7 @@ static int attack(uint32_t slot, uint64_t gpa, void *hva, const uint8_t *f)
 
 int main(void)
 {
-	uint64_t lim, top, bm[1], v;
+	uint64_t lim, top, bm[1], v, alias;
 	struct kvm_dirty_log log;
 	uint8_t *f, *mem;
 	int ok = 1, mmio, r;
@@ -280,23 +281,27 @@ int main(void)
 		     region(1, 0, top - PG, PG, mem), 0);
 	ok &= expect("slot 1: deleted", region(1, 0, top - PG, 0, mem), 0);
 
-	/* the exploit: a read-only file at X, a logging alias */
+	/*
+	 * The exploit: a logging slot aliasing X, then a read-only file at
+	 * X (its pages took the shared leaves), then logging off.
+	 */
 	f = ro_file();
+	r = region(4, KVM_MEM_LOG_DIRTY_PAGES, X + (1ull << 48), PG, mem);
+	ok &= expect("slot 4: logging, at X + 2^48", r, EINVAL);
+	alias = r ? 0 : X + (1ull << 48);
+	r = region(5, KVM_MEM_LOG_DIRTY_PAGES, X + lim, PG, mem + PG);
+	ok &= expect("slot 5: logging, at X + the width", r, EINVAL);
 	ok &= expect("slot 3: read-only file at X",
 		     region(3, KVM_MEM_READONLY, X, PG, f), 0);
 	KT_ASSERT_EQ(guest_op(OP_READ, X + 8, 0, &mmio), FILE_BYTE);
-	r = region(4, KVM_MEM_LOG_DIRTY_PAGES, X + (1ull << 48), PG, mem);
-	ok &= expect("slot 4: logging, at X + 2^48", r, EINVAL);
-	if (!r) {
-		ok &= attack(4, X + (1ull << 48), mem, f);
-		region(4, 0, X + (1ull << 48), 0, mem);
-	}
-	r = region(4, KVM_MEM_LOG_DIRTY_PAGES, X + lim, PG, mem);
-	ok &= expect("slot 4: logging, at X + the width", r, EINVAL);
-	if (!r) {
-		ok &= attack(4, X + lim, mem, f);
-		region(4, 0, X + lim, 0, mem);
-	}
+	if (alias)
+		ok &= attack(4, alias, mem, f);
+	if (!r)
+		ok &= attack(5, X + lim, mem + PG, f);
+	if (alias) /* the retry for ever of the issue comes after this */
+		region(4, 0, alias, 0, mem);
+	if (!r)
+		region(5, 0, X + lim, 0, mem + PG);
 	printf("the guest reads X: 0x%llx\n",
 	       (unsigned long long)guest_op(OP_READ, X + 8, 0, &mmio));
 
