@@ -14,7 +14,9 @@
  * KVM_CAP_TSC_DEADLINE_TIMER rather than here.  Features whose MSRs or
  * devices are not written yet (PMU, nested SVM) are left out, so a VMM
  * never hands a guest a promise the driver cannot keep.  The hypervisor
- * bit is set, as Linux does.  The VMM builds the guest's table from this and hands
+ * bit is set, as Linux does.  Leaf 0x80000008 keeps the host's address
+ * sizes, and says in GuestPhysAddrSize when slots may use fewer physical
+ * bits than that (xk_gpa_bits(), vm.c: 48 on a host with more).  The VMM builds the guest's table from this and hands
  * it back with KVM_SET_CPUID2; the guest then sees exactly that table.
  */
 #include "xkvm.h"
@@ -169,7 +171,14 @@ int xk_supported_cpuid(struct kvm_cpuid_entry2 *entries, u32 max, u32 *n)
 			e->edx &= E1_EDX_OK;
 			break;
 		case 0x80000008:
-			e->eax &= 0xffff; /* address sizes */
+			/*
+			 * Address sizes: physical and linear as the host's;
+			 * GuestPhysAddrSize (23:16) the width slots may use,
+			 * where it is below the physical (else 0: the same)
+			 */
+			e->eax &= 0xffff;
+			if (xk_gpa_bits() < (e->eax & 0xff))
+				e->eax |= (u32)xk_gpa_bits() << 16;
 			e->ebx = e->ecx = e->edx = 0;
 			break;
 		default: /* brand string, cache and TLB descriptions */

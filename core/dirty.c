@@ -8,13 +8,15 @@
  * The guest's first write to such a page is a nested page fault: the vCPU
  * sets the page's bit and makes the entry writable again (xk_dirty_fault),
  * so later writes to it run at full speed.  KVM_GET_DIRTY_LOG takes each
- * non-zero word of the bitmap atomically (leaving 0), write-protects the
- * pages it named, flushes every vCPU's TLB and waits until no vCPU can
- * still write through an old writable translation (xk_vm_flush_all), and
- * copies the words it took to the VMM.  Writes the driver itself makes into
- * guest memory (emulation, string I/O) go through gpa_copy() in vm.c, which
- * sets the bits too.  Turning logging off makes the pages writable and
- * frees the bitmap; turning it on starts with a clean bitmap, as in Linux.
+ * non-zero word of the bitmap atomically (leaving 0) into a snapshot,
+ * write-protects the pages it named, flushes every vCPU's TLB and waits
+ * until no vCPU can still write through an old writable translation
+ * (xk_vm_flush_all), and copies the snapshot to the VMM once vm->lock is
+ * dropped (the copy may fault and wait on the VMM's memory).  Writes the
+ * driver itself makes into guest memory (emulation, string I/O) go through
+ * gpa_copy() in vm.c, which sets the bits too.  Turning logging off makes
+ * the pages writable and frees the bitmap; turning it on starts with a
+ * clean bitmap, as in Linux.
  *
  * Locking.  vm->lock (mutex) serialises the ioctls (memory regions and
  * GET_DIRTY_LOG) and the vCPUs' own copies into guest memory.  A vCPU's
@@ -23,10 +25,20 @@
  * LOG flag change only with both locks held, and a page's bit and its
  * entry's write access change together under mmu_lock, so GET_DIRTY_LOG
  * (taking bits and write-protecting under mmu_lock) and a fault (setting
- * the bit and unprotecting under mmu_lock) never interleave: a page is
- * writable only while its bit is set.  The slot itself stays alive while
- * mmu_lock is held because deleting it unmaps it under mmu_lock after
- * unpublishing it, and frees it only after that.
+ * the bit and unprotecting under mmu_lock) never interleave: in a slot that
+ * logs, a page is writable only while its bit is set.  The slot itself
+ * stays alive while mmu_lock is held because deleting it unmaps it under
+ * mmu_lock after unpublishing it, and frees it only after that.
+ *
+ * Long loops.  Write-protecting a slot and collecting its log hold
+ * mmu_lock for about XK_MMU_BATCH pages at a time (vm.c's theory), and the
+ * invariant above holds at every batch boundary: collection takes a word's
+ * bits and protects its pages in one hold; turning logging on
+ * write-protects every page first and only then installs the bitmap and the
+ * flag, so a page written meanwhile either still was writable (a write
+ * before logging began) or faults, finds no log yet, and waits for vm->lock
+ * (xk_vm_gpa_is_ram) to retry once the log is there; turning it off removes
+ * the log first and then gives write access back.
  *
  * Errnos as Linux: a slot id beyond KVM_USER_MEM_SLOTS (32764 on x86) or
  * an address space beyond the two x86 has is EINVAL; a slot that does not
@@ -43,22 +55,16 @@ u64 xk_dirty_bytes(u64 npages)
 	return ((npages + 63) / 64) * 8;
 }
 
-/* Both halves: the log and the snapshot GET_DIRTY_LOG copies out. */
-static u64 dirty_alloc_size(const struct xk_slot *s)
-{
-	return 2 * xk_dirty_bytes(s->npages);
-}
-
 int xk_dirty_alloc(struct xk_slot *s)
 {
-	s->dirty = host_zalloc(dirty_alloc_size(s));
+	s->dirty = host_zalloc(xk_dirty_bytes(s->npages));
 	return s->dirty ? 0 : -ENOMEM;
 }
 
 void xk_dirty_free(struct xk_slot *s)
 {
 	if (s->dirty)
-		host_free(s->dirty, dirty_alloc_size(s));
+		host_free(s->dirty, xk_dirty_bytes(s->npages));
 	s->dirty = NULL;
 }
 
@@ -80,12 +86,12 @@ static u64 slot_gpa(const struct xk_slot *s)
  * Turn logging on or off for an existing, mapped slot.  vm->lock held.
  * The pages become read-only (and every vCPU's TLB is flushed) or
  * writable again (no flush needed: a stale read-only entry only costs a
- * spurious fault, which finds the entry writable and retries).
+ * spurious fault, which finds the entry writable and retries).  The order
+ * of the steps keeps the theory's invariant between batches.
  */
 int xk_dirty_set_log(struct xk_vm *vm, struct xk_slot *s, bool on)
 {
 	struct xk_slot tmp = *s;
-	bool ro = s->flags & KVM_MEM_READONLY;
 
 	if (on == !!s->dirty)
 		return 0;
@@ -94,24 +100,22 @@ int xk_dirty_set_log(struct xk_vm *vm, struct xk_slot *s, bool on)
 
 		if (r)
 			return r;
-	}
-	host_spin_lock(vm->mmu_lock);
-	if (on) {
+		xk_mmu_protect(vm, slot_gpa(s), s->npages, false);
+		host_spin_lock(vm->mmu_lock);
 		s->dirty = tmp.dirty;
 		XK_WRITE_ONCE(s->flags, s->flags | KVM_MEM_LOG_DIRTY_PAGES);
-		xk_ops->protect_range(vm, slot_gpa(s), s->npages, false);
-	} else {
-		tmp.dirty = s->dirty;
-		s->dirty = NULL;
-		XK_WRITE_ONCE(s->flags, s->flags & ~KVM_MEM_LOG_DIRTY_PAGES);
-		if (!ro)
-			xk_ops->protect_range(vm, slot_gpa(s), s->npages, true);
-	}
-	host_spin_unlock(vm->mmu_lock);
-	if (on)
+		host_spin_unlock(vm->mmu_lock);
 		xk_vm_flush_all(vm);
-	else
-		xk_dirty_free(&tmp);
+		return 0;
+	}
+	host_spin_lock(vm->mmu_lock);
+	tmp.dirty = s->dirty;
+	s->dirty = NULL;
+	XK_WRITE_ONCE(s->flags, s->flags & ~KVM_MEM_LOG_DIRTY_PAGES);
+	host_spin_unlock(vm->mmu_lock);
+	if (!(s->flags & KVM_MEM_READONLY))
+		xk_mmu_protect(vm, slot_gpa(s), s->npages, true);
+	xk_dirty_free(&tmp);
 	return 0;
 }
 
@@ -128,6 +132,8 @@ bool xk_dirty_fault(struct xk_vcpu *v, u64 gpa)
 	struct xk_slot *s;
 	bool handled = false;
 
+	if (gpa >> xk_gpa_bits()) /* beyond every slot and the tables */
+		return false;
 	host_spin_lock(vm->mmu_lock);
 	s = xk_vm_find_slot(vm, gfn);
 	if (s && s->dirty && !(s->flags & KVM_MEM_READONLY)) {
@@ -141,44 +147,64 @@ bool xk_dirty_fault(struct xk_vcpu *v, u64 gpa)
 	return handled;
 }
 
-/* Take the log into the snapshot half and write-protect what it named. */
-static bool dirty_collect(struct xk_vm *vm, struct xk_slot *s)
+/*
+ * Take word i of the log into snap and write-protect the pages it names;
+ * returns how many.  mmu_lock held.
+ */
+static u64 collect_word(struct xk_vm *vm, struct xk_slot *s, u64 i, u64 *snap)
 {
-	u64 words = xk_dirty_bytes(s->npages) / 8, i;
-	u64 *snap = s->dirty + words;
-	bool any = false;
+	u64 mask, pages = 0;
 
-	xk_memset(snap, 0, words * 8);
-	host_spin_lock(vm->mmu_lock);
-	for (i = 0; i < words; i++) {
-		u64 mask;
+	if (!__atomic_load_n(&s->dirty[i], __ATOMIC_RELAXED))
+		return 0;
+	mask = __atomic_exchange_n(&s->dirty[i], 0, __ATOMIC_ACQ_REL);
+	snap[i] = mask;
+	while (mask) {
+		u64 first = (u64)__builtin_ctzll(mask), n = 0;
 
-		if (!__atomic_load_n(&s->dirty[i], __ATOMIC_RELAXED))
-			continue;
-		mask = __atomic_exchange_n(&s->dirty[i], 0, __ATOMIC_ACQ_REL);
-		snap[i] = mask;
-		any = true;
-		while (mask) {
-			u64 first = (u64)__builtin_ctzll(mask), n = 0;
-
-			/* one call per run of consecutive dirty pages */
-			while (first + n < 64 && (mask & XK_BIT(first + n)))
-				n++;
-			xk_ops->protect_range(vm,
-					      slot_gpa(s) + ((i * 64 + first)
-							     << XK_PAGE_SHIFT),
-					      n, false);
-			mask &= n == 64 ? 0 : ~(((XK_BIT(n) - 1)) << first);
-		}
+		/* one call per run of consecutive dirty pages */
+		while (first + n < 64 && (mask & XK_BIT(first + n)))
+			n++;
+		xk_ops->protect_range(
+			vm, slot_gpa(s) + ((i * 64 + first) << XK_PAGE_SHIFT),
+			n, false);
+		pages += n;
+		mask &= n == 64 ? 0 : ~(((XK_BIT(n) - 1)) << first);
 	}
-	host_spin_unlock(vm->mmu_lock);
-	return any;
+	return pages;
+}
+
+/*
+ * Take the whole log into snap, a hold of mmu_lock per XK_MMU_BATCH units
+ * of work (a word looked at, a page protected; a word's pages are never
+ * split).  Whether any bit was set.
+ */
+static bool dirty_collect(struct xk_vm *vm, struct xk_slot *s, u64 *snap)
+{
+	u64 words = xk_dirty_bytes(s->npages) / 8, i = 0, n = 0;
+
+	while (i < words) {
+		u64 work = 0;
+
+		host_spin_lock(vm->mmu_lock);
+		while (i < words && work < XK_MMU_BATCH) {
+			u64 pages = collect_word(vm, s, i++, snap);
+
+			n += pages;
+			work += 1 + pages;
+		}
+		host_spin_unlock(vm->mmu_lock);
+		if (i < words)
+			host_cond_resched();
+	}
+	return n != 0;
 }
 
 long xk_vm_get_dirty_log(struct xk_vm *vm, const struct kvm_dirty_log *log)
 {
 	u32 id = log->slot & 0xffff, as_id = log->slot >> 16;
 	struct xk_slot *s = NULL;
+	u64 *snap = NULL, bytes = 0;
 	long r = 0;
 
 	if (as_id >= XK_LINUX_AS_NUM || id >= XK_LINUX_USER_SLOTS)
@@ -190,13 +216,22 @@ long xk_vm_get_dirty_log(struct xk_vm *vm, const struct kvm_dirty_log *log)
 		r = -ENOENT;
 		goto out;
 	}
-	if (dirty_collect(vm, s))
+	bytes = xk_dirty_bytes(s->npages);
+	snap = host_zalloc(bytes);
+	if (!snap) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (dirty_collect(vm, s, snap))
 		xk_vm_flush_all(vm);
-	if (host_copy_to_user((u64)(uintptr_t)log->dirty_bitmap,
-			      s->dirty + xk_dirty_bytes(s->npages) / 8,
-			      xk_dirty_bytes(s->npages)))
-		r = -EFAULT;
 out:
 	host_mutex_unlock(vm->lock);
+	if (snap) {
+		/* after the unlock: the copy may wait on the VMM's memory */
+		if (host_copy_to_user((u64)(uintptr_t)log->dirty_bitmap, snap,
+				      bytes))
+			r = -EFAULT;
+		host_free(snap, bytes);
+	}
 	return r;
 }

@@ -133,6 +133,15 @@ u64 host_va_to_pa(const void *va); /* for memory from host_pages_alloc */
  * writable: the guest may write the range.  Without it the pinned pages
  * must still be the ones the VMM writes later (no shared zero page for
  * untouched memory the VMM may fill in: QEMU loads ROMs that way).
+ *
+ * Limits.  Pinned pages count against the pinning process's locked memory
+ * (Linux: locked_vm and RLIMIT_MEMLOCK, as VFIO; CAP_IPC_LOCK goes past
+ * it): -ENOMEM past the limit, and also for more pages than the host has;
+ * the charge stays with that process's memory until host_unpin_user(),
+ * whichever process unpins, even once the pinning one has exited.  No
+ * allocation grows with npages beyond what the host's allocator takes.
+ * Both calls may fault or wait on the VMM's memory (userfaultfd) and take
+ * its memory-map lock: the caller holds no lock another VM or vCPU needs.
  */
 struct host_pin;
 int host_pin_user(u64 uaddr, u64 npages, bool writable, struct host_pin **out);

@@ -540,7 +540,7 @@ static long vcpu_set_sregs(void *obj, void *karg, u64 uarg)
 	if ((s->efer & XK_EFER_LME) && (s->cr0 & XK_CR0_PG)) {
 		if (!(s->cr4 & XK_CR4_PAE) || !(s->efer & XK_EFER_LMA))
 			return -EINVAL;
-		if (s->cr3 >> XK_MAXPHYADDR)
+		if (s->cr3 >> xk_host_maxphyaddr())
 			return -EINVAL;
 	} else if ((s->efer & XK_EFER_LMA) || s->cs.l) {
 		return -EINVAL;

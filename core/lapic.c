@@ -996,7 +996,8 @@ bool xk_lapic_mmio_decodes(struct xk_lapic *a, u64 gpa)
 	/* x2APIC mode too: the page then reads all ones (Linux's MMIO hole
 	 * quirk); a hardware-disabled APIC leaves it to the VMM */
 	return (base & XK_APICBASE_ENABLE) &&
-	       ((gpa ^ base) & ~0xfffULL & ((1ULL << XK_MAXPHYADDR) - 1)) == 0;
+	       ((gpa ^ base) & ~0xfffULL &
+		((1ULL << xk_host_maxphyaddr()) - 1)) == 0;
 }
 
 int xk_lapic_mmio_read(struct xk_lapic *a, u32 offset, void *data, u32 len)
@@ -1142,7 +1143,7 @@ u64 xk_lapic_get_base(struct xk_lapic *a)
 
 int xk_lapic_set_base(struct xk_lapic *a, u64 val, bool host)
 {
-	u64 rsvd = ~((1ULL << XK_MAXPHYADDR) - 1) | 0x2ff;
+	u64 rsvd = ~((1ULL << xk_host_maxphyaddr()) - 1) | 0x2ff;
 	u64 old = get_base(a);
 	bool en = val & XK_APICBASE_ENABLE, ext = val & XK_APICBASE_EXTD;
 	bool old_en = old & XK_APICBASE_ENABLE;

@@ -131,7 +131,8 @@ static bool mtrr_valid(u32 msr, u64 val)
  */
 bool xk_apic_base_valid(u64 val)
 {
-	return !(val & (~((1ULL << XK_MAXPHYADDR) - 1) | 0x2ff | XK_BIT(10)));
+	return !(val &
+		 (~((1ULL << xk_host_maxphyaddr()) - 1) | 0x2ff | XK_BIT(10)));
 }
 
 static int apic_base_set(struct xk_vcpu *v, u64 val)

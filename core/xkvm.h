@@ -18,7 +18,11 @@
  * access to a guest physical address outside every slot exits with a nested
  * page fault and is emulated as MMIO.  Removing or moving a slot first unmaps
  * it, then flushes every vCPU's TLB and waits until no vCPU can still be in
- * the guest with a stale translation, and only then unpins the pages.
+ * the guest with a stale translation, and only then frees the page-table
+ * pages it emptied and unpins the pages.  Slots end within 2^xk_gpa_bits()
+ * (see XK_TDP_GPA_BITS); pinning (charged to the VMM's locked memory) and
+ * copies to the VMM run without vm->lock; per-page loops over the nested
+ * tables pause every XK_MMU_BATCH pages (vm.c).
  *
  * Locks, outermost first:
  *   vcpu->lock    (mutex) one ioctl on a vCPU at a time; held across KVM_RUN.
@@ -47,7 +51,21 @@
 #define XK_MAX_CPUID 256
 #define XK_RUN_PAGES 2 /* kvm_run, then the PIO data page */
 #define XK_PIO_OFFSET XK_PAGE_SIZE
-#define XK_MAXPHYADDR 52
+/*
+ * Guest-physical width.  Four-level nested tables reach 48 bits; a slot
+ * must also end within the host's MAXPHYADDR, the guest's physical width
+ * (Linux's kvm_mmu_max_gfn).  xk_gpa_bits() is the smaller of the two:
+ * every slot ends at or below 2^xk_gpa_bits(), KVM_GET_SUPPORTED_CPUID
+ * says so in 0x80000008, and the nested tables refuse anything beyond
+ * their own reach (svm/npt.c) rather than wrap around.
+ */
+#define XK_TDP_GPA_BITS 48
+/*
+ * Pages a per-page loop over the nested tables handles in one hold of
+ * vm->mmu_lock (map, unmap, write-protect, dirty-log collection); between
+ * batches it drops the lock and offers to reschedule (see vm.c).
+ */
+#define XK_MMU_BATCH 512
 #define XK_MCE_BANKS 32 /* KVM_CAP_MCE */
 
 struct xk_vm;
@@ -132,6 +150,16 @@ struct xk_vendor_ops {
 	int (*map_prepare)(struct xk_vm *vm, u64 gpa, u64 npages);
 	/* Host address behind a gpa, from the nested tables (debugging). */
 	bool (*translate)(struct xk_vm *vm, u64 gpa, u64 *hpa);
+	/*
+	 * Table pages that unmap_range emptied, or that map_prepare made and
+	 * nothing used: prune, under mmu_lock, unlinks up to max of them
+	 * and answers whether more are left to look at (the caller drops
+	 * the lock and calls again); free_pruned, outside it, frees what
+	 * prune unlinked, and only once no vCPU can still walk those pages
+	 * (after xk_vm_flush_all).  Both with vm->lock held.  Optional.
+	 */
+	bool (*prune)(struct xk_vm *vm, u32 max);
+	void (*free_pruned)(struct xk_vm *vm);
 
 	/* Per vCPU. */
 	int (*vcpu_init)(struct xk_vcpu *v);
@@ -370,6 +398,10 @@ int xk_vm_set_memory(struct xk_vm *vm,
 		     const struct kvm_userspace_memory_region *r);
 struct xk_slot *xk_vm_find_slot(struct xk_vm *vm, u64 gfn);
 bool xk_vm_gpa_is_ram(struct xk_vm *vm, u64 gpa, bool write);
+u8 xk_gpa_bits(void); /* slots end at or below 2^xk_gpa_bits() */
+/* Write access of a range's mapped pages, XK_MMU_BATCH pages a lock hold;
+ * vm->lock held, mmu_lock not */
+void xk_mmu_protect(struct xk_vm *vm, u64 gpa, u64 npages, bool writable);
 int xk_gpa_read(struct xk_vm *vm, u64 gpa, void *buf, u32 len);
 int xk_gpa_write(struct xk_vm *vm, u64 gpa, const void *buf, u32 len);
 void xk_vm_flush_all(struct xk_vm *vm);

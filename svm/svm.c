@@ -255,6 +255,16 @@ static bool svm_translate(struct xk_vm *vm, u64 gpa, u64 *hpa)
 	return npt_translate(to_svm_vm(vm), gpa, hpa);
 }
 
+static bool svm_prune(struct xk_vm *vm, u32 max)
+{
+	return npt_prune(to_svm_vm(vm), max);
+}
+
+static void svm_free_pruned(struct xk_vm *vm)
+{
+	npt_free_pruned(to_svm_vm(vm));
+}
+
 /* ---- segments ------------------------------------------------------- */
 
 static void seg_to_kvm(const struct vmcb_seg *s, struct kvm_segment *k)
@@ -1164,6 +1174,8 @@ const struct xk_vendor_ops xk_svm_ops = {
 	.protect_range = svm_protect_range,
 	.map_prepare = svm_map_prepare,
 	.translate = svm_translate,
+	.prune = svm_prune,
+	.free_pruned = svm_free_pruned,
 	.vcpu_init = svm_vcpu_init,
 	.vcpu_destroy = svm_vcpu_destroy,
 	.vcpu_reset = svm_vcpu_reset,

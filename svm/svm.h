@@ -14,6 +14,8 @@ struct npt_table;
 struct svm_vm {
 	struct xk_vm *vm;           /* (c) */
 	struct npt_table *npt_root; /* (c) */
+	struct npt_table *prune;    /* candidates for npt_prune (npt.c) */
+	struct npt_table *pruned;   /* unlinked, freed after a TLB flush */
 };
 
 /* Per vCPU.  (l) = owned by the holder of the vCPU lock. */
@@ -56,5 +58,7 @@ int npt_map(struct svm_vm *sv, u64 gpa, u64 hpa, bool writable);
 void npt_unmap(struct svm_vm *sv, u64 gpa, u64 npages);
 void npt_protect(struct svm_vm *sv, u64 gpa, u64 npages, bool writable);
 bool npt_translate(struct svm_vm *sv, u64 gpa, u64 *hpa);
+bool npt_prune(struct svm_vm *sv, u32 max);
+void npt_free_pruned(struct svm_vm *sv);
 
 #endif /* XKVM_SVM_H */

@@ -21,6 +21,7 @@
 #include <linux/poll.h>
 #include <linux/printk.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
@@ -97,31 +98,65 @@ u64 host_va_to_pa(const void *va)
 	return virt_to_phys((void *)va);
 }
 
+/*
+ * Pinned guest memory.  The page pointers are kept in chunks of
+ * PIN_CHUNK, so no allocation grows with the slot beyond what kvmalloc
+ * takes without complaint (a slot may have 2^31 - 1 pages; one array of
+ * them would be 16 GiB, and kvmalloc WARNs past INT_MAX bytes).  Pinned
+ * pages are charged to the pinning process's locked_vm against its
+ * RLIMIT_MEMLOCK, as VFIO does (CAP_IPC_LOCK goes past the limit), before
+ * any is pinned; the charge stays with that mm (held by mmgrab) until the
+ * unpin, whoever unpins and whether the process still runs.  A slot of
+ * more pages than the host has cannot be pinned by anyone: ENOMEM at
+ * once, before the attempt would drive the host out of memory.
+ */
+#define PIN_CHUNK_SHIFT 15 /* 32768 pointers, 256 KiB a chunk */
+#define PIN_CHUNK (1ULL << PIN_CHUNK_SHIFT)
+
 struct host_pin {
-	struct page **pages;
+	struct page ***chunks; /* chunks[i]: pages i * PIN_CHUNK ... */
 	u64 npages;
+	struct mm_struct *mm; /* charged for npages pages */
 };
 
-int host_pin_user(u64 uaddr, u64 npages, bool writable, struct host_pin **out)
+static u64 pin_chunk_len(u64 npages, u64 i)
+{
+	return min_t(u64, npages - (i << PIN_CHUNK_SHIFT), PIN_CHUNK);
+}
+
+/* Unpin the first done pages and free everything; uncharge the mm. */
+static void pin_release(struct host_pin *pin, u64 done)
+{
+	u64 nchunks = DIV_ROUND_UP(pin->npages, PIN_CHUNK), i;
+
+	for (i = 0; i < nchunks && pin->chunks[i]; i++) {
+		u64 n = min_t(u64, pin_chunk_len(pin->npages, i),
+			      done - min(done, i << PIN_CHUNK_SHIFT));
+
+		unpin_user_pages(pin->chunks[i], n);
+		kvfree(pin->chunks[i]);
+		cond_resched();
+	}
+	kvfree(pin->chunks);
+	if (pin->mm) {
+		account_locked_vm(pin->mm, pin->npages, false);
+		mmdrop(pin->mm);
+	}
+	kfree(pin);
+}
+
+/* Pin n pages at uaddr into pages; 0 or a negative errno. */
+static int pin_range(u64 uaddr, u64 n, bool writable, struct page **pages)
 {
 	unsigned int gup = FOLL_LONGTERM;
-	struct host_pin *pin;
 	u64 done = 0;
-	int r = 0;
+	int r;
 
-	pin = kzalloc(sizeof(*pin), GFP_KERNEL_ACCOUNT);
-	if (!pin)
-		return -ENOMEM;
-	pin->pages = kvcalloc(npages, sizeof(*pin->pages), GFP_KERNEL_ACCOUNT);
-	if (!pin->pages) {
-		kfree(pin);
-		return -ENOMEM;
-	}
-	while (done < npages) {
-		int want = (int)min_t(u64, npages - done, 1 << 18);
+	while (done < n) {
+		int want = (int)min_t(u64, n - done, 1 << 18);
 
 		r = pin_user_pages_fast(uaddr + (done << PAGE_SHIFT), want,
-					gup | FOLL_WRITE, pin->pages + done);
+					gup | FOLL_WRITE, pages + done);
 		/*
 		 * Even a read-only slot is pinned for writing where the VMM
 		 * may write: a read pin of untouched anonymous memory takes
@@ -132,27 +167,69 @@ int host_pin_user(u64 uaddr, u64 npages, bool writable, struct host_pin **out)
 		 */
 		if (r <= 0 && !writable)
 			r = pin_user_pages_fast(uaddr + (done << PAGE_SHIFT),
-						want, gup, pin->pages + done);
+						want, gup, pages + done);
 		if (r <= 0) {
-			r = r ? r : -EFAULT;
-			break;
+			unpin_user_pages(pages, done);
+			return r ? r : -EFAULT;
 		}
 		done += r;
-		r = 0;
 		if (fatal_signal_pending(current)) {
-			r = -EINTR;
-			break;
+			unpin_user_pages(pages, done);
+			return -EINTR;
 		}
 		cond_resched();
 	}
-	if (r) {
-		unpin_user_pages(pin->pages, done);
-		kvfree(pin->pages);
-		kfree(pin);
-		/* Linux reports an unusable VMM range as EFAULT at run time */
-		return r == -ENOMEM ? -ENOMEM : -EFAULT;
-	}
+	return 0;
+}
+
+int host_pin_user(u64 uaddr, u64 npages, bool writable, struct host_pin **out)
+{
+	u64 nchunks = DIV_ROUND_UP(npages, PIN_CHUNK), i, done = 0;
+	struct host_pin *pin;
+	int r;
+
+	if (!npages || npages > totalram_pages())
+		return -ENOMEM;
+	if (!current->mm)
+		return -EFAULT;
+	pin = kzalloc(sizeof(*pin), GFP_KERNEL_ACCOUNT);
+	if (!pin)
+		return -ENOMEM;
 	pin->npages = npages;
+	pin->chunks =
+		kvcalloc(nchunks, sizeof(*pin->chunks), GFP_KERNEL_ACCOUNT);
+	if (!pin->chunks) {
+		kfree(pin);
+		return -ENOMEM;
+	}
+	/* RLIMIT_MEMLOCK: -ENOMEM past it, unless CAP_IPC_LOCK */
+	r = account_locked_vm(current->mm, npages, true);
+	if (r) {
+		kvfree(pin->chunks);
+		kfree(pin);
+		return r;
+	}
+	pin->mm = current->mm;
+	mmgrab(pin->mm);
+	for (i = 0; i < nchunks && !r; i++) {
+		u64 n = pin_chunk_len(npages, i);
+
+		pin->chunks[i] = kvmalloc_array(n, sizeof(struct page *),
+						GFP_KERNEL_ACCOUNT);
+		if (!pin->chunks[i]) {
+			r = -ENOMEM;
+			break;
+		}
+		r = pin_range(uaddr + (done << PAGE_SHIFT), n, writable,
+			      pin->chunks[i]);
+		if (!r)
+			done += n;
+	}
+	if (r) {
+		pin_release(pin, done);
+		/* Linux reports an unusable VMM range as EFAULT at run time */
+		return r == -ENOMEM || r == -EINTR ? r : -EFAULT;
+	}
 	atomic64_add(npages, &held_pinned);
 	*out = pin;
 	return 0;
@@ -160,29 +237,20 @@ int host_pin_user(u64 uaddr, u64 npages, bool writable, struct host_pin **out)
 
 void host_unpin_user(struct host_pin *pin)
 {
-	u64 done = 0;
-
-	/* unpin_user_pages takes an unsigned long count: do it in chunks */
-	while (done < pin->npages) {
-		u64 n = min_t(u64, pin->npages - done, 1 << 18);
-
-		unpin_user_pages(pin->pages + done, n);
-		done += n;
-		cond_resched();
-	}
 	atomic64_sub(pin->npages, &held_pinned);
-	kvfree(pin->pages);
-	kfree(pin);
+	pin_release(pin, pin->npages);
 }
 
 u64 host_pin_hpa(const struct host_pin *pin, u64 idx)
 {
-	return page_to_phys(pin->pages[idx]);
+	return page_to_phys(
+		pin->chunks[idx >> PIN_CHUNK_SHIFT][idx & (PIN_CHUNK - 1)]);
 }
 
 void *host_pin_va(const struct host_pin *pin, u64 idx)
 {
-	return page_address(pin->pages[idx]);
+	return page_address(
+		pin->chunks[idx >> PIN_CHUNK_SHIFT][idx & (PIN_CHUNK - 1)]);
 }
 
 void host_held(struct host_held *out)

@@ -382,11 +382,55 @@ static bool outside_window(u64 uaddr, u64 len)
 	return out;
 }
 
+/*
+ * The test hooks: where the kernel could block on the VMM's memory (pins
+ * and user copies), and where the core offers to reschedule.
+ */
+static void (*user_access_hook)(void *arg);
+static void *user_access_arg;
+static void (*resched_hook)(void *arg);
+static void *resched_arg;
+
+void host_user_set_user_access_hook(void (*fn)(void *arg), void *arg)
+{
+	pthread_mutex_lock(&state_lock);
+	user_access_hook = fn;
+	user_access_arg = arg;
+	pthread_mutex_unlock(&state_lock);
+}
+
+void host_user_set_resched_hook(void (*fn)(void *arg), void *arg)
+{
+	pthread_mutex_lock(&state_lock);
+	resched_hook = fn;
+	resched_arg = arg;
+	pthread_mutex_unlock(&state_lock);
+}
+
+static void run_hook(void (**fn)(void *), void **arg)
+{
+	void (*f)(void *);
+	void *a;
+
+	pthread_mutex_lock(&state_lock);
+	f = *fn;
+	a = *arg;
+	pthread_mutex_unlock(&state_lock);
+	if (f)
+		f(a);
+}
+
+static void user_access(void)
+{
+	run_hook(&user_access_hook, &user_access_arg);
+}
+
 int host_pin_user(u64 uaddr, u64 npages, bool writable, struct host_pin **out)
 {
 	struct host_pin *pin;
 
 	might_sleep("host_pin_user in atomic context");
+	user_access();
 	*out = NULL;
 	if (uaddr & (XK_PAGE_SIZE - 1) || !npages)
 		return -EINVAL;
@@ -412,6 +456,7 @@ int host_pin_user(u64 uaddr, u64 npages, bool writable, struct host_pin **out)
 void host_unpin_user(struct host_pin *pin)
 {
 	might_sleep("host_unpin_user in atomic context");
+	user_access();
 	if (!pin)
 		return;
 	BUG_IF(pin->magic != PMAGIC);
@@ -462,6 +507,7 @@ static bool bad_user_range(u64 uaddr, size_t len)
 int host_copy_from_user(void *dst, u64 usrc, size_t len)
 {
 	might_sleep("host_copy_from_user in atomic context");
+	user_access();
 	if (bad_user_range(usrc, len))
 		return -EFAULT;
 	if (len)
@@ -472,6 +518,7 @@ int host_copy_from_user(void *dst, u64 usrc, size_t len)
 int host_copy_to_user(u64 udst, const void *src, size_t len)
 {
 	might_sleep("host_copy_to_user in atomic context");
+	user_access();
 	if (bad_user_range(udst, len))
 		return -EFAULT;
 	if (len)
@@ -661,6 +708,7 @@ bool host_need_resched(void)
 void host_cond_resched(void)
 {
 	might_sleep("host_cond_resched in atomic context");
+	run_hook(&resched_hook, &resched_arg);
 }
 
 void host_kick_cpu(unsigned int cpu)

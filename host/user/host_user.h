@@ -76,6 +76,19 @@ void host_user_set_efault_range(u64 uaddr, u64 len);
  */
 void host_user_set_user_window(u64 uaddr, u64 len);
 
+/*
+ * Hooks, NULL: none.  The user-access hook runs at the start of every
+ * host_pin_user, host_unpin_user (which takes the VMM's memory-map lock
+ * in the kernel), host_copy_from_user and host_copy_to_user, where the
+ * kernel could fault the VMM's memory in and wait (userfaultfd): a test
+ * checks there which locks the core holds.  The resched hook runs in
+ * host_cond_resched (outside every spin lock: might_sleep checks), where
+ * the core's long loops pause between batches: a test looks at the state
+ * a vCPU could see there.  Both may call into the core.
+ */
+void host_user_set_user_access_hook(void (*fn)(void *arg), void *arg);
+void host_user_set_resched_hook(void (*fn)(void *arg), void *arg);
+
 /* host_signal_pending() result for all threads. */
 void host_user_set_signal_pending(bool pending);
 

@@ -233,3 +233,48 @@ XT_TEST(dirty, nothing_leaks)
 	XT_EQ(h1.pages, h0.pages);
 	XT_EQ(h1.pinned, h0.pinned);
 }
+
+/*
+ * GET_DIRTY_LOG copies the bitmap to the VMM, which may fault and wait
+ * on its memory (userfaultfd): vm->lock is free by then.
+ */
+struct lock_probe {
+	struct fx *f;
+	unsigned long calls, locked;
+};
+
+static void probe_lock(void *arg)
+{
+	struct lock_probe *p = arg;
+
+	p->calls++;
+	if (!host_mutex_trylock(p->f->vm->lock))
+		p->locked++;
+	else
+		host_mutex_unlock(p->f->vm->lock);
+}
+
+static void unhook(void *arg)
+{
+	(void)arg;
+	host_user_set_user_access_hook(NULL, NULL);
+}
+
+XT_TEST(dirty, get_log_copies_without_vm_lock)
+{
+	static const unsigned int w[] = { 1, 3 };
+	struct fx *f = fx_new();
+	struct lock_probe p = { .f = f };
+	u64 bm[1] = { 0 };
+
+	fx_mem(f, 0, GPA, 8, LOG);
+	guest_writes(f, w, 2);
+	xt_cleanup(unhook, NULL);
+	host_user_set_user_access_hook(probe_lock, &p);
+	XT_EQ(get_log(f, 0, bm), 0);
+	host_user_set_user_access_hook(NULL, NULL);
+	XT_EQ(bm[0], 0xa);
+	XT_ASSERT(p.calls >= 1);
+	XT_EQ(p.locked, 0);
+	XT_ASSERT(!writable(f, GPA + PG) && !writable(f, GPA + 3 * PG));
+}

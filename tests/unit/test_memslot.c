@@ -6,6 +6,7 @@
  * backend's map): every page of a slot mapped to the right host page,
  * read-only slots not writable, nothing left after a delete, pins released.
  */
+#include <cpuid.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -276,9 +277,10 @@ XT_TEST(memslot, address_ranges_einval)
 	/* guest range wraps */
 	XT_EQ(fx_set_region(f, 0, 0, 0xfffffffffffff000ULL, 2 * PG, FAR_UADDR),
 	      -EINVAL);
-	/* guest range beyond 52 bits */
+	/* guest range beyond 52 bits, beyond the nested tables' 48 */
 	XT_EQ(fx_set_region(f, 0, 0, (1ULL << 52) - PG, 2 * PG, FAR_UADDR),
 	      -EINVAL);
+	XT_EQ(fx_set_region(f, 0, 0, 1ULL << 48, PG, FAR_UADDR), -EINVAL);
 	/* VMM range not a user range (access_ok), or wrapping */
 	XT_EQ(fx_set_region(f, 0, 0, GPA, 2 * PG, 0x00007ffffffff000ULL - PG),
 	      -EINVAL);
@@ -582,4 +584,161 @@ XT_TEST(memslot, delete_waits_for_running_vcpu)
 	XT_EQ(g.pinned - pin0, NP); /* still pinned while in the guest */
 	XT_EQ(pinned(), pin0);
 	XT_ASSERT(host_user_kicks() > kicks0);
+}
+
+/* min(48, MAXPHYADDR), from CPUID here, not from the code under test. */
+static u8 want_gpa_bits(void)
+{
+	unsigned int a, b, c, d, bits = 36;
+
+	if (__get_cpuid(0x80000000, &a, &b, &c, &d) && a >= 0x80000008 &&
+	    __get_cpuid(0x80000008, &a, &b, &c, &d))
+		bits = a & 0xff;
+	return (u8)(bits < 48 ? bits : 48);
+}
+
+/*
+ * Slots end within the guest-physical width (Linux: kvm_mmu_max_gfn):
+ * the four-level nested tables reach 48 bits, and X + 2^48 would share
+ * X's leaf.  Exactly at the limit is fine, a page beyond is EINVAL, for
+ * a new slot and a move; EEXIST is checked first, as in Linux.
+ */
+XT_TEST(memslot, guest_physical_limit)
+{
+	struct fx *f = fx_new_vm();
+	u64 lim = 1ULL << want_gpa_bits();
+	s64 pin0 = pinned();
+
+	XT_EQ(xk_gpa_bits(), want_gpa_bits());
+	XT_EQ(fx_set_region(f, 0, 0, lim - 2 * PG, 2 * PG, FAR_UADDR), 0);
+	expect_mapped(f, lim - 2 * PG, 2, FAR_UADDR, true);
+	XT_EQ(fx_set_region(f, 1, 0, lim - PG, 2 * PG, FAR_UADDR + 4 * PG),
+	      -EEXIST);
+	XT_EQ(fx_set_region(f, 1, 0, lim, PG, FAR_UADDR + 4 * PG), -EINVAL);
+	XT_EQ(fx_set_region(f, 1, 0, lim + (1ULL << 30), PG,
+			    FAR_UADDR + 4 * PG),
+	      -EINVAL);
+	/* an alias of slot 0 through the tables' reach */
+	XT_EQ(fx_set_region(f, 1, KVM_MEM_LOG_DIRTY_PAGES,
+			    (lim - 2 * PG) + (1ULL << 48), PG,
+			    FAR_UADDR + 4 * PG),
+	      -EINVAL);
+	XT_EQ(fx_set_region(f, 1, 0, 0, PG, FAR_UADDR + 4 * PG), 0);
+	/* a move beyond the limit leaves the slot where it was */
+	XT_EQ(fx_set_region(f, 1, 0, lim, PG, FAR_UADDR + 4 * PG), -EINVAL);
+	XT_EQ(fx_set_region(f, 1, 0, 1ULL << 48, PG, FAR_UADDR + 4 * PG),
+	      -EINVAL);
+	expect_mapped(f, 0, 1, FAR_UADDR + 4 * PG, true);
+	XT_EQ(fake_map_count(f->vm), 3);
+	XT_EQ(pinned() - pin0, 3);
+}
+
+/* KVM_GET_SUPPORTED_CPUID's 0x80000008 says the same width. */
+XT_TEST(memslot, supported_cpuid_gives_the_width)
+{
+	struct {
+		struct kvm_cpuid2 c;
+		struct kvm_cpuid_entry2 e[XK_MAX_CPUID];
+	} t;
+	unsigned int a, b, c, d, i;
+	u8 host;
+
+	XT_ASSERT(__get_cpuid(0x80000000, &a, &b, &c, &d));
+	if (a < 0x80000008)
+		return; /* no leaf: nothing to say */
+	__get_cpuid(0x80000008, &a, &b, &c, &d);
+	host = a & 0xff;
+	memset(&t, 0, sizeof(t));
+	t.c.nent = XK_MAX_CPUID;
+	XT_EQ(xk_dev_ioctl(KVM_GET_SUPPORTED_CPUID, (u64)(uintptr_t)&t), 0);
+	for (i = 0; i < t.c.nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &t.c.entries[i];
+
+		if (e->function != 0x80000008)
+			continue;
+		XT_EQ(e->eax & 0xff, host);
+		/* GuestPhysAddrSize: 0 means "as PhysAddrSize" */
+		XT_EQ((e->eax >> 16) & 0xff,
+		      want_gpa_bits() < host ? want_gpa_bits() : 0);
+		return;
+	}
+	XT_FAIL("no leaf 0x80000008");
+}
+
+/*
+ * Pinning faults the VMM's memory in and may wait on it (userfaultfd):
+ * vm->lock, which every vCPU of the VM needs, is free meanwhile, and a
+ * change made by another thread meanwhile is seen.
+ */
+struct pin_probe {
+	struct fx *f;
+	unsigned long calls, locked;
+	u64 other_uaddr; /* when set: the "other thread" creates slot 1 */
+	long other;
+};
+
+static void probe_user_access(void *arg)
+{
+	struct pin_probe *p = arg;
+
+	p->calls++;
+	if (!host_mutex_trylock(p->f->vm->lock))
+		p->locked++;
+	else
+		host_mutex_unlock(p->f->vm->lock);
+	if (p->other_uaddr) {
+		u64 ua2 = p->other_uaddr;
+
+		p->other_uaddr = 0;
+		p->other = fx_set_region(p->f, 1, 0, 2 * GPA, NP * PG, ua2);
+	}
+}
+
+static void unhook(void *arg)
+{
+	(void)arg;
+	host_user_set_user_access_hook(NULL, NULL);
+}
+
+XT_TEST(memslot, pin_without_vm_lock)
+{
+	struct fx *f = fx_new_vm();
+	struct pin_probe p = { .f = f };
+
+	xt_cleanup(unhook, NULL);
+	host_user_set_user_access_hook(probe_user_access, &p);
+	XT_EQ(fx_set_region(f, 0, 0, GPA, NP * PG, FAR_UADDR), 0); /* new */
+	XT_EQ(fx_set_region(f, 0, 0, 2 * GPA, NP * PG, FAR_UADDR),
+	      0);                                  /* move */
+	XT_EQ(fx_set_region(f, 0, 0, 0, 0, 0), 0); /* delete */
+	host_user_set_user_access_hook(NULL, NULL);
+	XT_ASSERT(p.calls >= 2);
+	XT_EQ(p.locked, 0);
+}
+
+/* Another thread made the same slot while this one pinned: a move now. */
+XT_TEST(memslot, slot_changed_while_pinning)
+{
+	struct fx *f = fx_new_vm();
+	struct pin_probe p = { .f = f, .other_uaddr = FAR_UADDR };
+	s64 pin0 = pinned();
+
+	xt_cleanup(unhook, NULL);
+	host_user_set_user_access_hook(probe_user_access, &p);
+	XT_EQ(fx_set_region(f, 1, 0, GPA, NP * PG, FAR_UADDR), 0);
+	XT_EQ(p.other, 0);
+	expect_mapped(f, GPA, NP, FAR_UADDR, true);
+	expect_unmapped(f, 2 * GPA, NP);
+	XT_EQ(pinned() - pin0, NP); /* one pin: the other went */
+	XT_EQ(f->vm->nslots, 1);
+
+	/* the other thread moves slot 1 where this one puts slot 2 */
+	p.other_uaddr = FAR_UADDR;
+	XT_EQ(fx_set_region(f, 2, 0, 2 * GPA, NP * PG, FAR_UADDR + 4 * NP * PG),
+	      -EEXIST);
+	XT_EQ(p.other, 0);
+	expect_mapped(f, 2 * GPA, NP, FAR_UADDR, true);
+	XT_EQ(pinned() - pin0, NP); /* slot 2's pin was dropped */
+	XT_EQ(f->vm->nslots, 1);
+	host_user_set_user_access_hook(NULL, NULL);
 }

@@ -40,6 +40,9 @@ NOKASLR = {"page_offset_base": 0xFFFF888000000000,
 # Kernel variable addresses given with `xkvm ksym`.
 ksyms = {}
 
+# struct host_pin (host/linux/host_linux.c): pointers per chunk, log2.
+PIN_CHUNK_SHIFT = 15
+
 # Nested page table entries (svm/npt.c).
 NPT_P, NPT_RW, NPT_US = 1 << 0, 1 << 1, 1 << 2
 NPT_ADDR = 0x000FFFFFFFFFF000
@@ -228,7 +231,9 @@ def gpa_via_slot(vm, gpa):
     if s is None:
         return None, None
     idx = (gpa >> PAGE_SHIFT) - int(s["base_gfn"])
-    page = s["pin"]["pages"][idx]
+    # host_linux.c keeps the page pointers in chunks of 2^PIN_CHUNK_SHIFT
+    page = s["pin"]["chunks"][idx >> PIN_CHUNK_SHIFT][
+        idx & ((1 << PIN_CHUNK_SHIFT) - 1)]
     return s, page_to_phys(page) | (gpa & (PAGE_SIZE - 1))
 
 
