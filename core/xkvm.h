@@ -27,6 +27,9 @@
  *   vm->mmu_lock  (spin)  the nested page tables.
  * The fields vcpu->mode and vcpu->requests are lock-free (atomics), see
  * xk_vcpu_kick() in vcpu.c for the protocol.
+ * The lock of the list of all VMs (vm.c) is global, so it stands apart:
+ * none of the above is taken under it, and it is never held across
+ * anything that can wait for user memory or for another VM.
  *
  * Run loop convention (Linux's): an exit handler returns 1 to re-enter the
  * guest, 0 to return to the VMM with kvm_run filled in, or a negative errno.
@@ -320,10 +323,13 @@ struct xk_vm {
 	u32 nslots;                          /* (m) */
 	u64 npages;                          /* (m) guest pages in all slots */
 
-	struct xk_vcpu *vcpus; /* (m) list, newest first */
-	u32 nvcpus;            /* (m) */
-	u64 tss_addr;          /* (m) KVM_SET_TSS_ADDR */
-	s64 clock_offset;      /* (m) KVM_SET_CLOCK: VM clock - host ns */
+	/* (m) list, newest first; a vCPU joins it at the head with a release
+	 * store and leaves it only when the VM is destroyed, so a reader
+	 * under the list of VMs' lock may walk it without vm->lock (stats.c) */
+	struct xk_vcpu *vcpus;
+	u32 nvcpus;       /* (m) */
+	u64 tss_addr;     /* (m) KVM_SET_TSS_ADDR */
+	s64 clock_offset; /* (m) KVM_SET_CLOCK: VM clock - host ns */
 	/* the VMM's last write of a guest TSC (tsc.c): (t) = tsc_lock */
 	struct host_spin *tsc_lock; /* (c) */
 	struct xk_tsc_write {
@@ -361,7 +367,8 @@ void xk_cpu_offline(unsigned int cpu); /* on that CPU */
 /* ---- VMs (vm.c) ---- */
 int xk_vm_list_init(void); /* the list of all VMs: host glue, at load */
 void xk_vm_list_fini(void);
-/* fn(vm) for every live VM, under the list's lock (fn may take vm->lock) */
+/* fn(vm) for every live VM, under the list's lock: fn reads without locks,
+ * never takes vm->lock nor sleeps (see vm.c) */
 void xk_vm_for_each(void (*fn)(struct xk_vm *vm, void *arg), void *arg);
 int xk_vm_create(unsigned long type, struct xk_vm **out);
 void xk_vm_get(struct xk_vm *vm);
