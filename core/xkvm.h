@@ -323,13 +323,13 @@ struct xk_vm {
 	u32 nslots;                          /* (m) */
 	u64 npages;                          /* (m) guest pages in all slots */
 
-	/* (m) list, newest first; a vCPU joins it at the head with a release
-	 * store and leaves it only when the VM is destroyed, so a reader
-	 * under the list of VMs' lock may walk it without vm->lock (stats.c) */
-	struct xk_vcpu *vcpus;
-	u32 nvcpus;       /* (m) */
-	u64 tss_addr;     /* (m) KVM_SET_TSS_ADDR */
-	s64 clock_offset; /* (m) KVM_SET_CLOCK: VM clock - host ns */
+	/* vcpus: a vCPU joins at the head with a release store and leaves
+	 * only when the VM is destroyed, so the statistics walk it without
+	 * vm->lock (stats.c) */
+	struct xk_vcpu *vcpus; /* (m) list, newest first */
+	u32 nvcpus;            /* (m) */
+	u64 tss_addr;          /* (m) KVM_SET_TSS_ADDR */
+	s64 clock_offset;      /* (m) KVM_SET_CLOCK: VM clock - host ns */
 	/* the VMM's last write of a guest TSC (tsc.c): (t) = tsc_lock */
 	struct host_spin *tsc_lock; /* (c) */
 	struct xk_tsc_write {
