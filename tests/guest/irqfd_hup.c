@@ -28,7 +28,6 @@
 #include "irqchip.h"
 #include "sectest.h"
 
-#include <signal.h>
 #include <sys/mman.h>
 
 #define S_READY 1
@@ -133,17 +132,6 @@ static unsigned int ioapic_irr(void)
 	return c.chip.ioapic.irr;
 }
 
-static void timeout(int sig)
-{
-	static const char msg[] = "FAIL irqfd_hup: timed out\n";
-
-	(void)sig;
-	if (write(1, msg, sizeof(msg) - 1) < 0 ||
-	    write(2, msg, sizeof(msg) - 1) < 0)
-		_exit(1);
-	_exit(1);
-}
-
 static void plain(void)
 {
 	int e = st_eventfd(), e2, n = e;
@@ -229,8 +217,7 @@ int main(void)
 	int warm, have_held;
 
 	kt_init("irqfd_hup");
-	signal(SIGALRM, timeout);
-	alarm(110); /* a lost interrupt would leave the guest in HLT */
+	st_watchdog(110); /* a lost interrupt would leave the guest in HLT */
 	have_held = kt_read_held(held0);
 	vm = kt_vm_irqchip();
 	vcpu = kt_vcpu_irqchip(vm, 0);

@@ -40,7 +40,6 @@
 #include "sectest.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <sys/mman.h>
 
 #define NV 2
@@ -594,6 +593,7 @@ int main(void)
 	seed = env_num("STRESS_SEED", 1);
 	secs = env_num("STRESS_SECONDS", 20);
 	printf("seed %llu, %lu s of stress\n", (unsigned long long)seed, secs);
+	st_watchdog((unsigned int)secs + 90);
 	kmsg = st_kmsg_open();
 	kt_read_held(held0);
 	tree = st_stats_tree();
@@ -611,6 +611,11 @@ int main(void)
 		kt_get_regs(vcpus[i], &regs);
 		regs.rdi = (uint64_t)i;
 		kt_set_regs(vcpus[i], &regs);
+		if (i) { /* an AP starts waiting for INIT/SIPI: not this one */
+			struct kvm_mp_state mp = { KVM_MP_STATE_RUNNABLE };
+
+			KT_IOCTL(vcpus[i]->fd, KVM_SET_MP_STATE, &mp);
+		}
 		stats_fds[i + 1] = ioctl(vcpus[i]->fd, KVM_GET_STATS_FD, 0);
 		KT_ASSERT(stats_fds[i + 1] >= 0);
 	}
@@ -644,8 +649,14 @@ int main(void)
 	pthread_join(ti, NULL);
 	pthread_join(ts, NULL);
 	*KT_GUEST_VAR(vm, stop) = 1;
-	KT_ASSERT(ST_WAIT(vcpus_ended == NV, 60000),
-		  "the vCPUs did not stop (%d of %d)", vcpus_ended, NV);
+	if (!ST_WAIT(vcpus_ended == NV, 60000)) {
+		for (i = 0; i < NV; i++)
+			fprintf(stderr, "vCPU %d: %llu writes published\n", i,
+				(unsigned long long)KT_GUEST_VAR(vm, wlogs[i])
+					->intent);
+		kt_fail(__FILE__, __LINE__, "the vCPUs did not stop (%d of %d)",
+			vcpus_ended, NV);
+	}
 	for (i = 0; i < NV; i++)
 		pthread_join(tv[i], NULL);
 	pthread_join(td, NULL);

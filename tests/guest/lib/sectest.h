@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <fcntl.h>
@@ -70,6 +71,24 @@ static inline void st_held_back(const long long base[3], const char *what)
 		"xkvm: %s: held objects %lld pages %lld pinned %lld, "
 		"before %lld %lld %lld",
 		what, h[0], h[1], h[2], base[0], base[1], base[2]);
+}
+
+static void st_watchdog_fire(int sig)
+{
+	static const char msg[] = "FAIL: the test's watchdog fired\n";
+
+	(void)sig;
+	if (write(1, msg, sizeof(msg) - 1) < 0 ||
+	    write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(1);
+	_exit(1);
+}
+
+/* The whole test's watchdog: a FAIL line and exit 1 after secs seconds. */
+static inline void st_watchdog(unsigned int secs)
+{
+	signal(SIGALRM, st_watchdog_fire);
+	alarm(secs);
 }
 
 static inline int st_eventfd(void)
