@@ -219,7 +219,7 @@ static unsigned long misses;
 static void dirty_round(int k)
 {
 	struct wlog *l = KT_GUEST_VAR(vm, wlogs[0]);
-	uint64_t bm[DPAGES / 64], dh[NV], ih, s;
+	uint64_t bm[DPAGES / 64] = { 0 }, dh[NV], ih, s;
 	struct kvm_dirty_log d;
 	int i, p;
 

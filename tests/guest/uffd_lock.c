@@ -68,14 +68,37 @@ static void b_say(int fd, char step, int err)
 /* real mode at 0x8000: mov al, 0x42; out 0x10, al; hlt */
 static const uint8_t b_code[] = { 0xb0, 0x42, 0xe6, 0x10, 0xf4 };
 
+/* B's vCPU from reset to its OUT and HLT; 0 or -1. */
+static int b_vcpu(int vcpu, struct kvm_run *run)
+{
+	struct kvm_sregs sr;
+	struct kvm_regs regs;
+
+	if (ioctl(vcpu, KVM_GET_SREGS, &sr))
+		return -1;
+	sr.cs.base = 0;
+	sr.cs.selector = 0;
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = 0x8000;
+	regs.rflags = 2;
+	if (ioctl(vcpu, KVM_SET_SREGS, &sr) || ioctl(vcpu, KVM_SET_REGS, &regs))
+		return -1;
+	if (ioctl(vcpu, KVM_RUN, 0) || run->exit_reason != KVM_EXIT_IO ||
+	    run->io.port != 0x10 || run->io.direction != KVM_EXIT_IO_OUT ||
+	    ((uint8_t *)run)[run->io.data_offset] != 0x42)
+		return -1;
+	if (ioctl(vcpu, KVM_RUN, 0) || run->exit_reason != KVM_EXIT_HLT)
+		return -1;
+	return 0;
+}
+
+/* B's whole VM; 0, or the letter of the step that failed. */
 static int b_run(int kvm, int rep)
 {
 	struct kvm_userspace_memory_region mr;
-	struct kvm_sregs sr;
-	struct kvm_regs regs;
 	struct kvm_run *run;
 	uint8_t *mem;
-	int vm, vcpu, sz;
+	int vm, vcpu, sz, bad;
 
 	vm = ioctl(kvm, KVM_CREATE_VM, 0);
 	if (vm < 0)
@@ -98,23 +121,13 @@ static int b_run(int kvm, int rep)
 		return 'r';
 	run = mmap(NULL, (size_t)sz, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu,
 		   0);
-	if (run == MAP_FAILED || ioctl(vcpu, KVM_GET_SREGS, &sr))
+	if (run == MAP_FAILED)
 		return 'r';
-	sr.cs.base = 0;
-	sr.cs.selector = 0;
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = 0x8000;
-	regs.rflags = 2;
-	if (ioctl(vcpu, KVM_SET_SREGS, &sr) || ioctl(vcpu, KVM_SET_REGS, &regs))
-		return 'r';
-	if (ioctl(vcpu, KVM_RUN, 0) || run->exit_reason != KVM_EXIT_IO ||
-	    run->io.port != 0x10 || run->io.direction != KVM_EXIT_IO_OUT ||
-	    ((uint8_t *)run)[run->io.data_offset] != 0x42)
-		return 'r';
-	if (ioctl(vcpu, KVM_RUN, 0) || run->exit_reason != KVM_EXIT_HLT)
+	bad = b_vcpu(vcpu, run);
+	munmap(run, (size_t)sz);
+	if (bad)
 		return 'r';
 	b_say(rep, 'r', 0);
-	munmap(run, (size_t)sz);
 	munmap(mem, 0x10000);
 	if (close(vcpu) || close(vm) || close(kvm))
 		return 'x';

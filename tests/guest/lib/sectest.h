@@ -173,6 +173,7 @@ static inline int st_read_tree(const char *dir, int depth)
 
 	if (!dp)
 		return 0;
+	// cppcheck-suppress readdirCalled ; each thread has its own DIR
 	while ((d = readdir(dp))) {
 		if (d->d_name[0] == '.')
 			continue;
