@@ -288,14 +288,14 @@ static struct churn churn[NCHURN];
 static long set_region(int slot, uint32_t flags, uint64_t gpa, uint64_t size,
 		       void *mem)
 {
-	struct kvm_userspace_memory_region r;
+	const struct kvm_userspace_memory_region r = {
+		.slot = (uint32_t)slot,
+		.flags = flags,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uint64_t)(uintptr_t)mem,
+	};
 
-	memset(&r, 0, sizeof(r));
-	r.slot = (uint32_t)slot;
-	r.flags = flags;
-	r.guest_phys_addr = gpa;
-	r.memory_size = size;
-	r.userspace_addr = (uint64_t)(uintptr_t)mem;
 	return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r);
 }
 
@@ -386,28 +386,33 @@ static void *churn_thread(void *arg)
 
 /* ---- the router ---- */
 
+/*
+ * GSI 4 and 5 to IOAPIC pins 4 and 5, always; GSIs 20 and 21 each to pin
+ * 4 or to an MSI of vector 0x50-0x53, as the dice say.
+ */
 static void set_routes(uint64_t *rs)
 {
-	struct {
-		struct kvm_irq_routing h;
-		struct kvm_irq_routing_entry e[4];
-	} rt;
-	int i;
+	static const uint32_t gsis[4] = { 4, 5, 20, 21 };
+	struct kvm_irq_routing *rt =
+		calloc(1, sizeof(*rt) + 4 * sizeof(rt->entries[0]));
+	struct kvm_irq_routing_entry *e;
 
-	memset(&rt, 0, sizeof(rt));
-	rt.h.nr = 4;
-	for (i = 0; i < 4; i++) {
-		rt.e[i].gsi = i < 2 ? 4 + (uint32_t)i : 18 + (uint32_t)i;
-		rt.e[i].type = KVM_IRQ_ROUTING_IRQCHIP;
-		rt.e[i].u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
-		rt.e[i].u.irqchip.pin = i == 1 ? 5 : 4;
-		if (i >= 2 && st_below(rs, 2)) {
-			rt.e[i].type = KVM_IRQ_ROUTING_MSI;
-			rt.e[i].u.msi.address_lo = 0xfee00000;
-			rt.e[i].u.msi.data = 0x50 + (uint32_t)st_below(rs, 4);
+	KT_ASSERT(rt != NULL);
+	rt->nr = 4;
+	for (e = rt->entries; e < rt->entries + 4; e++) {
+		e->gsi = gsis[e - rt->entries];
+		if (e->gsi >= 20 && st_below(rs, 2)) {
+			e->type = KVM_IRQ_ROUTING_MSI;
+			e->u.msi.address_lo = 0xfee00000;
+			e->u.msi.data = 0x50 + (uint32_t)st_below(rs, 4);
+			continue;
 		}
+		e->type = KVM_IRQ_ROUTING_IRQCHIP;
+		e->u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+		e->u.irqchip.pin = e->gsi == 5 ? 5 : 4;
 	}
-	KT_IOCTL(vm->fd, KVM_SET_GSI_ROUTING, &rt);
+	KT_IOCTL(vm->fd, KVM_SET_GSI_ROUTING, rt);
+	free(rt);
 }
 
 static void *route_thread(void *arg)
