@@ -26,12 +26,12 @@
  *     resamplefd stays quiet;
  *   - hang-up: an irqfd goes when the last descriptor of its eventfd is
  *     closed, exactly as a deassign (Linux drops it on the eventfd's
- *     EPOLLHUP, from a worker, so every wait for it is bounded): a plain
+ *     EPOLLHUP, from a worker, so every wait for it is bounded): a
+ *     resampling irqfd on GSI 5 closed with its line up: the line goes
+ *     down (IOAPIC irr), the pending interrupt's EOI signals nobody, a new
+ *     eventfd with the same number and the same resamplefd works; a plain
  *     irqfd on GSI 30 closed, a new eventfd that got the same number is
- *     assigned to GSI 4 and a write raises GSI 4 alone; a resampling irqfd
- *     on GSI 5 closed with its line up: the line goes down (IOAPIC irr),
- *     the pending interrupt's EOI signals nobody, a new eventfd with the
- *     same number and the same resamplefd works; an eventfd with two
+ *     assigned to GSI 4 and a write raises GSI 4 alone; an eventfd with two
  *     descriptors keeps its irqfd until both are closed.  Under xkvm
  *     (stderr) the held counts come back after every close.
  * At every guest stop the guest reports its interrupt count and its LAPIC
@@ -435,8 +435,8 @@ int main(void)
 	printf("-- hang-up: the last descriptor of an eventfd closed\n");
 	if (have_held)
 		KT_ASSERT(kt_read_held(h1));
-	hangup_plain(h1);
 	hangup_resample(h1, r5);
+	hangup_plain(h1);
 	hangup_two_descriptors(h1);
 	go(CMD_DONE);
 	kt_expect_done(vcpu);
