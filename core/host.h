@@ -322,17 +322,54 @@ void host_eventfd_put(struct host_eventfd *e); /* may sleep */
  * That count may stay (Linux cannot consume it there: the next signal
  * does), so a signal sent before the watch may be seen twice, never lost.
  *
+ * Hang-up.  hup(arg), if hup is not NULL, runs once when the eventfd's
+ * last descriptor is gone: on Linux when its file is released (the last
+ * close(2) of it in any process, the wake-up with EPOLLHUP); references
+ * taken with host_eventfd_get() do not keep the file, so e does not
+ * prevent it.  It runs in the context of that release, as fn does (the
+ * eventfd's lock held, interrupts off, no sleeping), possibly before
+ * host_eventfd_watch() has returned if the last descriptor went meanwhile,
+ * and never after host_eventfd_unwatch() has returned.  It cannot undo the
+ * watch itself: it hands that to a thread (host_work_queue below), as
+ * Linux drops an irqfd.  fn may still run after hup, until the unwatch (a
+ * kernel holder of the eventfd may signal it).
+ *
  * fd is the descriptor e was taken from with host_eventfd_get() (Linux
  * polls the file behind it): -EBADF if the process has meanwhile closed it
  * or made it another file.  The watch borrows e: host_eventfd_unwatch()
  * must come before host_eventfd_put(e).  A watch counts as one held object.
- * After host_eventfd_unwatch() returns, fn is neither running nor will it
- * run again for this watch.  Neither call may be made from fn.
+ * After host_eventfd_unwatch() returns, neither fn nor hup is running, nor
+ * will they run again for this watch.  Neither call may be made from fn or
+ * hup.
  */
 struct host_eventfd_watch;
 int host_eventfd_watch(struct host_eventfd *e, int fd, void (*fn)(void *arg),
-		       void *arg,
+		       void (*hup)(void *arg), void *arg,
 		       struct host_eventfd_watch **out); /* may sleep */
 void host_eventfd_unwatch(struct host_eventfd_watch *w); /* may sleep */
+
+/*
+ * Deferred work: fn(arg) run later by a host thread, in process context
+ * (it may sleep and take mutexes), for what cannot be done where the need
+ * is noticed (an eventfd's hang-up runs with interrupts off).  On Linux a
+ * work item of the system workqueue.
+ *  - host_work_queue() may be called from any context (interrupts off,
+ *    host_spin held).  Work queued and not yet started is not queued
+ *    twice: fn then runs once for both; work queued while fn runs runs
+ *    again after it.
+ *  - host_work_flush() returns once the work is neither queued nor running
+ *    (running a queued one first, or waiting for it).  May sleep; not from
+ *    fn itself.
+ *  - host_work_destroy() flushes, then frees.  The caller must first make
+ *    sure nothing can queue it any more (stop what calls host_work_queue),
+ *    so that fn never runs after the objects it uses are gone.
+ * Each work item counts as one held object.
+ */
+struct host_work;
+struct host_work *host_work_create(void (*fn)(void *arg),
+				   void *arg); /* may sleep; NULL on failure */
+void host_work_queue(struct host_work *w);
+void host_work_flush(struct host_work *w);   /* may sleep */
+void host_work_destroy(struct host_work *w); /* may sleep */
 
 #endif /* XKVM_HOST_H */

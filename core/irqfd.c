@@ -34,10 +34,23 @@
  * valid eventfd: it removes the irqfds of that eventfd and GSI, and
  * succeeds even when there is none.
  *
- * Not as Linux: closing the last descriptor of an assigned eventfd does
- * not deassign it (Linux drops the irqfd on the eventfd's EPOLLHUP); it
- * stays, holding its reference, until KVM_IRQFD_FLAG_DEASSIGN through
- * another descriptor or the VM's end.  EOIs are reported for pins
+ * Hang-up.  When the last descriptor of an assigned eventfd is closed
+ * (anywhere: the VMM, a process it passed the eventfd to), the irqfd goes
+ * as if KVM_IRQFD_FLAG_DEASSIGN had removed it, as Linux drops an irqfd on
+ * its eventfd's EPOLLHUP: the watch's hang-up callback (irqfd_hup) only
+ * marks it and queues the VM's hang-up work, because it runs inside the
+ * eventfd's wake-up, interrupts off, where nothing can be unwatched or
+ * freed; the work (irqfd_hup_work, a host thread) takes irqfds->lock and
+ * drops every marked irqfd exactly as a deassign does: unwatch, leave
+ * the resampler (the last one lowers the line), give back the references.
+ * Until then the irqfd is still listed, but no descriptor can name its
+ * eventfd any more, so neither a deassign nor the EBUSY check can meet
+ * it: a new eventfd that got the same number is another eventfd, and is
+ * assigned as usual.  The VM's end drops every irqfd itself, then flushes
+ * the work (which then finds nothing) before irqfds->lock and the list
+ * go, so it never runs on a freed VM.
+ *
+ * EOIs are reported for pins
  * programmed level-triggered only, so a resampling irqfd on a GSI whose
  * IOAPIC pin the guest made edge-triggered is never resampled (Linux also
  * reports an edge vector's EOI when a resampler listens on its GSI).
@@ -47,16 +60,19 @@
  * resamplers, read by xk_irqfd_acked() from a vCPU thread; under it the
  * router is driven and eventfds are signalled, so the order is rs_lock,
  * then an eventfd's lock, then the router's and the models' locks.
- * irqfd_fire() takes none of ours.  An irqfd is freed only after its
- * watch is gone (host_eventfd_unwatch waits for a running irqfd_fire), and
- * all of them before the irqchip (vm.c), so irqfd_fire() never sees a
- * freed router.
+ * irqfd_fire() and irqfd_hup() take none of ours.  An irqfd is freed only
+ * after its watch is gone (host_eventfd_unwatch waits for a running
+ * irqfd_fire or irqfd_hup), and all of them before the irqchip (vm.c), so
+ * irqfd_fire() never sees a freed router.  No lock here is held across a
+ * user copy or anything that waits for user memory (the ioctl's argument
+ * is copied in before).
  */
 #include "irqfd.h"
 #include "irqchip.h"
 #include "irq.h"
 
 struct xk_irqfd {
+	struct xk_irqfds *owner;          /* (c) the VM's irqfd state */
 	struct xk_irq_router *router;     /* (c) the VM's, outlives us */
 	u32 gsi;                          /* (c) */
 	struct host_eventfd *efd;         /* (c) our reference */
@@ -65,6 +81,7 @@ struct xk_irqfd {
 	struct host_eventfd *resamplefd;  /* (c) with rs: our reference */
 	struct xk_irqfd *next;            /* (l) irqfds->list */
 	struct xk_irqfd *rs_next;         /* (l)+(r) rs->members */
+	bool hung_up; /* atomic: the eventfd's last descriptor went */
 };
 
 struct xk_irqfd_resampler {
@@ -77,6 +94,19 @@ struct xk_irqfd_resampler {
 static struct xk_irqfds *irqfds_of(struct xk_vm *vm)
 {
 	return __atomic_load_n(&vm->irqfds, __ATOMIC_ACQUIRE);
+}
+
+static void irqfd_hup_work(void *arg);
+
+static void irqfds_free(struct xk_irqfds *s)
+{
+	if (s->hup_work)
+		host_work_destroy(s->hup_work);
+	if (s->lock)
+		host_mutex_destroy(s->lock);
+	if (s->rs_lock)
+		host_spin_destroy(s->rs_lock);
+	host_free(s, sizeof(*s));
 }
 
 /* The VM's irqfd state, made on first use (vm->lock). */
@@ -93,13 +123,10 @@ static struct xk_irqfds *irqfds_get(struct xk_vm *vm)
 		if (s) {
 			s->lock = host_mutex_create();
 			s->rs_lock = host_spin_create();
+			s->hup_work = host_work_create(irqfd_hup_work, s);
 		}
-		if (s && (!s->lock || !s->rs_lock)) {
-			if (s->lock)
-				host_mutex_destroy(s->lock);
-			if (s->rs_lock)
-				host_spin_destroy(s->rs_lock);
-			host_free(s, sizeof(*s));
+		if (s && (!s->lock || !s->rs_lock || !s->hup_work)) {
+			irqfds_free(s);
 			s = NULL;
 		}
 		if (s)
@@ -120,6 +147,18 @@ static void irqfd_fire(void *arg)
 	}
 	xk_irq_set(f->router, f->gsi, 1, XK_IRQ_SRC_USER);
 	xk_irq_set(f->router, f->gsi, 0, XK_IRQ_SRC_USER);
+}
+
+/*
+ * The eventfd's last descriptor went (see theory for the context): the
+ * work drops the irqfd.
+ */
+static void irqfd_hup(void *arg)
+{
+	struct xk_irqfd *f = arg;
+
+	__atomic_store_n(&f->hung_up, true, __ATOMIC_RELEASE);
+	host_work_queue(f->owner->hup_work);
 }
 
 static void irqfd_free(struct xk_irqfd *f)
@@ -196,6 +235,59 @@ static void resampler_leave(struct xk_irqfds *s, struct xk_irqfd *f)
 		host_free(rs, sizeof(*rs));
 }
 
+/*
+ * Stop and free an irqfd taken off the list: what a deassign does.
+ * s->lock held.
+ */
+static void irqfd_drop(struct xk_irqfds *s, struct xk_irqfd *f)
+{
+	host_eventfd_unwatch(f->watch); /* no irqfd_fire() nor _hup() after */
+	if (f->rs)
+		resampler_leave(s, f);
+	irqfd_free(f);
+}
+
+/* Take the irqfds that match key off the list, as a chain; s->lock held. */
+static struct xk_irqfd *irqfd_unlink(struct xk_irqfds *s,
+				     bool (*match)(struct xk_irqfd *f,
+						   const void *key),
+				     const void *key)
+{
+	struct xk_irqfd *f, **pp, *gone = NULL;
+
+	for (pp = &s->list; (f = *pp);) {
+		if (!match(f, key)) {
+			pp = &f->next;
+			continue;
+		}
+		*pp = f->next;
+		f->next = gone;
+		gone = f;
+	}
+	return gone;
+}
+
+static bool hung_up(struct xk_irqfd *f, const void *key)
+{
+	(void)key;
+	return __atomic_load_n(&f->hung_up, __ATOMIC_ACQUIRE);
+}
+
+/* The hang-up work: every irqfd whose eventfd hung up goes. */
+static void irqfd_hup_work(void *arg)
+{
+	struct xk_irqfds *s = arg;
+	struct xk_irqfd *f, *gone;
+
+	host_mutex_lock(s->lock);
+	gone = irqfd_unlink(s, hung_up, NULL);
+	while ((f = gone)) {
+		gone = f->next;
+		irqfd_drop(s, f);
+	}
+	host_mutex_unlock(s->lock);
+}
+
 static int irqfd_assign(struct xk_vm *vm, const struct kvm_irqfd *args)
 {
 	struct xk_irqchip *chip =
@@ -212,6 +304,7 @@ static int irqfd_assign(struct xk_vm *vm, const struct kvm_irqfd *args)
 	f = host_zalloc(sizeof(*f));
 	if (!f)
 		return -ENOMEM;
+	f->owner = s;
 	f->router = chip->router;
 	f->gsi = args->gsi;
 	r = host_eventfd_get((int)args->fd, &f->efd);
@@ -238,7 +331,8 @@ static int irqfd_assign(struct xk_vm *vm, const struct kvm_irqfd *args)
 			goto fail;
 	}
 	/* may fire at once: everything irqfd_fire() reads is set */
-	r = host_eventfd_watch(f->efd, (int)args->fd, irqfd_fire, f, &f->watch);
+	r = host_eventfd_watch(f->efd, (int)args->fd, irqfd_fire, irqfd_hup, f,
+			       &f->watch);
 	if (r) {
 		if (f->rs)
 			resampler_leave(s, f);
@@ -254,38 +348,39 @@ fail:
 	return r;
 }
 
+struct deassign_key {
+	u32 gsi;
+	struct host_eventfd *efd;
+};
+
+static bool deassign_match(struct xk_irqfd *f, const void *key)
+{
+	const struct deassign_key *k = key;
+
+	return f->gsi == k->gsi && host_eventfd_same(f->efd, k->efd);
+}
+
 static int irqfd_deassign(struct xk_vm *vm, const struct kvm_irqfd *args)
 {
 	struct xk_irqfds *s = irqfds_of(vm);
-	struct xk_irqfd *f, **pp, *gone = NULL;
-	struct host_eventfd *efd;
+	struct deassign_key k = { args->gsi, NULL };
+	struct xk_irqfd *f, *gone;
 	int r;
 
-	r = host_eventfd_get((int)args->fd, &efd);
+	r = host_eventfd_get((int)args->fd, &k.efd);
 	if (r)
 		return r;
 	if (!s)
 		goto out; /* nothing was ever assigned */
 	host_mutex_lock(s->lock);
-	for (pp = &s->list; (f = *pp);) {
-		if (f->gsi != args->gsi || !host_eventfd_same(f->efd, efd)) {
-			pp = &f->next;
-			continue;
-		}
-		*pp = f->next;
-		f->next = gone;
-		gone = f;
-	}
+	gone = irqfd_unlink(s, deassign_match, &k);
 	while ((f = gone)) {
 		gone = f->next;
-		host_eventfd_unwatch(f->watch); /* no irqfd_fire() after this */
-		if (f->rs)
-			resampler_leave(s, f);
-		irqfd_free(f);
+		irqfd_drop(s, f);
 	}
 	host_mutex_unlock(s->lock);
 out:
-	host_eventfd_put(efd);
+	host_eventfd_put(k.efd);
 	return 0; /* also when nothing matched, as Linux */
 }
 
@@ -327,16 +422,17 @@ void xk_irqfd_free_all(struct xk_vm *vm)
 
 	if (!s)
 		return;
-	/* no ioctl can come any more; signals can, until each unwatch */
+	/*
+	 * No ioctl can come any more; signals and hang-ups can, until each
+	 * unwatch, and the hang-up work may be running: it waits for the lock
+	 * and then finds an empty list.
+	 */
+	host_mutex_lock(s->lock);
 	while ((f = s->list)) {
 		s->list = f->next;
-		host_eventfd_unwatch(f->watch);
-		if (f->rs)
-			resampler_leave(s, f);
-		irqfd_free(f);
+		irqfd_drop(s, f);
 	}
+	host_mutex_unlock(s->lock);
 	vm->irqfds = NULL;
-	host_spin_destroy(s->rs_lock);
-	host_mutex_destroy(s->lock);
-	host_free(s, sizeof(*s));
+	irqfds_free(s); /* flushes the hang-up work first */
 }

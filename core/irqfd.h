@@ -21,6 +21,8 @@ struct xk_irqfds {
 	/* (l) and (r): changed with both locks held, read under either */
 	struct xk_irqfd_resampler *resamplers;
 	u32 nresamplers; /* (l)+(r) as the list; also read atomically */
+	/* (c) drops the irqfds whose eventfd hung up (irqfd.c's theory) */
+	struct host_work *hup_work;
 };
 
 /* KVM_IRQFD: assign or (KVM_IRQFD_FLAG_DEASSIGN) deassign; Linux's errnos. */
@@ -33,7 +35,10 @@ int xk_irqfd(struct xk_vm *vm, const struct kvm_irqfd *args);
  */
 void xk_irqfd_acked(struct xk_vm *vm, u32 gsi);
 
-/* VM death, before the irqchip goes: every irqfd stops and is freed. */
+/*
+ * VM death, before the irqchip goes: every irqfd stops and is freed, and
+ * the hang-up work is flushed, so nothing of ours runs after the VM.
+ */
 void xk_irqfd_free_all(struct xk_vm *vm);
 
 #endif /* XKVM_IRQFD_H */

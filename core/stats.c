@@ -24,11 +24,29 @@
  * of the file; the values are taken afresh at every read, so a VMM that
  * preads the data block again sees new values (QEMU's query-stats).
  *
- * Reading.  vCPU counters are written by the vCPU thread without locks and
- * read here without them (an aligned u64 load sees the old or the new
- * value).  VM-wide counts are read under vm->lock.  The tree's lookups go
- * through the list of live VMs (xk_vm_for_each), so a VM whose destruction
- * has begun is never found: nothing here touches a freed VM.
+ * Reading, and why no reader waits for a VM.  Nothing here takes
+ * vm->lock: its holder may keep it across a user copy or pinning, which can
+ * wait on the VMM's memory for as long as the VMM likes (a userfaultfd
+ * nobody answers), and the tree's readers walk every VM under the global
+ * list lock (xk_vm_for_each), so one stuck VM would stall every reader,
+ * and behind them every other user's KVM_CREATE_VM and close, which need
+ * that list lock too.  Instead every value is read without locks, one
+ * aligned load each (XK_READ_ONCE): vCPU counters are written by the vCPU
+ * thread alone, VM counters under vm->lock or vm->mmu_lock, the levels
+ * (vcpus, memory) under vm->lock; a reader sees each value as it was at
+ * some moment of the read, not one instant of the whole VM (a snapshot
+ * may pair a new vcpus with an old memory), which statistics allow.  The
+ * vCPU list is walked without vm->lock as well: a vCPU joins it at the
+ * head, published with a release store (vcpu.c), and leaves it only when
+ * the VM is destroyed.
+ *
+ * Lifetime.  The tree's lookups and sums run under the list lock, and a
+ * VM leaves the list (under that lock) before anything of it is freed, so
+ * a VM or vCPU found there stays intact until the callback returns; a VM
+ * whose destruction has begun is no longer found.  A binary statistics
+ * file holds a reference on its VM instead.  Nothing here touches a freed
+ * VM, and nothing here can block: the list lock is held for a walk of
+ * memory, bounded by the VMs and their vCPUs.
  */
 #include "xkvm.h"
 
@@ -105,8 +123,8 @@ void xk_stats_vcpu_values(struct xk_vcpu *v, u64 *out)
 	out[i++] = host_time_ns();
 }
 
-/* vm->lock held */
-static void vm_values_locked(struct xk_vm *vm, u64 *out)
+/* Without locks (see the theory): each value loaded once. */
+void xk_stats_vm_values(struct xk_vm *vm, u64 *out)
 {
 	u32 i = 0;
 
@@ -114,17 +132,16 @@ static void vm_values_locked(struct xk_vm *vm, u64 *out)
 	XK_VM_STATS(XK_VM_GET)
 #undef XK_VM_GET
 	out[i++] = (u64)vm->pid;
-	out[i++] = vm->nvcpus;
-	out[i++] = vm->npages << XK_PAGE_SHIFT;
+	out[i++] = XK_READ_ONCE(vm->nvcpus);
+	out[i++] = XK_READ_ONCE(vm->npages) << XK_PAGE_SHIFT;
 	out[i++] = vm->created_ns;
 	out[i++] = host_time_ns();
 }
 
-void xk_stats_vm_values(struct xk_vm *vm, u64 *out)
+/* The VM's vCPUs, newest first, without vm->lock (see the theory). */
+static struct xk_vcpu *first_vcpu(struct xk_vm *vm)
 {
-	host_mutex_lock(vm->lock);
-	vm_values_locked(vm, out);
-	host_mutex_unlock(vm->lock);
+	return __atomic_load_n(&vm->vcpus, __ATOMIC_ACQUIRE);
 }
 
 /* ---- the binary statistics file ---------------------------------------- */
@@ -262,25 +279,25 @@ struct stats_find {
 	int found;
 };
 
+/* Under the list lock: never vm->lock, never a sleep (see the theory). */
 static void find_one(struct xk_vm *vm, void *arg)
 {
 	struct stats_find *f = arg;
 	struct xk_vcpu *v;
 
-	if (vm != f->key)
+	if (vm != f->key || f->found)
 		return;
-	host_mutex_lock(vm->lock);
 	if (f->vcpu < 0) {
-		vm_values_locked(vm, f->vals);
+		xk_stats_vm_values(vm, f->vals);
 		f->found = 1;
-	} else {
-		for (v = vm->vcpus; v; v = v->next)
-			if (v->id == (u64)f->vcpu) {
-				xk_stats_vcpu_values(v, f->vals);
-				f->found = 1;
-			}
+		return;
 	}
-	host_mutex_unlock(vm->lock);
+	for (v = first_vcpu(vm); v; v = v->next)
+		if (v->id == (u64)f->vcpu) {
+			xk_stats_vcpu_values(v, f->vals);
+			f->found = 1;
+			return;
+		}
 }
 
 /*
@@ -302,23 +319,22 @@ struct stats_sum {
 	u64 sum;
 };
 
+/* Under the list lock, as find_one. */
 static void sum_one(struct xk_vm *vm, void *arg)
 {
 	struct stats_sum *s = arg;
 	struct xk_vcpu *v;
 	u64 vals[XK_STATS_MAX];
 
-	host_mutex_lock(vm->lock);
 	if (s->kind == XK_STATS_VM) {
-		vm_values_locked(vm, vals);
+		xk_stats_vm_values(vm, vals);
 		s->sum += vals[s->idx];
-	} else {
-		for (v = vm->vcpus; v; v = v->next) {
-			xk_stats_vcpu_values(v, vals);
-			s->sum += vals[s->idx];
-		}
+		return;
 	}
-	host_mutex_unlock(vm->lock);
+	for (v = first_vcpu(vm); v; v = v->next) {
+		xk_stats_vcpu_values(v, vals);
+		s->sum += vals[s->idx];
+	}
 }
 
 /* Counter idx of kind summed over every live VM (and all their vCPUs). */

@@ -106,13 +106,14 @@ struct xk_vcpu;
 u32 xk_stats_count(enum xk_stats_kind kind);
 int xk_stats_info(enum xk_stats_kind kind, u32 i, struct xk_stat_info *out);
 void xk_stats_vcpu_values(struct xk_vcpu *v, u64 *out);
-void xk_stats_vm_values(struct xk_vm *vm, u64 *out); /* takes vm->lock */
+void xk_stats_vm_values(struct xk_vm *vm, u64 *out); /* no lock taken */
 u32 xk_stats_data_offset(enum xk_stats_kind kind);
 u32 xk_stats_file_size(enum xk_stats_kind kind);
 void xk_stats_build(enum xk_stats_kind kind, const char *id, const u64 *vals,
 		    u8 *buf);
 long xk_stats_read(struct xk_vm *vm, struct xk_vcpu *v, u64 udst, u64 len,
 		   u64 *pos);
+/* The tree's readers: under the list of VMs' lock, never a VM's (stats.c) */
 int xk_stats_lookup(const struct xk_vm *key, s64 vcpu, u64 *vals);
 u64 xk_stats_sum(enum xk_stats_kind kind, u32 idx);
 

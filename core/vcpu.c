@@ -169,8 +169,9 @@ int xk_vcpu_create(struct xk_vm *vm, u32 id, struct xk_vcpu **out)
 		goto out_free;
 	}
 	v->next = vm->vcpus;
-	vm->vcpus = v;
-	vm->nvcpus++;
+	/* published whole: the statistics walk the list without vm->lock */
+	__atomic_store_n(&vm->vcpus, v, __ATOMIC_RELEASE);
+	XK_WRITE_ONCE(vm->nvcpus, vm->nvcpus + 1);
 	host_mutex_unlock(vm->lock);
 	*out = v;
 	return 0;

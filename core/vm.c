@@ -50,10 +50,21 @@
 #define XK_VALID_MEM_FLAGS (KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY)
 
 /*
- * Every live VM, for whoever looks at all of them (the statistics tree,
- * kvmstat, the debugger): a VM is on the list from creation until its
- * destruction begins.  xk_vms_lock guards the list; it is taken before any
- * vm->lock.
+ * Every live VM, for whoever looks at all of them (the statistics tree and
+ * kvmstat through it, the debugger): a VM is on the list from creation
+ * until its destruction begins.  vm_destroy() takes it off first, under
+ * xk_vms_lock, so a VM seen on the list while the lock is held is not
+ * freed (nor are its vCPUs) before the lock is dropped: that, not a
+ * reference, is what keeps a reader off freed memory.
+ *
+ * xk_vms_lock guards the list and nothing else.  Every KVM_CREATE_VM and
+ * every VM's end takes it, whoever the user: it is a lock other users
+ * need, so it is held only across bounded walks of kernel memory (the
+ * list, and xk_vm_for_each's callbacks, which read counters without
+ * locks, see stats.c): never across a vm->lock (which its holder may keep
+ * across a user copy), a user copy, pinning, or anything else that can
+ * sleep on user memory or wait for another VM.  Nothing is taken under
+ * it and it is taken under nothing of ours.
  */
 static struct xk_vm *xk_vms;           /* (g) newest first */
 static struct host_mutex *xk_vms_lock; /* created by xk_vm_list_init */
@@ -73,13 +84,21 @@ void xk_vm_list_fini(void)
 	xk_vms_lock = NULL;
 }
 
+/*
+ * fn(vm, arg) for every VM on the list, under the list's lock (see above
+ * for what fn may do: read, never sleep on anything but the CPU).  A VM
+ * whose last reference went but which vm_destroy() has not taken off yet
+ * is still visited: it is intact until then.
+ */
 void xk_vm_for_each(void (*fn)(struct xk_vm *vm, void *arg), void *arg)
 {
 	struct xk_vm *vm;
 
 	host_mutex_lock(xk_vms_lock);
-	for (vm = xk_vms; vm; vm = vm->next_vm)
+	for (vm = xk_vms; vm; vm = vm->next_vm) {
 		fn(vm, arg);
+		host_cond_resched(); /* many VMs: a long walk yields */
+	}
 	host_mutex_unlock(xk_vms_lock);
 }
 

@@ -31,6 +31,9 @@
  *   vm->mmu_lock  (spin)  the nested page tables.
  * The fields vcpu->mode and vcpu->requests are lock-free (atomics), see
  * xk_vcpu_kick() in vcpu.c for the protocol.
+ * The lock of the list of all VMs (vm.c) is global, so it stands apart:
+ * none of the above is taken under it, and it is never held across
+ * anything that can wait for user memory or for another VM.
  *
  * Run loop convention (Linux's): an exit handler returns 1 to re-enter the
  * guest, 0 to return to the VMM with kvm_run filled in, or a negative errno.
@@ -348,6 +351,9 @@ struct xk_vm {
 	u32 nslots;                          /* (m) */
 	u64 npages;                          /* (m) guest pages in all slots */
 
+	/* vcpus: a vCPU joins at the head with a release store and leaves
+	 * only when the VM is destroyed, so the statistics walk it without
+	 * vm->lock (stats.c) */
 	struct xk_vcpu *vcpus; /* (m) list, newest first */
 	u32 nvcpus;            /* (m) */
 	u64 tss_addr;          /* (m) KVM_SET_TSS_ADDR */
@@ -389,7 +395,8 @@ void xk_cpu_offline(unsigned int cpu); /* on that CPU */
 /* ---- VMs (vm.c) ---- */
 int xk_vm_list_init(void); /* the list of all VMs: host glue, at load */
 void xk_vm_list_fini(void);
-/* fn(vm) for every live VM, under the list's lock (fn may take vm->lock) */
+/* fn(vm) for every live VM, under the list's lock: fn reads without locks,
+ * never takes vm->lock nor sleeps (see vm.c) */
 void xk_vm_for_each(void (*fn)(struct xk_vm *vm, void *arg), void *arg);
 int xk_vm_create(unsigned long type, struct xk_vm **out);
 void xk_vm_get(struct xk_vm *vm);

@@ -29,6 +29,7 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <asm/fpu/api.h>
 #include <asm/tsc.h>
 
@@ -547,15 +548,18 @@ bool host_eventfd_same(const struct host_eventfd *a,
  * own poll method (vfs_poll calls our queueing function with the queue).
  * Every wake-up of the queue calls watch_wake() with the queue's lock held
  * and interrupts off; a write or eventfd_signal() wakes with EPOLLIN, a
- * read with EPOLLOUT, the last close with EPOLLHUP (only EPOLLIN counts
- * here).  Removing the entry takes the same lock, so once it is off the
- * queue no call is running or can start.
+ * read with EPOLLOUT, the release of the file (its last close) with
+ * EPOLLHUP, once: EPOLLIN calls fn, EPOLLHUP calls hup.  Our context
+ * reference keeps the queue alive after the file is gone.  Removing the
+ * entry takes the same lock, so once it is off the queue no call is
+ * running or can start.
  */
 struct host_eventfd_watch {
 	wait_queue_entry_t wait;
 	poll_table pt;
 	struct eventfd_ctx *ctx;
 	void (*fn)(void *arg);
+	void (*hup)(void *arg);
 	void *arg;
 };
 
@@ -564,13 +568,16 @@ static int watch_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
 {
 	struct host_eventfd_watch *w =
 		container_of(wait, struct host_eventfd_watch, wait);
+	__poll_t flags = key_to_poll(key);
 	u64 cnt;
 
-	if (key_to_poll(key) & EPOLLIN) {
+	if (flags & EPOLLIN) {
 		eventfd_ctx_do_read(w->ctx,
 				    &cnt); /* the queue's lock is held */
 		w->fn(w->arg);
 	}
+	if ((flags & EPOLLHUP) && w->hup)
+		w->hup(w->arg);
 	return 0;
 }
 
@@ -584,7 +591,8 @@ static void watch_queue(struct file *file, wait_queue_head_t *wqh,
 }
 
 int host_eventfd_watch(struct host_eventfd *e, int fd, void (*fn)(void *arg),
-		       void *arg, struct host_eventfd_watch **out)
+		       void (*hup)(void *arg), void *arg,
+		       struct host_eventfd_watch **out)
 {
 	struct eventfd_ctx *ctx;
 	struct host_eventfd_watch *w;
@@ -611,14 +619,16 @@ int host_eventfd_watch(struct host_eventfd *e, int fd, void (*fn)(void *arg),
 	}
 	w->ctx = ctx;
 	w->fn = fn;
+	w->hup = hup;
 	w->arg = arg;
 	init_waitqueue_func_entry(&w->wait, watch_wake);
 	init_poll_funcptr(&w->pt, watch_queue);
 	events = vfs_poll(file, &w->pt);
+	/* *out first: a release right after this fput may call hup */
+	*out = w;
 	fput(file);
 	if (events & EPOLLIN)
 		fn(arg); /* signalled before the watch */
-	*out = w;
 	return 0;
 }
 
@@ -629,5 +639,54 @@ void host_eventfd_unwatch(struct host_eventfd_watch *w)
 	if (!w)
 		return;
 	eventfd_ctx_remove_wait_queue(w->ctx, &w->wait, &cnt);
+	host_free(w, sizeof(*w));
+}
+
+/*
+ * Deferred work: a work item of the system workqueue.  Its function is
+ * ours, so every item must be flushed before the module goes: the core
+ * destroys each with the object that owns it (a VM), and no VM outlives
+ * the module.
+ */
+struct host_work {
+	struct work_struct work;
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+static void host_work_run(struct work_struct *ws)
+{
+	struct host_work *w = container_of(ws, struct host_work, work);
+
+	w->fn(w->arg);
+}
+
+struct host_work *host_work_create(void (*fn)(void *arg), void *arg)
+{
+	struct host_work *w = host_zalloc(sizeof(*w));
+
+	if (!w)
+		return NULL;
+	INIT_WORK(&w->work, host_work_run);
+	w->fn = fn;
+	w->arg = arg;
+	return w;
+}
+
+void host_work_queue(struct host_work *w)
+{
+	queue_work(system_wq, &w->work);
+}
+
+void host_work_flush(struct host_work *w)
+{
+	flush_work(&w->work);
+}
+
+void host_work_destroy(struct host_work *w)
+{
+	if (!w)
+		return;
+	flush_work(&w->work);
 	host_free(w, sizeof(*w));
 }

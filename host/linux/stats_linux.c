@@ -29,6 +29,15 @@
  *    -ENOENT, never freed memory.  The directory is removed when the VM's
  *    host part is freed (after it left the list); debugfs_remove waits for
  *    reads in progress, so the xkvm_stat_file records are freed after that.
+ *
+ *    No read waits for a VM: the core reads the values without any VM's
+ *    lock, under the global list lock held only for that walk of memory
+ *    (core/stats.c), and the copy to the reader's buffer comes after, with
+ *    nothing held.  A VM stuck on its VMM's memory (a userfaultfd nobody
+ *    answers, with vm->lock held) therefore holds up neither these files,
+ *    nor, through the list lock, anyone's KVM_CREATE_VM or close; so
+ *    debugfs_remove, which waits for reads of the VM's own files, never
+ *    waits on another VM either.
  */
 #include <linux/anon_inodes.h>
 #include <linux/debugfs.h>

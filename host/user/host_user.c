@@ -1175,11 +1175,19 @@ bool host_eventfd_same(const struct host_eventfd *a,
  * never nested inside another watcher's callback.  Each watch holds its
  * own duplicate of the descriptor.  The list's lock is held across the
  * callbacks, so host_eventfd_unwatch() never returns while one runs.
+ *
+ * Hang-up.  Our duplicates keep the eventfd's file open, so its last close
+ * never happens by itself here: a test closes the VMM's descriptor with
+ * host_user_eventfd_hangup(), which stands for the last close(2) and calls
+ * the hang-up callback of every watch of that eventfd once, in atomic
+ * context, as the kernel's release does.
  */
 struct host_eventfd_watch {
 	int fd; /* our duplicate */
 	void (*fn)(void *arg);
+	void (*hup)(void *arg);
 	void *arg;
+	bool hung;                       /* hup called, under watch_lock */
 	struct host_eventfd_watch *next; /* watch_list, under watch_lock */
 };
 
@@ -1198,11 +1206,11 @@ static bool eventfd_take(int fd)
 	return eventfd_read(fd, &v) == 0 && v != 0;
 }
 
-static void watch_call(struct host_eventfd_watch *w)
+static void watch_call(struct host_eventfd_watch *w, void (*fn)(void *arg))
 {
 	atomic_depth++; /* the kernel holds the eventfd's lock, irqs off */
 	in_watch = true;
-	w->fn(w->arg);
+	fn(w->arg);
 	in_watch = false;
 	atomic_depth--;
 }
@@ -1218,7 +1226,7 @@ static unsigned int watches_run_locked(const struct host_eventfd *only)
 		    syscall(SYS_kcmp, me, me, KCMP_FILE, only->fd, w->fd) != 0)
 			continue;
 		if (eventfd_take(w->fd)) {
-			watch_call(w);
+			watch_call(w, w->fn);
 			n++;
 		}
 	}
@@ -1245,8 +1253,32 @@ unsigned int host_user_eventfd_poll(void)
 	return n;
 }
 
+unsigned int host_user_eventfd_hangup(int fd)
+{
+	struct host_eventfd_watch *w;
+	pid_t me = getpid();
+	unsigned int n = 0;
+
+	BUG_IF(in_watch);
+	pthread_mutex_lock(&watch_lock);
+	for (w = watch_list; w; w = w->next) {
+		if (w->hung ||
+		    syscall(SYS_kcmp, me, me, KCMP_FILE, fd, w->fd) != 0)
+			continue;
+		w->hung = true;
+		if (w->hup) {
+			watch_call(w, w->hup);
+			n++;
+		}
+	}
+	pthread_mutex_unlock(&watch_lock);
+	close(fd);
+	return n;
+}
+
 int host_eventfd_watch(struct host_eventfd *e, int fd, void (*fn)(void *arg),
-		       void *arg, struct host_eventfd_watch **out)
+		       void (*hup)(void *arg), void *arg,
+		       struct host_eventfd_watch **out)
 {
 	struct host_eventfd_watch *w;
 	pid_t me = getpid();
@@ -1264,15 +1296,16 @@ int host_eventfd_watch(struct host_eventfd *e, int fd, void (*fn)(void *arg),
 		return -EBADF;
 	}
 	w->fn = fn;
+	w->hup = hup;
 	w->arg = arg;
+	*out = w;
 	pthread_mutex_lock(&watch_lock);
 	w->next = watch_list;
 	watch_list = w;
 	/* signalled before the watch: one call now (the count is taken) */
 	if (eventfd_take(w->fd))
-		watch_call(w);
+		watch_call(w, w->fn);
 	pthread_mutex_unlock(&watch_lock);
-	*out = w;
 	return 0;
 }
 
@@ -1292,5 +1325,121 @@ void host_eventfd_unwatch(struct host_eventfd_watch *w)
 		}
 	pthread_mutex_unlock(&watch_lock);
 	close(w->fd);
+	host_free(w, sizeof(*w));
+}
+
+/*
+ * Deferred work.  No thread runs it by itself: queued items wait in a FIFO
+ * until a test calls host_user_work_run() (every queued item, on the
+ * calling thread, in process context) or someone flushes that item
+ * (host_work_flush runs it on the flushing thread if it is still queued,
+ * or waits for the thread running it).  So a test decides when the
+ * "worker" runs, and can look at the state in between.
+ */
+struct host_work {
+	void (*fn)(void *arg);
+	void *arg;
+	bool queued, running;   /* under work_lock */
+	struct host_work *next; /* the FIFO, under work_lock */
+	pthread_t runner;       /* while running */
+};
+
+static pthread_mutex_t work_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t work_done = PTHREAD_COND_INITIALIZER;
+static struct host_work *work_head, **work_tail = &work_head;
+
+struct host_work *host_work_create(void (*fn)(void *arg), void *arg)
+{
+	struct host_work *w;
+
+	might_sleep("host_work_create in atomic context");
+	w = host_zalloc(sizeof(*w));
+	if (!w)
+		return NULL;
+	w->fn = fn;
+	w->arg = arg;
+	return w;
+}
+
+void host_work_queue(struct host_work *w)
+{
+	pthread_mutex_lock(&work_lock);
+	if (!w->queued) {
+		w->queued = true;
+		w->next = NULL;
+		*work_tail = w;
+		work_tail = &w->next;
+	}
+	pthread_mutex_unlock(&work_lock);
+}
+
+/* Take w off the FIFO.  work_lock held, w queued. */
+static void work_unqueue(struct host_work *w)
+{
+	struct host_work **pp;
+
+	for (pp = &work_head; *pp != w; pp = &(*pp)->next)
+		BUG_IF(!*pp);
+	*pp = w->next;
+	if (work_tail == &w->next)
+		work_tail = pp;
+	w->queued = false;
+}
+
+/* Run queued w here.  work_lock held; dropped around fn. */
+static void work_run_locked(struct host_work *w)
+{
+	work_unqueue(w);
+	w->running = true;
+	w->runner = pthread_self();
+	pthread_mutex_unlock(&work_lock);
+	w->fn(w->arg); /* process context: may sleep */
+	pthread_mutex_lock(&work_lock);
+	w->running = false;
+	pthread_cond_broadcast(&work_done);
+}
+
+unsigned int host_user_work_run(void)
+{
+	unsigned int n = 0;
+
+	might_sleep("host_user_work_run in atomic context");
+	pthread_mutex_lock(&work_lock);
+	while (work_head) {
+		struct host_work *w = work_head;
+
+		if (w->running) { /* another thread has it: let it finish */
+			pthread_cond_wait(&work_done, &work_lock);
+			continue;
+		}
+		work_run_locked(w);
+		n++;
+	}
+	pthread_mutex_unlock(&work_lock);
+	return n;
+}
+
+void host_work_flush(struct host_work *w)
+{
+	might_sleep("host_work_flush in atomic context");
+	pthread_mutex_lock(&work_lock);
+	for (;;) {
+		if (w->running) {
+			BUG_IF(pthread_equal(w->runner, pthread_self()));
+			pthread_cond_wait(&work_done, &work_lock);
+		} else if (w->queued) {
+			work_run_locked(w);
+		} else {
+			break;
+		}
+	}
+	pthread_mutex_unlock(&work_lock);
+}
+
+void host_work_destroy(struct host_work *w)
+{
+	if (!w)
+		return;
+	host_work_flush(w);
 	host_free(w, sizeof(*w));
 }

@@ -134,6 +134,22 @@ bool host_user_timer_armed(const struct host_timer *t, u64 *when);
  */
 unsigned int host_user_eventfd_poll(void);
 
+/*
+ * The last close(2) of an eventfd: closes fd and calls the hang-up
+ * callback of every watch of that eventfd (once each, in atomic context),
+ * as the kernel does when the file is released.  The host's own
+ * duplicates keep the file open in user space, so this is the only way a
+ * hang-up happens here.  Returns how many callbacks ran.
+ */
+unsigned int host_user_eventfd_hangup(int fd);
+
+/*
+ * Deferred work (host_work_*): nothing runs it by itself.  This runs
+ * every queued item on the calling thread, in process context, and
+ * returns how many ran; host_work_flush() runs its own item if queued.
+ */
+unsigned int host_user_work_run(void);
+
 /* What the trace probes saw (host_trace_*), for the unit tests. */
 struct host_user_trace {
 	unsigned long entries, exits, userspace_exits;

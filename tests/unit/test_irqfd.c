@@ -8,7 +8,12 @@
  * IOAPIC level pin and on a PIC level pin (the EOI lowers the line and
  * signals the resamplefd, no re-delivery; a new signal delivers again);
  * deassign; every failure point of an assignment and the VM's end give
- * back everything.
+ * back everything.  Hang-up: the last close of an assigned eventfd
+ * (host_user_eventfd_hangup) drops its irqfd through the VM's hang-up
+ * work (host_user_work_run) as a deassign would: held objects back, a new
+ * eventfd with the same number assigned, a resampling one's line lowered
+ * and its resamplefd quiet; one eventfd on two VMs; a VM that dies with
+ * the work queued.  And the deferred-work service itself (host_work).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -392,4 +397,162 @@ XT_TEST(irqfd, failures_and_vm_end_give_everything_back)
 	XT_EQ(efd_write(e), 0);
 	XT_EQ(efd_write(e2), 0);
 	XT_EQ(fx_eventfd_count(r), 0);
+}
+
+/* An eventfd the test hangs up itself (no cleanup that could close a
+ * number reused since). */
+static int efd_plain(void)
+{
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+	XT_ASSERT(fd >= 0);
+	return fd;
+}
+
+/*
+ * The last close of an assigned eventfd: the hang-up marks the irqfd and
+ * queues the work; the work drops it as a deassign would, and a new
+ * eventfd that got the same number is assigned and delivers.
+ */
+XT_TEST(irqfd, hangup_drops_the_irqfd)
+{
+	struct fx *f = chip_vm();
+	int keep = fx_eventfd(), e = efd_plain(), e2;
+	struct host_held h0, h1, h2;
+
+	XT_EQ(irqfd(f, keep, 4, 0, -1), 0); /* the VM's state exists */
+	host_held(&h0);
+	XT_EQ(irqfd(f, e, 4, 0, -1), 0);
+	host_held(&h1);
+	/* the irqfd, its eventfd reference, its watch */
+	XT_EQ(h1.objects, h0.objects + 3);
+	XT_EQ(host_user_eventfd_hangup(e), 1);
+	/* nothing freed inside the wake-up: the work does it */
+	host_held(&h2);
+	XT_EQ(h2.objects, h1.objects);
+	XT_EQ(host_user_work_run(), 1);
+	host_held(&h2);
+	XT_EQ(h2.objects, h0.objects);
+	XT_EQ(host_user_work_run(), 0);
+	/* the same number, a new eventfd: assigned (no EBUSY), delivers */
+	e2 = efd_plain();
+	XT_EQ(e2, e);
+	fx_close_later(e2);
+	XT_EQ(irqfd(f, e2, 4, 0, -1), 0);
+	XT_EQ(efd_write(e2), 1);
+	take_and_eoi(f, 0x40);
+	XT_EQ(irqfd(f, e2, 4, 0, -1), -EBUSY);
+	/* the other irqfd was not touched */
+	XT_EQ(efd_write(keep), 1);
+	XT_EQ(xk_lapic_pending(f->v->apic), 0x40);
+}
+
+/*
+ * A resampling irqfd whose eventfd hangs up with its line up: the line
+ * goes down with the last member, and EOIs of the GSI no longer signal
+ * its resamplefd.  Before the work runs the irqfd still acts.
+ */
+XT_TEST(irqfd, hangup_with_resample_lowers_the_line)
+{
+	struct fx *f = chip_vm();
+	int e = efd_plain(), r = fx_eventfd();
+	struct kvm_irq_level il = { .irq = 5, .level = 1 };
+
+	XT_EQ(irqfd(f, e, 5, RESAMPLE, r), 0);
+	XT_EQ(efd_write(e), 1);
+	XT_EQ(ioapic_state(f).irr & (1u << 5), 1u << 5);
+	XT_EQ(host_user_eventfd_hangup(e), 1);
+	/* not yet dropped: the EOI still resamples */
+	take_and_eoi(f, 0x41);
+	XT_EQ(fx_eventfd_count(r), 1);
+	XT_EQ(ioapic_state(f).irr & (1u << 5), 0);
+	/* dropped: an EOI of the GSI (its line raised by KVM_IRQ_LINE) */
+	XT_EQ(host_user_work_run(), 1);
+	XT_EQ(fx_vm_ioctl(f, KVM_IRQ_LINE, &il), 0);
+	XT_EQ(xk_lapic_ack(f->v->apic), 0x41);
+	il.level = 0;
+	XT_EQ(fx_vm_ioctl(f, KVM_IRQ_LINE, &il), 0);
+	mmio_w(f->v, 0xfee000b0, 0);
+	XT_EQ(fx_eventfd_count(r), 0); /* no resampler any more */
+	XT_EQ(xk_lapic_pending(f->v->apic), -1);
+}
+
+XT_TEST(irqfd, hangup_with_the_line_up_lowers_it)
+{
+	struct fx *f = chip_vm();
+	int e = efd_plain(), r = fx_eventfd();
+
+	XT_EQ(irqfd(f, e, 5, RESAMPLE, r), 0);
+	XT_EQ(efd_write(e), 1);
+	XT_EQ(ioapic_state(f).irr & (1u << 5), 1u << 5);
+	XT_EQ(host_user_eventfd_hangup(e), 1);
+	XT_EQ(host_user_work_run(), 1);
+	XT_EQ(ioapic_state(f).irr & (1u << 5), 0); /* the last one lowered it */
+}
+
+/*
+ * One eventfd on two VMs: its hang-up drops both irqfds.  A VM that dies
+ * with its hang-up work queued flushes it (the work then finds nothing);
+ * the other VM's work still runs.
+ */
+XT_TEST(irqfd, hangup_on_two_vms_and_vm_end_with_work_queued)
+{
+	struct fx *a = chip_vm(), *b = chip_vm();
+	int e = efd_plain();
+	struct host_held h0, h1;
+
+	host_held(&h0);
+	XT_EQ(irqfd(a, e, 4, 0, -1), 0);
+	XT_EQ(irqfd(b, e, 4, 0, -1), 0);
+	XT_EQ(host_user_eventfd_hangup(e), 2);
+	fx_destroy(a); /* drops its irqfd, flushes its queued work */
+	XT_EQ(host_user_work_run(), 1); /* b's */
+	host_held(&h1);
+	XT_ASSERT(h1.objects < h0.objects); /* a's whole VM went too */
+	XT_EQ(irqfd(b, fx_eventfd(), 4, 0, -1), 0);
+}
+
+/* A hang-up before any work thread looks, then the VM's end: nothing left */
+XT_TEST(irqfd, vm_end_flushes_the_hangup_work)
+{
+	struct fx *f = chip_vm();
+	int e = efd_plain(), r = fx_eventfd();
+
+	XT_EQ(irqfd(f, e, 5, RESAMPLE, r), 0);
+	XT_EQ(efd_write(e), 1);
+	XT_EQ(host_user_eventfd_hangup(e), 1);
+	fx_destroy(f);
+	XT_EQ(host_user_work_run(), 0);
+}
+
+/* The host's deferred work (host.h), as the irqfds use it. */
+static void count_run(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+XT_TEST(host_work, queue_flush_destroy)
+{
+	int runs = 0;
+	struct host_work *w = host_work_create(count_run, &runs);
+
+	XT_ASSERT(w);
+	/* queued twice before it starts: one run */
+	host_work_queue(w);
+	host_work_queue(w);
+	XT_EQ(runs, 0); /* nothing runs by itself */
+	XT_EQ(host_user_work_run(), 1);
+	XT_EQ(runs, 1);
+	XT_EQ(host_user_work_run(), 0);
+	/* a flush runs a queued item; an idle one returns at once */
+	host_work_queue(w);
+	host_work_flush(w);
+	XT_EQ(runs, 2);
+	host_work_flush(w);
+	XT_EQ(runs, 2);
+	/* destroy flushes first */
+	host_work_queue(w);
+	host_work_destroy(w);
+	XT_EQ(runs, 3);
+	XT_EQ(host_user_work_run(), 0);
 }

@@ -4,9 +4,16 @@
  * (core/stats.c): header and offsets, the id strings, descriptor names as C
  * identifiers made from the original's hyphenated names, types and units,
  * values that follow the counters, reads at any offset and length (pread),
- * and the tree's lookups and sums over the live VMs.
+ * and the tree's lookups and sums over the live VMs.  No reader waits for
+ * a VM: with a VM's lock held by a thread that does not let it go (as a
+ * VMM stuck in a userfaultfd would), every reader and another VM's
+ * creation and end complete, the lock still held when they are done.
  */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -250,4 +257,115 @@ XT_TEST(stats, lookup_and_sums)
 		XT_EQ(xk_stats_lookup(key, 0, vals), -ENOENT);
 	}
 	XT_EQ(xk_stats_sum(XK_STATS_VCPU, io), 100);
+}
+
+/* A thread that takes a VM's lock and keeps it until told to let go. */
+struct holder {
+	struct host_mutex *m;
+	pthread_mutex_t lk;
+	pthread_cond_t cv;
+	bool held, release;
+};
+
+static void *hold(void *arg)
+{
+	struct holder *h = arg;
+
+	host_mutex_lock(h->m);
+	pthread_mutex_lock(&h->lk);
+	h->held = true;
+	pthread_cond_broadcast(&h->cv);
+	while (!h->release)
+		pthread_cond_wait(&h->cv, &h->lk);
+	pthread_mutex_unlock(&h->lk);
+	host_mutex_unlock(h->m);
+	return NULL;
+}
+
+/* Everything that reads statistics, then another user's VM comes and goes */
+struct reader {
+	struct fx *a;
+	u32 io;
+	u8 *buf;
+	u64 sum, vcpus, io_a, vm_pid;
+	int lookup_vm, lookup_vcpu, create;
+	long read;
+};
+
+static void *read_all_stats(void *arg)
+{
+	struct reader *r = arg;
+	u64 vals[XK_STATS_MAX], pos = 0;
+	struct xk_vm *other;
+
+	r->sum = xk_stats_sum(XK_STATS_VCPU, r->io); /* the debugfs sums */
+	r->lookup_vm = xk_stats_lookup(r->a->vm, -1, vals); /* per-VM files */
+	r->vcpus = vals[xk_stats_count(XK_STATS_VM) - 4];
+	r->lookup_vcpu = xk_stats_lookup(r->a->vm, 0, vals);
+	r->io_a = vals[r->io];
+	xk_stats_vm_values(r->a->vm, vals); /* the binary stats fd */
+	r->vm_pid = vals[xk_stats_count(XK_STATS_VM) - 5];
+	r->read = xk_stats_read(r->a->vm, NULL, (u64)(uintptr_t)r->buf,
+				xk_stats_file_size(XK_STATS_VM), &pos);
+	r->create = xk_vm_create(0, &other); /* the list lock is free */
+	if (!r->create)
+		xk_vm_put(other);
+	return NULL;
+}
+
+XT_TEST(stats, readers_never_wait_for_a_vm_lock)
+{
+	struct fx *a = fx_new(), *b = fx_new();
+	struct holder h = { .m = a->vm->lock };
+	struct reader r = { .a = a };
+	struct xk_stat_info info;
+	pthread_t th, tr;
+	struct timespec until;
+	int joined;
+
+	pthread_mutex_init(&h.lk, NULL);
+	pthread_cond_init(&h.cv, NULL);
+	for (r.io = 0; r.io < xk_stats_count(XK_STATS_VCPU); r.io++) {
+		XT_EQ(xk_stats_info(XK_STATS_VCPU, r.io, &info), 0);
+		if (!strcmp(info.name, "io-exits"))
+			break;
+	}
+	r.buf = fx_alloc_pages((xk_stats_file_size(XK_STATS_VM) + 4095) / 4096);
+	a->v->stats.io_exits = 5;
+	b->v->stats.io_exits = 2;
+	XT_EQ(pthread_create(&th, NULL, hold, &h), 0);
+	pthread_mutex_lock(&h.lk);
+	while (!h.held)
+		pthread_cond_wait(&h.cv, &h.lk);
+	pthread_mutex_unlock(&h.lk);
+	XT_EQ(pthread_create(&tr, NULL, read_all_stats, &r), 0);
+	/*
+	 * A watchdog, not a measure: a correct reader is done at once; one
+	 * that waits for the lock would wait forever.
+	 */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 30;
+	joined = pthread_timedjoin_np(tr, NULL, &until);
+	/* the fact: the lock was still held when the readers were done */
+	if (!joined)
+		XT_ASSERT(!host_mutex_trylock(a->vm->lock));
+	pthread_mutex_lock(&h.lk);
+	h.release = true;
+	pthread_cond_broadcast(&h.cv);
+	pthread_mutex_unlock(&h.lk);
+	pthread_join(th, NULL);
+	if (joined) {
+		pthread_join(tr, NULL);
+		XT_FAIL("a statistics reader waited for a VM's lock");
+	}
+	XT_EQ(r.sum, 7);
+	XT_EQ(r.lookup_vm, 0);
+	XT_EQ(r.vcpus, 1);
+	XT_EQ(r.lookup_vcpu, 0);
+	XT_EQ(r.io_a, 5);
+	XT_EQ(r.vm_pid, (u64)getpid());
+	XT_EQ(r.read, xk_stats_file_size(XK_STATS_VM));
+	XT_EQ(r.create, 0);
+	pthread_cond_destroy(&h.cv);
+	pthread_mutex_destroy(&h.lk);
 }
