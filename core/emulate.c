@@ -575,12 +575,6 @@ static int mmio_translate(struct mmio_ctx *c, u64 la, unsigned int acc,
 	return r ? XK_EMUL_UNHANDLED : 0;
 }
 
-/* Is this guest physical page ordinary memory (for reads / for writes)? */
-static bool is_ram(struct xk_vm *vm, u64 gpa, bool write)
-{
-	return xk_vm_gpa_is_ram(vm, gpa, write);
-}
-
 /*
  * The pieces of an access, as KVM cuts them: at the page boundary (both
  * pages translated before anything is done), then into pieces of at most
@@ -676,10 +670,10 @@ static int mmio_read(void *ctx, u64 la, void *buf, u32 len)
 	for (i = 0; i < n; i++) {
 		if (xk_emul_cache_get(cache, p[i].la, b + p[i].off, p[i].len))
 			continue;
-		if (is_ram(v->vm, p[i].gpa, false)) {
-			if (xk_gpa_read(v->vm, p[i].gpa, b + p[i].off,
-					p[i].len) ||
-			    !xk_emul_cache_put(cache, p[i].la, b + p[i].off,
+		/* RAM (the copy fails where no slot is, atomically with
+		 * the slot lookup: a slot may come or go meanwhile) */
+		if (!xk_gpa_read(v->vm, p[i].gpa, b + p[i].off, p[i].len)) {
+			if (!xk_emul_cache_put(cache, p[i].la, b + p[i].off,
 					       p[i].len))
 				return XK_EMUL_UNHANDLED;
 			continue;
@@ -729,11 +723,9 @@ static int mmio_write(void *ctx, u64 la, const void *buf, u32 len)
 	for (i = 0; i < n; i++) {
 		const u8 *d = b + p[i].off;
 
-		if (is_ram(v->vm, p[i].gpa, true)) {
-			if (xk_gpa_write(v->vm, p[i].gpa, d, p[i].len))
-				return XK_EMUL_UNHANDLED;
+		/* writable RAM (a read-only slot's page is the VMM's) */
+		if (!xk_gpa_write(v->vm, p[i].gpa, d, p[i].len))
 			continue;
-		}
 		val = 0;
 		xk_memcpy(&val, d, XK_MIN(p[i].len, (u32)sizeof(val)));
 		host_trace_mmio(v->pid, v->id, p[i].gpa, p[i].len, true, true,

@@ -447,6 +447,17 @@ void kt_dump_regs(struct kt_vcpu *vcpu, FILE *f)
 		"  rsi=%llx rdi=%llx cr0=%llx cr3=%llx cr4=%llx efer=%llx cs=%x\n",
 		r.rip, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi,
 		r.rdi, s.cr0, s.cr3, s.cr4, s.efer, s.cs.selector);
+	if (vcpu->run->exit_reason == KVM_EXIT_INTERNAL_ERROR) {
+		struct kvm_run *run = vcpu->run;
+		uint32_t i, n = run->internal.ndata;
+
+		fprintf(f, "  internal error: suberror %u, %u data:",
+			run->internal.suberror, n);
+		for (i = 0; i < n && i < 16; i++)
+			fprintf(f, " %llx",
+				(unsigned long long)run->internal.data[i]);
+		fprintf(f, "\n");
+	}
 }
 
 uint32_t kt_run_raw(struct kt_vcpu *vcpu)
