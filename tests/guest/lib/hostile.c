@@ -253,6 +253,103 @@ void kt_vmm_state_release(struct kt_vmm_state *s)
 	s->wp_fd = -1;
 }
 
+/* ---- statistics ----------------------------------------------------------- */
+
+uint64_t kt_vcpu_stat(struct kt_vcpu *vcpu, const char *name)
+{
+	struct kvm_stats_header h;
+	struct kvm_stats_desc *d;
+	size_t dsz;
+	char *descs;
+	uint64_t val = 0;
+	int fd, found = 0;
+	uint32_t i;
+
+	fd = ioctl(vcpu->fd, KVM_GET_STATS_FD, NULL);
+	KT_ASSERT(fd >= 0, "KVM_GET_STATS_FD: %s", strerror(errno));
+	KT_ASSERT(pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h));
+	dsz = sizeof(*d) + h.name_size;
+	descs = calloc(h.num_desc, dsz);
+	KT_ASSERT(descs != NULL);
+	KT_ASSERT(pread(fd, descs, dsz * h.num_desc, h.desc_offset) ==
+		  (ssize_t)(dsz * h.num_desc));
+	for (i = 0; i < h.num_desc && !found; i++) {
+		d = (void *)(descs + i * dsz);
+		if (strcmp(d->name, name))
+			continue;
+		KT_ASSERT(pread(fd, &val, 8, h.data_offset + d->offset) == 8);
+		found = 1;
+	}
+	free(descs);
+	close(fd);
+	KT_ASSERT(found, "no vCPU statistic %s", name);
+	return val;
+}
+
+/* ---- CPUID and MSRs ---------------------------------------------------- */
+
+struct kvm_cpuid2 *kt_set_supported_cpuid(struct kt_vcpu *vcpu)
+{
+	struct kvm_cpuid2 *c;
+	int n = 256;
+
+	c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+	KT_ASSERT(c != NULL);
+	c->nent = (uint32_t)n;
+	KT_IOCTL(vcpu->vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c);
+	KT_IOCTL(vcpu->fd, KVM_SET_CPUID2, c);
+	return c;
+}
+
+int kt_cpuid_has(const struct kvm_cpuid2 *c, uint32_t leaf, uint32_t index,
+		 int reg, int bit)
+{
+	uint32_t i, r;
+
+	for (i = 0; i < c->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		if (e->function != leaf ||
+		    ((e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) &&
+		     e->index != index))
+			continue;
+		r = reg == 0 ? e->eax : reg == 1 ? e->ebx : reg == 2 ? e->ecx :
+									e->edx;
+		return !!(r & (1u << bit));
+	}
+	return 0;
+}
+
+int kt_set_msr(struct kt_vcpu *vcpu, uint32_t msr, uint64_t val)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	m.e.index = msr;
+	m.e.data = val;
+	return ioctl(vcpu->fd, KVM_SET_MSRS, &m) == 1;
+}
+
+int kt_get_msr(struct kt_vcpu *vcpu, uint32_t msr, uint64_t *val)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	m.e.index = msr;
+	if (ioctl(vcpu->fd, KVM_GET_MSRS, &m) != 1)
+		return 0;
+	*val = m.e.data;
+	return 1;
+}
+
 /* ---- KVM_RUN bounded by a signal ---------------------------------------- */
 
 struct alarm {

@@ -82,4 +82,24 @@ typedef int (*kt_exit_fn)(struct kt_vcpu *vcpu, void *arg);
 unsigned long kt_run_until_signal(struct kt_vcpu *vcpu, unsigned int ms,
 				  kt_exit_fn on_exit, void *arg);
 
+/*
+ * A counter of the vCPU's binary statistics (KVM_GET_STATS_FD, Linux's
+ * names: "exits", "halt_exits", ...), the same under kvm_amd and xkvm;
+ * fails the test if there is no such statistic.
+ */
+uint64_t kt_vcpu_stat(struct kt_vcpu *vcpu, const char *name);
+
+/*
+ * Give the vCPU the whole KVM_GET_SUPPORTED_CPUID table as its CPUID;
+ * returns the table (malloc'ed, the caller frees it) for kt_cpuid_has().
+ */
+struct kvm_cpuid2 *kt_set_supported_cpuid(struct kt_vcpu *vcpu);
+/* Whether leaf.index's register (0 EAX .. 3 EDX) has bit in the table. */
+int kt_cpuid_has(const struct kvm_cpuid2 *c, uint32_t leaf, uint32_t index,
+		 int reg, int bit);
+
+/* One MSR through KVM_SET_MSRS / KVM_GET_MSRS: 1 if it was taken. */
+int kt_set_msr(struct kt_vcpu *vcpu, uint32_t msr, uint64_t val);
+int kt_get_msr(struct kt_vcpu *vcpu, uint32_t msr, uint64_t *val);
+
 #endif /* KVMTEST_HOSTILE_H */
