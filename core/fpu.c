@@ -18,8 +18,8 @@
  *
  * PKRU is not switched through the image (vcpu.c): the guest's lives in
  * vcpu->pkru, and GET/SET_XSAVE carry it in the PKRU component of the
- * image as Linux does (XSTATE_BV bit 9 set on GET; on SET the component's
- * value, or 0, its initial state, when the bit is clear).
+ * image as Linux 6.1 does (XSTATE_BV bit 9 set on GET; on SET the
+ * component's value when the bit is set, PKRU unchanged when it is not).
  */
 #include "xkvm.h"
 
@@ -172,13 +172,8 @@ int xk_set_xsave(struct xk_vcpu *v, const struct kvm_xsave *x)
 	if (mx & ~mxcsr_mask)
 		return -EINVAL;
 	xk_memcpy(img(v), p, n);
-	if (pkru_offset()) {
-		u32 pkru = 0;
-
-		if (bv & XFEATURE_PKRU)
-			xk_memcpy(&pkru, p + pkru_offset(), 4);
-		v->pkru = pkru;
-	}
+	if (pkru_offset() && (bv & XFEATURE_PKRU))
+		xk_memcpy(&v->pkru, p + pkru_offset(), 4);
 	return 0;
 }
 

@@ -973,10 +973,6 @@ static int handle_rdtscp(struct xk_vcpu *v)
 	u64 next;
 	int r;
 
-	if (!xk_guest_cpuid_has(v, 0x80000001, 3, CPUID_80000001_EDX_RDTSCP)) {
-		xk_queue_exception(v, XK_EXC_UD, false, 0);
-		return 1;
-	}
 	r = svm_next_rip(v, &next);
 
 	if (r)

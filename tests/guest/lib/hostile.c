@@ -172,7 +172,19 @@ static uint64_t watchpoint_count(int fd)
 	return c;
 }
 
+static void vmm_state_save(struct kt_vmm_state *s, int watch);
+
 void kt_vmm_state_save(struct kt_vmm_state *s)
+{
+	vmm_state_save(s, 1);
+}
+
+void kt_vmm_state_save_nowatch(struct kt_vmm_state *s)
+{
+	vmm_state_save(s, 0);
+}
+
+static void vmm_state_save(struct kt_vmm_state *s, int watch)
 {
 	uint32_t r[4];
 
@@ -195,7 +207,7 @@ void kt_vmm_state_save(struct kt_vmm_state *s)
 		s->tsc_aux = (uint32_t)rdpid();
 	s->has_xss = read_msr(s->cpu, MSR_IA32_XSS, &s->xss);
 	s->has_spec_ctrl = read_msr(s->cpu, MSR_IA32_SPEC_CTRL, &s->spec_ctrl);
-	s->wp_fd = open_watchpoint();
+	s->wp_fd = watch ? open_watchpoint() : -1;
 	if (s->wp_fd >= 0) {
 		wp_target++;
 		s->wp_count = watchpoint_count(s->wp_fd);

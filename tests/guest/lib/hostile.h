@@ -65,6 +65,16 @@ struct kt_vmm_state {
  * watchpoint on a private variable of this library.
  */
 void kt_vmm_state_save(struct kt_vmm_state *s);
+/*
+ * The same without the watchpoint, for tests whose guest uses its own
+ * debug registers: the test bed's QEMU 7.2 keeps its breakpoints wrong
+ * across VMRUN and #VMEXIT (it loads DR7 without re-arming them; fixed in
+ * QEMU 9.1 by "target/i386: disable/enable breakpoints on vmentry/vmexit")
+ * and crashes when the host re-arms a watchpoint after a guest used
+ * breakpoints, under kvm_amd and xkvm alike.  The host's breakpoints
+ * around such guests are covered by the unit tests of svm.c instead.
+ */
+void kt_vmm_state_save_nowatch(struct kt_vmm_state *s);
 /* Compare with the saved state; `when` names the moment in a failure. */
 void kt_vmm_state_check(struct kt_vmm_state *s, const char *when);
 void kt_vmm_state_release(struct kt_vmm_state *s);
