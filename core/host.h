@@ -425,13 +425,13 @@ void host_machine_check(void);
 #define HOST_MIT_IBPB_TO_USER XK_BIT(7)
 #define HOST_MIT_HAS_IBPB XK_BIT(8)
 struct host_mitigations {
-	u64 flags;    /* HOST_MIT_* */
-	u64 pred_cmd; /* the value that makes IA32_PRED_CMD an IBPB */
+	u64 flags;          /* HOST_MIT_* */
+	u64 pred_cmd;       /* the value that makes IA32_PRED_CMD an IBPB */
 	u64 spec_ctrl_bits; /* IA32_SPEC_CTRL bits a guest may set */
 	u16 verw_sel;       /* a data segment selector for VERW */
 };
 void host_mitigations(struct host_mitigations *m); /* at load */
-u64 host_spec_ctrl(void);    /* this CPU's IA32_SPEC_CTRL, as the host keeps it */
+u64 host_spec_ctrl(void); /* this CPU's IA32_SPEC_CTRL, as the host keeps it */
 /* the guest's VIRT_SPEC_CTRL (SSBD bit) in force (guest) or the host's */
 void host_virt_ssbd(u64 guest_virt_spec_ctrl, bool guest);
 void host_guest_ran(void);

@@ -35,8 +35,8 @@
 static u32 fpu_size;  /* bytes of the guest XSAVE area */
 static u64 host_xcr0; /* host XCR0; the guest's features are its subset */
 static bool have_xsave;
-static bool have_pku;  /* the host uses PKRU: switched around the guest */
-static u64 host_xss;   /* the host's IA32_XSS, where XSAVES exists */
+static bool have_pku; /* the host uses PKRU: switched around the guest */
+static u64 host_xss;  /* the host's IA32_XSS, where XSAVES exists */
 static bool have_xss;
 static u64 xsave_mask; /* what our XSAVE/XRSTOR switch: host XCR0 - PKRU */
 

@@ -97,9 +97,9 @@ enum {
 
 #define XK_DR6_INIT 0xffff0ff0ULL /* also the bits that always read 1 */
 #define XK_DR6_B0_3 0xfULL        /* breakpoint conditions met */
-#define XK_DR6_BD XK_BIT(13)       /* a MOV DR with DR7.GD set */
-#define XK_DR6_BS XK_BIT(14)       /* single step (RFLAGS.TF) */
-#define XK_DR6_BT XK_BIT(15)       /* task switch with the TSS's T bit */
+#define XK_DR6_BD XK_BIT(13)      /* a MOV DR with DR7.GD set */
+#define XK_DR6_BS XK_BIT(14)      /* single step (RFLAGS.TF) */
+#define XK_DR6_BT XK_BIT(15)      /* task switch with the TSS's T bit */
 #define XK_DR6_CAUSES (XK_DR6_B0_3 | XK_DR6_BD | XK_DR6_BS | XK_DR6_BT)
 #define XK_DR7_INIT 0x400ULL
 #define XK_DR7_ENABLES 0xffULL /* L0-G3: a breakpoint is armed */

@@ -38,11 +38,11 @@ static unsigned int svm_ncpus;
 static u32 svm_max_asid;
 static bool svm_has_nrips;
 static bool svm_has_flush_asid;
-static bool svm_has_v_spec_ctrl; /* the VMCB holds the guest's SPEC_CTRL */
-static bool svm_has_invlpgb;     /* INVLPGB/TLBSYNC exist: intercepted */
+static bool svm_has_v_spec_ctrl;  /* the VMCB holds the guest's SPEC_CTRL */
+static bool svm_has_invlpgb;      /* INVLPGB/TLBSYNC exist: intercepted */
 static int svm_tsc_aux_slot = -1; /* host_uret slot, where TSC_AUX exists */
 static u64 svm_run_flags;         /* SVM_RUN_F_*, from the mitigations */
-static void *iopm; /* all ones: every port intercepted */
+static void *iopm;                /* all ones: every port intercepted */
 static u64 iopm_pa;
 static void *msrpm; /* all ones: every MSR intercepted */
 static u64 msrpm_pa;
@@ -167,9 +167,9 @@ static void svm_log_mitigations(const struct host_mitigations *m, u64 f)
 		yes_no(f & SVM_RUN_F_RSB_FILL), yes_no(f & SVM_RUN_F_UNTRAIN),
 		yes_no(f & SVM_RUN_F_IBPB), yes_no(mf & HOST_MIT_IBPB_SWITCH),
 		yes_no(f & SVM_RUN_F_VERW),
-		(f & SVM_RUN_F_SPEC_CTRL)	 ? "msr" :
+		(f & SVM_RUN_F_SPEC_CTRL) ? "msr" :
 		(mf & HOST_MIT_SPEC_CTRL) ? "vmcb" :
-						 "no",
+					    "no",
 		yes_no(mf & HOST_MIT_VIRT_SSBD),
 		yes_no(mf & HOST_MIT_IBPB_TO_USER));
 }
@@ -461,8 +461,8 @@ static void svm_vcpu_reset(struct xk_vcpu *v)
 	c->intercept_misc2 = SVM_I2_VMRUN | SVM_I2_VMMCALL | SVM_I2_VMLOAD |
 			     SVM_I2_VMSAVE | SVM_I2_STGI | SVM_I2_CLGI |
 			     SVM_I2_SKINIT | SVM_I2_RDTSCP | SVM_I2_WBINVD |
-			     SVM_I2_MONITOR | SVM_I2_MWAIT |
-			     SVM_I2_MWAIT_COND | SVM_I2_XSETBV | SVM_I2_RDPRU;
+			     SVM_I2_MONITOR | SVM_I2_MWAIT | SVM_I2_MWAIT_COND |
+			     SVM_I2_XSETBV | SVM_I2_RDPRU;
 	if (svm_has_invlpgb)
 		c->intercept_misc3 = SVM_I3_INVLPGB | SVM_I3_INVLPGB_ILLEGAL |
 				     SVM_I3_TLBSYNC;

@@ -74,8 +74,7 @@ _Static_assert(xk_offsetof(struct svm_run, flags) == SVM_RUN_FLAGS, "run");
 _Static_assert(xk_offsetof(struct svm_run, guest_spec_ctrl) ==
 		       SVM_RUN_GUEST_SPEC,
 	       "run");
-_Static_assert(xk_offsetof(struct svm_run, host_spec_ctrl) ==
-		       SVM_RUN_HOST_SPEC,
+_Static_assert(xk_offsetof(struct svm_run, host_spec_ctrl) == SVM_RUN_HOST_SPEC,
 	       "run");
 _Static_assert(xk_offsetof(struct svm_run, verw_sel) == SVM_RUN_VERW_SEL,
 	       "run");

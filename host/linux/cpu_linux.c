@@ -118,10 +118,10 @@ static int uret_count;
 
 struct uret_cpu {
 	struct user_return_notifier urn;
-	bool armed;                 /* the notifier is registered */
-	bool known[HOST_URET_MAX];  /* host[] read on this CPU */
-	u64 host[HOST_URET_MAX];    /* the host's value */
-	u64 cur[HOST_URET_MAX];     /* what the CPU holds */
+	bool armed;                /* the notifier is registered */
+	bool known[HOST_URET_MAX]; /* host[] read on this CPU */
+	u64 host[HOST_URET_MAX];   /* the host's value */
+	u64 cur[HOST_URET_MAX];    /* what the CPU holds */
 };
 
 static DEFINE_PER_CPU(struct uret_cpu, uret_cpus);
@@ -283,7 +283,10 @@ void host_guest_ran(void)
  */
 void host_untrain_ret(void)
 {
-	asm volatile("call entry_untrain_ret" : ASM_CALL_CONSTRAINT : : "memory");
+	asm volatile("call entry_untrain_ret"
+		     : ASM_CALL_CONSTRAINT
+		     :
+		     : "memory");
 }
 
 void host_ibpb(void)

@@ -1302,7 +1302,8 @@ void host_user_cpu_set_msr(u32 msr, u64 val)
 	u64 *p = cpu_msr_slot(msr, true);
 
 	BUG_IF(!p);
-	*p = val;
+	if (p)
+		*p = val;
 }
 
 u64 host_cpu_rdmsr(u32 msr)
@@ -1319,14 +1320,14 @@ void host_cpu_wrmsr(u32 msr, u64 val)
 u64 host_cpu_get_dr(unsigned int n)
 {
 	BUG_IF(n > 7 || n == 4 || n == 5);
-	return host_user_cpu.dr[n];
+	return host_user_cpu.dr[n & 7];
 }
 
 void host_cpu_set_dr(unsigned int n, u64 val)
 {
 	BUG_IF(n > 7 || n == 4 || n == 5);
 	cpu_log('d', n, val);
-	host_user_cpu.dr[n] = val;
+	host_user_cpu.dr[n & 7] = val;
 }
 
 bool host_pkru_enabled(void)

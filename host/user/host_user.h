@@ -186,7 +186,7 @@ struct host_user_cpu {
 	/* the host's side, set by the test */
 	bool pkru_enabled;     /* host_pkru_enabled() (then xk_fpu_setup()) */
 	bool debugregs_active; /* host_debugregs_active() */
-	u64 host_dr[8];        /* DR0-3 and DR7 host_debugregs_restore() loads */
+	u64 host_dr[8]; /* DR0-3 and DR7 host_debugregs_restore() loads */
 	struct host_mitigations mit;
 	u64 host_spec_ctrl;
 	/* what happened */

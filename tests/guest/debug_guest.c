@@ -101,8 +101,8 @@ static void __attribute__((noinline)) guest_main(void)
 	set_dr7(0x1);
 	((void (*)(void))(uintptr_t)dbg_exec_target)();
 	set_dr7(0);
-	GUEST_SYNC(2, db.hits, (db.dr6 & DR6_CAUSES) | rip_is(dbg_exec_target)
-					       << 32);
+	GUEST_SYNC(2, db.hits,
+		   (db.dr6 & DR6_CAUSES) | rip_is(dbg_exec_target) << 32);
 
 	/* 3: data write breakpoint, 4 bytes */
 	reset();
@@ -136,8 +136,8 @@ static void __attribute__((noinline)) guest_main(void)
 			 ".globl dbg_after_nop\n"
 			 "dbg_after_nop: nop" ::
 				 : "memory", "cc");
-	GUEST_SYNC(5, db.hits, (db.dr6 & DR6_CAUSES) | rip_is(dbg_after_nop)
-					       << 32);
+	GUEST_SYNC(5, db.hits,
+		   (db.dr6 & DR6_CAUSES) | rip_is(dbg_after_nop) << 32);
 
 	/* 6: general detect */
 	reset();

@@ -62,9 +62,8 @@ static uint64_t db_entry(void)
 	__asm__ volatile("sidt %0" : "=m"(d));
 	g = (const uint8_t *)(uintptr_t)(d.base + 16);
 	memcpy(&hi, g + 8, 4);
-	return (uint64_t)(g[0] | g[1] << 8) | (uint64_t)(g[6] | g[7] << 8)
-							 << 16 |
-	       (uint64_t)hi << 32;
+	return (uint64_t)(g[0] | g[1] << 8) |
+	       (uint64_t)(g[6] | g[7] << 8) << 16 | (uint64_t)hi << 32;
 }
 
 static volatile uint64_t armed_at;
@@ -180,8 +179,7 @@ int main(void)
 
 	KT_IOCTL(v->fd, KVM_GET_DEBUGREGS, &dbg);
 	printf("KVM_GET_DEBUGREGS: db[0] is the handler's entry: %s, dr7 0x%llx\n",
-	       dbg.db[0] == entry ? "yes" : "no",
-	       (unsigned long long)dbg.dr7);
+	       dbg.db[0] == entry ? "yes" : "no", (unsigned long long)dbg.dr7);
 	dbg.dr7 = 0x400;
 	KT_IOCTL(v->fd, KVM_SET_DEBUGREGS, &dbg);
 	memset(&ev, 0, sizeof(ev));

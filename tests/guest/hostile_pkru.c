@@ -22,7 +22,9 @@ static uint32_t rdpkru(void)
 {
 	uint32_t eax, edx;
 
-	__asm__ volatile(".byte 0x0f, 0x01, 0xee" : "=a"(eax), "=d"(edx) : "c"(0));
+	__asm__ volatile(".byte 0x0f, 0x01, 0xee"
+			 : "=a"(eax), "=d"(edx)
+			 : "c"(0));
 	return eax;
 }
 
@@ -111,8 +113,8 @@ int main(void)
 	off = pkru_offset();
 	memcpy(&pkru, (char *)x->region + off, 4);
 	memcpy(&bv, (char *)x->region + 512, 8);
-	printf("KVM_GET_XSAVE: PKRU component 0x%x, XSTATE_BV bit 9 %d\n",
-	       pkru, (int)((bv >> 9) & 1));
+	printf("KVM_GET_XSAVE: PKRU component 0x%x, XSTATE_BV bit 9 %d\n", pkru,
+	       (int)((bv >> 9) & 1));
 	KT_ASSERT_EQ(pkru, 0x55555550u ^ (19u << 4));
 	pkru = 0x0000000c;
 	memcpy((char *)x->region + off, &pkru, 4);

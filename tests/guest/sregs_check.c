@@ -29,8 +29,16 @@ static void guest_main(void)
 	GUEST_DONE();
 }
 
-enum { REG_EFER, REG_CR0, REG_CR3 };
-enum { CPUID_DEFAULT, NO_LM, NO_NX };
+enum {
+	REG_EFER,
+	REG_CR0,
+	REG_CR3
+};
+enum {
+	CPUID_DEFAULT,
+	NO_LM,
+	NO_NX
+};
 
 struct sregs_case {
 	const char *what;
@@ -54,8 +62,7 @@ static const struct sregs_case cases[] = {
 	{ "EFER.SVME (no nested SVM)", REG_EFER, 1ULL << 12, 0, 0, 0, 0, 0 },
 	{ "EFER.NXE without NX", REG_EFER, 1ULL << 11, 0, 0, NO_NX, 0, 0 },
 	{ "EFER.LME|LMA without LM", REG_EFER, 0, 0, 0, NO_LM, 0, 0 },
-	{ "CR3 bit 40 outside long mode", REG_CR3, 1ULL << 40, 0, 1, 0, 0,
-	  0 },
+	{ "CR3 bit 40 outside long mode", REG_CR3, 1ULL << 40, 0, 1, 0, 0, 0 },
 };
 
 /* A CPUID without LM (but NX) or without NX (but LM). */
@@ -136,7 +143,8 @@ int main(void)
 				 "taken, the guest ran");
 		if (xkvm && r != (c->want_ok ? 0 : 1)) {
 			fprintf(stderr, "FAIL: xkvm must %s\n",
-				c->want_ok ? "take it" : "refuse it with EINVAL");
+				c->want_ok ? "take it" :
+					     "refuse it with EINVAL");
 			bad++;
 		}
 	}

@@ -300,8 +300,8 @@ XT_TEST(svm, intercepts)
 	struct vmcb_control *c = &vmcb_of(f->v)->control;
 
 	/* #DB (CVE-2015-8104), #AC (CVE-2015-5307), #MC (the host's) */
-	XT_EQ(c->intercept_exc, XK_BIT(XK_EXC_DB) | XK_BIT(XK_EXC_AC) |
-					XK_BIT(XK_EXC_MC));
+	XT_EQ(c->intercept_exc,
+	      XK_BIT(XK_EXC_DB) | XK_BIT(XK_EXC_AC) | XK_BIT(XK_EXC_MC));
 	XT_EQ(c->intercept_misc1 &
 		      (SVM_I1_INTR | SVM_I1_NMI | SVM_I1_SMI | SVM_I1_CPUID |
 		       SVM_I1_RDPMC | SVM_I1_INVD | SVM_I1_HLT | SVM_I1_IOIO |
@@ -318,9 +318,9 @@ XT_TEST(svm, intercepts)
 		      SVM_I2_MWAIT | SVM_I2_MWAIT_COND | SVM_I2_XSETBV |
 		      SVM_I2_RDPRU);
 	XT_EQ(c->intercept_misc3,
-	      svm_has_invlpgb ? SVM_I3_INVLPGB | SVM_I3_INVLPGB_ILLEGAL |
-					SVM_I3_TLBSYNC :
-				0);
+	      svm_has_invlpgb ?
+		      SVM_I3_INVLPGB | SVM_I3_INVLPGB_ILLEGAL | SVM_I3_TLBSYNC :
+		      0);
 	/* every access to DR0-7 until the guest uses them */
 	XT_EQ(c->intercept_dr, SVM_DR_INTERCEPT_ALL);
 	XT_EQ(c->iopm_base, iopm_pa);
@@ -391,8 +391,9 @@ XT_TEST(svm, invlpgb_is_ud)
 
 	guest = guest_invlpgb;
 	run_to_hlt(f->v);
-	XT_EQ(seen[1].event_inj, SVM_EV_VALID | XK_EXC_UD |
-					 ((u64)SVM_EV_TYPE_EXC << SVM_EV_TYPE_SHIFT));
+	XT_EQ(seen[1].event_inj,
+	      SVM_EV_VALID | XK_EXC_UD |
+		      ((u64)SVM_EV_TYPE_EXC << SVM_EV_TYPE_SHIFT));
 }
 
 /* ---- #DB ---- */

@@ -325,8 +325,10 @@ int kt_cpuid_has(const struct kvm_cpuid2 *c, uint32_t leaf, uint32_t index,
 		    ((e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) &&
 		     e->index != index))
 			continue;
-		r = reg == 0 ? e->eax : reg == 1 ? e->ebx : reg == 2 ? e->ecx :
-									e->edx;
+		r = reg == 0 ? e->eax :
+		    reg == 1 ? e->ebx :
+		    reg == 2 ? e->ecx :
+			       e->edx;
 		return !!(r & (1u << bit));
 	}
 	return 0;
