@@ -10,13 +10,68 @@
  * EFER.SVME is already set belongs to another hypervisor: we refuse.
  *
  * Guests.  One VMCB per vCPU, with nested paging always on.  The intercepts
- * are the minimum that keeps the host safe and the guest correct:
- * interrupts, NMIs and SMIs (the host's), CPUID, HLT, all port I/O, all
- * MSRs (the permission maps are all ones), INVD (it would drop host cache
- * lines), RDPMC, RDTSCP (TSC_AUX is the host's), triple fault, XSETBV, every
- * SVM instruction (no nested SVM), MONITOR/MWAIT, and #AC, which a guest
- * could otherwise deliver forever without an exit.  Everything else,
- * including exceptions and paging, stays in the guest.
+ * are what keeps the host safe and the guest correct; everything else,
+ * including the guest's own exceptions, CRs and paging, stays in the guest:
+ *  - physical interrupts, NMIs and SMIs: the host's (INTR, NMI, SMI);
+ *  - CPUID, HLT, all port I/O and all MSRs (the permission maps are all
+ *    ones), so no guest reaches a host port or MSR; RDPMC (#GP: no PMU);
+ *  - INVD (a no-op: dropping caches would lose the host's lines) and
+ *    WBINVD/WBNOINVD (a no-op, as Linux without non-coherent DMA: guest
+ *    memory is coherent, and a guest flushing the shared caches in a loop
+ *    would slow everybody);
+ *  - every SVM instruction (VMRUN, VMLOAD, VMSAVE, STGI, CLGI, SKINIT,
+ *    INVLPGA) and RSM: #UD, no nested SVM; VMMCALL: no hypercalls yet
+ *    (-KVM_ENOSYS in RAX); RDPRU (#UD: the host's APERF/MPERF); INVLPGB
+ *    and TLBSYNC where the CPU has them (#UD; they are #UD in guests anyway
+ *    unless the VMCB enables them);
+ *  - MONITOR/MONITORX and MWAIT/MWAITX (a NOP when the guest's CPUID
+ *    offers MONITOR, else #UD), XSETBV (checked, the guest's XCR0 is
+ *    switched with its FPU state), RDTSCP (emulated from the guest's
+ *    TSC_AUX), triple fault (SHUTDOWN);
+ *  - #AC and #DB, which a guest can otherwise have the CPU deliver
+ *    forever without an instruction boundary (CVE-2015-5307, -8104): each
+ *    is a VM exit and goes back into the guest through its IDT; #MC, which
+ *    is the host's: its handler takes it (host_machine_check);
+ *  - MOV to and from DR0-7 until the guest uses them (below).
+ * Not intercepted, and why that is safe: PAUSE (the guest spins on its own
+ * time, interrupts still exit), ICEBP (its #DB is intercepted), RDTSC (the
+ * TSC offset), CR and segment
+ * accesses, INVPCID (the guest's ASID only), CLZERO (a store through the
+ * nested tables), MCOMMIT (needs EFER.MCOMMIT, which no guest may set),
+ * XSAVES/XRSTORS (they cannot be intercepted: the guest's IA32_XSS is the
+ * CPU's while it runs), RDPID (it cannot be intercepted: the guest's
+ * TSC_AUX is in the MSR while it runs).
+ *
+ * Debug registers.  #DB is always intercepted; its causes are the DR6 bits
+ * the CPU set (the VMCB holds DR6's initial value while the guest does not
+ * own its debug registers) and go into the guest's DR6 as a delivered #DB
+ * leaves it before the #DB is reinjected.  DR0-3 live in vcpu->dr, DR6 in
+ * svm_vcpu, DR7 in the VMCB.  Accesses are intercepted until the guest
+ * makes one: it then owns its debug registers for one run, without
+ * intercepts (the MOV runs again natively, with the CPU's own checks), and
+ * the exit that ends the run takes DR0-3 and DR6 back and intercepts again
+ * (Linux does the same), so a guest that leaves them alone costs nothing.
+ * Whenever the guest owns them or its DR7 arms a breakpoint, its DR0-3 are
+ * in the CPU while it runs, so its breakpoints fire at its own addresses.
+ * The host's own breakpoints (perf, ptrace) are disabled by #VMEXIT: when
+ * the host has any, DR7 is cleared before the guest's DR0-3 go in and
+ * host_debugregs_restore() puts them all back after every exit.
+ *
+ * Other CPU state of the guest, loaded with interrupts and GIF off right
+ * around VMRUN and the host's put back before GIF is set again: XCR0,
+ * IA32_XSS and PKRU (core/vcpu.c, only when they differ), VIRT_SPEC_CTRL
+ * (host_virt_ssbd), SPEC_CTRL (in the VMCB with V_SPEC_CTRL, else written
+ * by svm_entry.S with no return or indirect branch before VMRUN), an IBPB
+ * the guest asked for through PRED_CMD.  TSC_AUX goes in when it differs
+ * from what the CPU holds and the host's comes back before the CPU returns
+ * to user space (host_uret_msr_set), which costs nothing between exits.
+ *
+ * Speculation.  The host kernel's own choices (host_mitigations(), printed
+ * at load) decide what svm_entry.S does around VMRUN (svm_choose_run_flags:
+ * VERW before, RSB filling, SPEC_CTRL, return untraining and IBPB after),
+ * and whether a CPU that runs another VMCB than the one it ran last issues
+ * an IBPB (svm_vcpu_load), so that no guest steers another's, or the
+ * host's, predictions.
  *
  * ASIDs.  Each CPU hands out ASIDs from 1 up; when they run out the CPU
  * starts a new generation and flushes all of them.  A vCPU takes a fresh
