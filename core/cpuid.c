@@ -61,19 +61,6 @@ u64 xk_supported_xcr0(void)
 	return xk_host_xcr0() & ok;
 }
 
-/* leaf 7.0 ECX: PKU (with PKRU switched), RDPID (TSC_AUX is the guest's) */
-#define L7_ECX_PKU XK_BIT(3)
-#define L7_ECX_RDPID XK_BIT(22)
-/* 0x80000008 EBX: IBPB, IBRS, STIBP, SSBD, VIRT_SSBD */
-#define E8_EBX_IBPB XK_BIT(12)
-#define E8_EBX_IBRS XK_BIT(14)
-#define E8_EBX_STIBP XK_BIT(15)
-#define E8_EBX_SSBD XK_BIT(24)
-#define E8_EBX_VIRT_SSBD XK_BIT(25)
-#define SPEC_IBRS XK_BIT(0)
-#define SPEC_STIBP XK_BIT(1)
-#define SPEC_SSBD XK_BIT(2)
-
 /*
  * Speculation controls, in AMD's leaf 0x80000008 EBX: IA32_SPEC_CTRL and
  * PRED_CMD are virtualized (msr.c, svm.c) where the host has them, so
@@ -86,17 +73,17 @@ static void spec_ctrl_e8_ebx(struct kvm_cpuid_entry2 *e, u32 n)
 	u64 bits = xk_mitigations.spec_ctrl_bits;
 	u32 i, ebx = 0;
 
-	ebx |= E8_EBX_IBPB;
+	ebx |= CPUID_80000008_EBX_IBPB;
 	if (xk_mitigations.flags & HOST_MIT_SPEC_CTRL) {
-		if (bits & SPEC_IBRS)
-			ebx |= E8_EBX_IBRS;
-		if (bits & SPEC_STIBP)
-			ebx |= E8_EBX_STIBP;
-		if (bits & SPEC_SSBD)
-			ebx |= E8_EBX_SSBD;
+		if (bits & XK_SPEC_CTRL_IBRS)
+			ebx |= CPUID_80000008_EBX_IBRS;
+		if (bits & XK_SPEC_CTRL_STIBP)
+			ebx |= CPUID_80000008_EBX_STIBP;
+		if (bits & XK_SPEC_CTRL_SSBD)
+			ebx |= CPUID_80000008_EBX_SSBD;
 	}
 	if (xk_mitigations.flags & HOST_MIT_VIRT_SSBD)
-		ebx |= E8_EBX_VIRT_SSBD;
+		ebx |= CPUID_80000008_EBX_VIRT_SSBD;
 	for (i = 0; i < n; i++) {
 		u32 a, b, c, d;
 
@@ -104,7 +91,7 @@ static void spec_ctrl_e8_ebx(struct kvm_cpuid_entry2 *e, u32 n)
 			continue;
 		xk_cpuid(0x80000008, 0, &a, &b, &c, &d);
 		/* IBPB and the rest as the CPU has them; VIRT_SSBD emulated */
-		e[i].ebx = (b & ebx) | (ebx & E8_EBX_VIRT_SSBD);
+		e[i].ebx = (b & ebx) | (ebx & CPUID_80000008_EBX_VIRT_SSBD);
 	}
 }
 
@@ -181,7 +168,8 @@ int xk_supported_cpuid(struct kvm_cpuid_entry2 *entries, u32 max, u32 *n)
 			return -E2BIG;
 		e->eax = 0; /* sub-leaf 0 only */
 		e->ebx &= L7_EBX_OK;
-		e->ecx &= L7_ECX_RDPID | (xk_host_has_pku() ? L7_ECX_PKU : 0);
+		e->ecx &= CPUID_7_ECX_RDPID |
+			  (xk_host_has_pku() ? CPUID_7_ECX_PKU : 0);
 		e->edx = 0;
 	}
 	if (basic >= 0xd) {

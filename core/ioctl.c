@@ -516,7 +516,7 @@ static bool cr4_valid(struct xk_vcpu *v, u64 cr4)
 	if (!xk_guest_cpuid_has(v, 7, 1, XK_BIT(20)))
 		ok &= ~XK_CR4_SMAP;
 	/* PKRU is the guest's only where the host switches it */
-	if (xk_host_has_pku() && xk_guest_cpuid_has(v, 7, 2, XK_BIT(3)))
+	if (xk_host_has_pku() && xk_guest_cpuid_has(v, 7, 2, CPUID_7_ECX_PKU))
 		ok |= XK_CR4_PKE;
 	return !(cr4 & ~ok);
 }

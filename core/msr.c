@@ -98,15 +98,6 @@ static int efer_set(struct xk_vcpu *v, u64 val, bool host)
 
 /* ---- speculation controls and XSS ---- */
 
-#define E8_EBX_IBPB XK_BIT(12)
-#define E8_EBX_IBRS XK_BIT(14)
-#define E8_EBX_STIBP XK_BIT(15)
-#define E8_EBX_SSBD XK_BIT(24)
-#define E8_EBX_VIRT_SSBD XK_BIT(25)
-#define SPEC_IBRS XK_BIT(0)
-#define SPEC_STIBP XK_BIT(1)
-#define SPEC_SSBD XK_BIT(2)
-
 static bool guest_e8(struct xk_vcpu *v, u32 bits)
 {
 	return xk_guest_cpuid_has(v, 0x80000008, 1, bits);
@@ -121,12 +112,12 @@ static u64 spec_ctrl_bits(struct xk_vcpu *v, bool host)
 		return 0;
 	if (host)
 		return ok;
-	if (!guest_e8(v, E8_EBX_IBRS))
-		ok &= ~SPEC_IBRS;
-	if (!guest_e8(v, E8_EBX_STIBP))
-		ok &= ~SPEC_STIBP;
-	if (!guest_e8(v, E8_EBX_SSBD))
-		ok &= ~SPEC_SSBD;
+	if (!guest_e8(v, CPUID_80000008_EBX_IBRS))
+		ok &= ~XK_SPEC_CTRL_IBRS;
+	if (!guest_e8(v, CPUID_80000008_EBX_STIBP))
+		ok &= ~XK_SPEC_CTRL_STIBP;
+	if (!guest_e8(v, CPUID_80000008_EBX_SSBD))
+		ok &= ~XK_SPEC_CTRL_SSBD;
 	return ok;
 }
 
@@ -140,71 +131,86 @@ static bool guest_has_xsaves(struct xk_vcpu *v)
 	return false;
 }
 
+/*
+ * Whether this is one of these MSRs (else -ENOENT), and whether the guest's
+ * CPUID offers it (the VMM's accesses need not): 0 or -EINVAL (#GP).
+ */
+static int spec_msr_check(struct xk_vcpu *v, u32 msr, bool host)
+{
+	bool ok;
+
+	switch (msr) {
+	case XK_MSR_IA32_SPEC_CTRL:
+		ok = guest_e8(v, CPUID_80000008_EBX_IBRS |
+					 CPUID_80000008_EBX_STIBP |
+					 CPUID_80000008_EBX_SSBD);
+		break;
+	case XK_MSR_IA32_PRED_CMD:
+		ok = guest_e8(v, CPUID_80000008_EBX_IBPB);
+		break;
+	case XK_MSR_VIRT_SPEC_CTRL:
+		ok = guest_e8(v, CPUID_80000008_EBX_VIRT_SSBD);
+		break;
+	case XK_MSR_IA32_XSS:
+		ok = guest_has_xsaves(v);
+		break;
+	default:
+		return -ENOENT;
+	}
+	return host || ok ? 0 : -EINVAL;
+}
+
 /* 0 and *val, -EINVAL (#GP), or -ENOENT: not one of these */
 static int spec_get(struct xk_vcpu *v, u32 msr, u64 *val, bool host)
 {
+	int r = spec_msr_check(v, msr, host);
+
+	if (r)
+		return r;
 	switch (msr) {
 	case XK_MSR_IA32_SPEC_CTRL:
-		if (!host &&
-		    !guest_e8(v, E8_EBX_IBRS | E8_EBX_STIBP | E8_EBX_SSBD))
-			return -EINVAL;
 		*val = v->spec_ctrl;
 		return 0;
 	case XK_MSR_VIRT_SPEC_CTRL:
-		if (!host && !guest_e8(v, E8_EBX_VIRT_SSBD))
-			return -EINVAL;
 		*val = v->virt_spec_ctrl;
 		return 0;
 	case XK_MSR_IA32_XSS:
-		if (!host && !guest_has_xsaves(v))
-			return -EINVAL;
 		*val = v->xss;
 		return 0;
-	case XK_MSR_IA32_PRED_CMD:
-		return -EINVAL; /* write-only */
 	default:
-		return -ENOENT;
+		return -EINVAL; /* PRED_CMD is write-only */
 	}
 }
 
 static int spec_set(struct xk_vcpu *v, u32 msr, u64 val, bool host)
 {
+	int r = spec_msr_check(v, msr, host);
+
+	if (r)
+		return r;
 	switch (msr) {
 	case XK_MSR_IA32_SPEC_CTRL:
-		if (!host &&
-		    !guest_e8(v, E8_EBX_IBRS | E8_EBX_STIBP | E8_EBX_SSBD))
-			return -EINVAL;
 		if (val & ~spec_ctrl_bits(v, host))
 			return -EINVAL;
 		v->spec_ctrl = val;
 		return 0;
 	case XK_MSR_IA32_PRED_CMD:
-		if (!host && !guest_e8(v, E8_EBX_IBPB))
-			return -EINVAL;
-		if (val & ~1ULL)
-			return -EINVAL;
-		if (val && !(xk_mitigations.flags & HOST_MIT_HAS_IBPB))
+		if ((val & ~1ULL) ||
+		    (val && !(xk_mitigations.flags & HOST_MIT_HAS_IBPB)))
 			return -EINVAL;
 		if (val)
 			v->ibpb_pending = true;
 		return 0;
 	case XK_MSR_VIRT_SPEC_CTRL:
-		if (!host && !guest_e8(v, E8_EBX_VIRT_SSBD))
-			return -EINVAL;
-		if (val & ~SPEC_SSBD)
+		if (val & ~XK_SPEC_CTRL_SSBD)
 			return -EINVAL;
 		v->virt_spec_ctrl = val;
 		return 0;
-	case XK_MSR_IA32_XSS:
-		/* no supervisor component is offered to guests: only 0 */
-		if (!host && !guest_has_xsaves(v))
-			return -EINVAL;
+	default: /* XSS: no supervisor component is offered to guests */
 		if (val)
 			return -EINVAL;
 		v->xss = val;
 		return 0;
-	default:
-		return -ENOENT;
 	}
 }
 

@@ -185,6 +185,18 @@ enum {
 #define CPUID_80000008_EBX_INVLPGB XK_BIT(3)
 #define CPUID_80000001_EDX_RDTSCP XK_BIT(27)
 #define CPUID_7_ECX_RDPID XK_BIT(22)
+#define CPUID_7_ECX_PKU XK_BIT(3)
+/* AMD's speculation controls, leaf 0x80000008 EBX */
+#define CPUID_80000008_EBX_IBPB XK_BIT(12)
+#define CPUID_80000008_EBX_IBRS XK_BIT(14)
+#define CPUID_80000008_EBX_STIBP XK_BIT(15)
+#define CPUID_80000008_EBX_SSBD XK_BIT(24)
+#define CPUID_80000008_EBX_VIRT_SSBD XK_BIT(25)
+
+/* IA32_SPEC_CTRL bits */
+#define XK_SPEC_CTRL_IBRS XK_BIT(0)
+#define XK_SPEC_CTRL_STIBP XK_BIT(1)
+#define XK_SPEC_CTRL_SSBD XK_BIT(2)
 
 /* instructions every x86 host can execute the same way */
 static inline void xk_cpuid(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)

@@ -48,6 +48,24 @@
 	.long 999b;                                                        \
 	.popsection
 
+/*
+ * WRMSR IA32_SPEC_CTRL with the run's field \to when the flags ask for
+ * the switch and it differs from the field \from.  Uses RAX, RCX, RDX, RDI.
+ */
+.macro SPEC_CTRL_SWITCH to, from
+	testl	$SVM_RUN_F_SPEC_CTRL, SLOT_FLAGS(%rsp)
+	jz	.Lspec_done\@
+	mov	SLOT_RUN(%rsp), %rdi
+	mov	\to(%rdi), %rax
+	cmp	\from(%rdi), %rax
+	je	.Lspec_done\@
+	mov	%rax, %rdx
+	shr	$32, %rdx
+	mov	$SVM_MSR_SPEC_CTRL, %ecx
+	wrmsr
+.Lspec_done\@:
+.endm
+
 	.text
 	.globl	svm_vmrun
 	.type	svm_vmrun, @function
@@ -68,16 +86,7 @@ svm_vmrun:
 	vmsave	%rax
 
 	/* the guest's SPEC_CTRL, if it differs from the host's */
-	testl	$SVM_RUN_F_SPEC_CTRL, SLOT_FLAGS(%rsp)
-	jz	1f
-	mov	SVM_RUN_GUEST_SPEC(%rdi), %rax
-	cmp	SVM_RUN_HOST_SPEC(%rdi), %rax
-	je	1f
-	mov	%rax, %rdx
-	shr	$32, %rdx
-	mov	$SVM_MSR_SPEC_CTRL, %ecx
-	wrmsr
-1:
+	SPEC_CTRL_SWITCH SVM_RUN_GUEST_SPEC, SVM_RUN_HOST_SPEC
 	mov	SVM_RUN_VMCB(%rdi), %rax
 	/*
 	 * IF on now, not right before VMRUN: the one-instruction shadow of STI
@@ -148,17 +157,7 @@ svm_vmrun:
 	jnz	3b
 5:
 	/* the host's SPEC_CTRL */
-	testl	$SVM_RUN_F_SPEC_CTRL, SLOT_FLAGS(%rsp)
-	jz	7f
-	mov	SLOT_RUN(%rsp), %rdi
-	mov	SVM_RUN_HOST_SPEC(%rdi), %rax
-	cmp	SVM_RUN_GUEST_SPEC(%rdi), %rax
-	je	7f
-	mov	%rax, %rdx
-	shr	$32, %rdx
-	mov	$SVM_MSR_SPEC_CTRL, %ecx
-	wrmsr
-7:
+	SPEC_CTRL_SWITCH SVM_RUN_HOST_SPEC, SVM_RUN_GUEST_SPEC
 	testl	$SVM_RUN_F_UNTRAIN, SLOT_FLAGS(%rsp)
 	jz	8f
 	call	host_untrain_ret

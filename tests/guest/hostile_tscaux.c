@@ -17,22 +17,6 @@
 
 #define MSR_TSC_AUX 0xc0000103
 
-static uint32_t rdtscp_aux(void)
-{
-	uint32_t lo, hi, aux;
-
-	__asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
-	return aux;
-}
-
-static uint64_t rdpid(void)
-{
-	uint64_t v;
-
-	__asm__ volatile(".byte 0xf3, 0x0f, 0xc7, 0xf8" : "=a"(v));
-	return v;
-}
-
 static void guest_no_rdtscp(void)
 {
 	uint32_t aux = 0x77;
@@ -53,9 +37,9 @@ static void guest_main(void)
 
 	guest_cpuid(7, 0, r);
 	has_rdpid = !!(r[2] & (1u << 22));
-	GUEST_SYNC(1, rdtscp_aux(), has_rdpid ? rdpid() : ~0ULL);
+	GUEST_SYNC(1, kt_rdtscp_aux(), has_rdpid ? kt_rdpid() : ~0ULL);
 	guest_wrmsr(MSR_TSC_AUX, 0x5678);
-	GUEST_SYNC(2, rdtscp_aux(), has_rdpid ? rdpid() : ~0ULL);
+	GUEST_SYNC(2, kt_rdtscp_aux(), has_rdpid ? kt_rdpid() : ~0ULL);
 	GUEST_SYNC(3, guest_rdmsr(MSR_TSC_AUX), 0);
 	GUEST_DONE();
 }

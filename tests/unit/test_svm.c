@@ -355,10 +355,13 @@ XT_TEST(svm, wbinvd_invd_skipped)
 	XT_EQ(f->v->stats.vmm_exits, 1);
 }
 
-static void guest_mc(struct vmcb *vmcb, unsigned int n)
+/* A guest whose first run exits with once_code (once_len bytes), then HLT */
+static u64 once_code, once_len;
+
+static void guest_once(struct vmcb *vmcb, unsigned int n)
 {
 	if (n == 0)
-		exit_with(vmcb, SVM_EXIT_EXCP_BASE + XK_EXC_MC, 0);
+		exit_with(vmcb, once_code, once_len);
 	else
 		hlt(vmcb);
 }
@@ -368,7 +371,9 @@ XT_TEST(svm, machine_check_goes_to_the_host)
 	struct sfx *f = sfx_new(NULL, false);
 
 	f->v->rip = 0x2000;
-	guest = guest_mc;
+	once_code = SVM_EXIT_EXCP_BASE + XK_EXC_MC;
+	once_len = 0;
+	guest = guest_once;
 	run_to_hlt(f->v);
 	XT_EQ(host_user_cpu.machine_checks, 1);
 	XT_ASSERT(host_user_cpu.mc_irqs_off);
@@ -377,19 +382,13 @@ XT_TEST(svm, machine_check_goes_to_the_host)
 	XT_EQ(f->v->rip, 0x2001);
 }
 
-static void guest_invlpgb(struct vmcb *vmcb, unsigned int n)
-{
-	if (n == 0)
-		exit_with(vmcb, SVM_EXIT_INVLPGB, 3);
-	else
-		hlt(vmcb);
-}
-
 XT_TEST(svm, invlpgb_is_ud)
 {
 	struct sfx *f = sfx_new(NULL, false);
 
-	guest = guest_invlpgb;
+	once_code = SVM_EXIT_INVLPGB;
+	once_len = 3;
+	guest = guest_once;
 	run_to_hlt(f->v);
 	XT_EQ(seen[1].event_inj,
 	      SVM_EV_VALID | XK_EXC_UD |

@@ -107,23 +107,6 @@ static uint32_t rdpkru(void)
 	return eax;
 }
 
-static uint32_t rdtscp_aux(void)
-{
-	uint32_t lo, hi, aux;
-
-	__asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
-	return aux;
-}
-
-static uint64_t rdpid(void)
-{
-	uint64_t v;
-
-	__asm__ volatile(".byte 0xf3, 0x0f, 0xc7, 0xf8" /* RDPID %rax */
-			 : "=a"(v));
-	return v;
-}
-
 /* An MSR of one CPU through the msr driver: 1 and *val, or 0 if absent. */
 static int read_msr(int cpu, uint32_t msr, uint64_t *val)
 {
@@ -202,9 +185,9 @@ static void vmm_state_save(struct kt_vmm_state *s, int watch)
 	if (s->has_pkru)
 		s->pkru = rdpkru();
 	if (s->has_rdtscp)
-		s->tsc_aux = rdtscp_aux();
+		s->tsc_aux = kt_rdtscp_aux();
 	else if (s->has_rdpid)
-		s->tsc_aux = (uint32_t)rdpid();
+		s->tsc_aux = (uint32_t)kt_rdpid();
 	s->has_xss = read_msr(s->cpu, MSR_IA32_XSS, &s->xss);
 	s->has_spec_ctrl = read_msr(s->cpu, MSR_IA32_SPEC_CTRL, &s->spec_ctrl);
 	s->wp_fd = watch ? open_watchpoint() : -1;
@@ -237,9 +220,9 @@ void kt_vmm_state_check(struct kt_vmm_state *s, const char *when)
 	if (s->has_pkru)
 		STATE_EQ("PKRU", s->pkru, rdpkru());
 	if (s->has_rdtscp)
-		STATE_EQ("TSC_AUX (RDTSCP)", s->tsc_aux, rdtscp_aux());
+		STATE_EQ("TSC_AUX (RDTSCP)", s->tsc_aux, kt_rdtscp_aux());
 	if (s->has_rdpid)
-		STATE_EQ("TSC_AUX (RDPID)", s->tsc_aux, (uint32_t)rdpid());
+		STATE_EQ("TSC_AUX (RDPID)", s->tsc_aux, (uint32_t)kt_rdpid());
 	if (s->has_xss) {
 		KT_ASSERT(read_msr(s->cpu, MSR_IA32_XSS, &v));
 		STATE_EQ("IA32_XSS", s->xss, v);
@@ -334,7 +317,8 @@ int kt_cpuid_has(const struct kvm_cpuid2 *c, uint32_t leaf, uint32_t index,
 	return 0;
 }
 
-int kt_set_msr(struct kt_vcpu *vcpu, uint32_t msr, uint64_t val)
+/* One MSR through KVM_SET_MSRS (set) or KVM_GET_MSRS: 1 if taken. */
+static int one_msr(struct kt_vcpu *vcpu, int set, uint32_t msr, uint64_t *val)
 {
 	struct {
 		struct kvm_msrs hdr;
@@ -344,24 +328,22 @@ int kt_set_msr(struct kt_vcpu *vcpu, uint32_t msr, uint64_t val)
 	memset(&m, 0, sizeof(m));
 	m.hdr.nmsrs = 1;
 	m.e.index = msr;
-	m.e.data = val;
-	return ioctl(vcpu->fd, KVM_SET_MSRS, &m) == 1;
+	m.e.data = *val;
+	if (ioctl(vcpu->fd, set ? KVM_SET_MSRS : KVM_GET_MSRS, &m) != 1)
+		return 0;
+	*val = m.e.data;
+	return 1;
+}
+
+int kt_set_msr(struct kt_vcpu *vcpu, uint32_t msr, uint64_t val)
+{
+	return one_msr(vcpu, 1, msr, &val);
 }
 
 int kt_get_msr(struct kt_vcpu *vcpu, uint32_t msr, uint64_t *val)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e;
-	} m;
-
-	memset(&m, 0, sizeof(m));
-	m.hdr.nmsrs = 1;
-	m.e.index = msr;
-	if (ioctl(vcpu->fd, KVM_GET_MSRS, &m) != 1)
-		return 0;
-	*val = m.e.data;
-	return 1;
+	*val = 0;
+	return one_msr(vcpu, 0, msr, val);
 }
 
 /* ---- KVM_RUN bounded by a signal ---------------------------------------- */

@@ -30,6 +30,24 @@
 
 #include <pthread.h>
 
+/* TSC_AUX as RDTSCP and RDPID read it (host and guest code alike). */
+static inline uint32_t kt_rdtscp_aux(void)
+{
+	uint32_t lo, hi, aux;
+
+	__asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+	return aux;
+}
+
+static inline uint64_t kt_rdpid(void)
+{
+	uint64_t v;
+
+	__asm__ volatile(".byte 0xf3, 0x0f, 0xc7, 0xf8" /* RDPID %rax */
+			 : "=a"(v));
+	return v;
+}
+
 /* Pin the calling thread to one CPU (fails the test if it cannot). */
 void kt_pin_cpu(int cpu);
 int kt_ncpus(void);        /* CPUs this process may run on */
