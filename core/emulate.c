@@ -113,6 +113,7 @@ static void view_init(struct xk_vcpu *v, struct xk_guest_view *g)
 	g->pg.cr3 = g->s.cr3;
 	g->pg.cr4 = g->s.cr4;
 	g->pg.efer = g->s.efer;
+	g->pg.pkru = v->pkru; /* the guest's, read back at every exit */
 	g->pg.maxphyaddr = xk_host_maxphyaddr();
 	g->mem.read = gmem_read;
 	g->mem.write = gmem_write;
