@@ -9,7 +9,9 @@
  * functions and state are reachable, with the few things user space cannot
  * run replaced by fakes defined here: svm_vmrun (the entry code: here the
  * test plays the CPU), svm_clgi/svm_stgi (GIF), and the nested page tables
- * (npt_*, tested elsewhere; a root page is all svm.c needs of them).  The
+ * (npt_*, renamed to fakes so that they never meet the real npt.c that
+ * test_npt.c includes; a root page is all svm.c needs of them: every npt_*
+ * function svm.c calls needs its #define and fake here).  The
  * CPU's registers are host/user's fake CPU (host_user.h): svm.c and the
  * core reach them only through core/host.h, so every MSR, debug register,
  * PKRU and XCR0 access is recorded, with whether interrupts were off.
@@ -47,6 +49,9 @@
 #define npt_unmap fake_npt_unmap
 #define npt_protect fake_npt_protect
 #define npt_translate fake_npt_translate
+/* the table pruning of issue 10's MMU work, where svm.c calls it */
+#define npt_prune fake_npt_prune
+#define npt_free_pruned fake_npt_free_pruned
 #include "../../svm/svm.c"
 
 /* ---- the nested page tables: a root page, nothing mapped ---- */
@@ -95,6 +100,20 @@ bool fake_npt_translate(struct svm_vm *sv, u64 gpa, u64 *hpa)
 {
 	(void)sv, (void)gpa, (void)hpa;
 	return false;
+}
+
+bool fake_npt_prune(struct svm_vm *sv, u32 max);
+void fake_npt_free_pruned(struct svm_vm *sv);
+
+bool fake_npt_prune(struct svm_vm *sv, u32 max)
+{
+	(void)sv, (void)max;
+	return false;
+}
+
+void fake_npt_free_pruned(struct svm_vm *sv)
+{
+	(void)sv;
 }
 
 /* ---- the CPU: GIF and VMRUN ---- */
