@@ -11,6 +11,7 @@
 #include "xkvm.h"
 
 const struct xk_vendor_ops *xk_ops;
+struct host_mitigations xk_mitigations;
 
 static bool cpu_is_intel(void)
 {
@@ -47,6 +48,7 @@ int xk_core_init(void)
 	int r;
 
 	ops = cpu_is_intel() ? &xk_vmx_ops : &xk_svm_ops;
+	host_mitigations(&xk_mitigations);
 	r = ops->probe();
 	if (r)
 		return r;

@@ -49,12 +49,52 @@
 #define E1_EDX_OK                                                             \
 	((L1_EDX_OK & ~(XK_BIT(11) | XK_BIT(19))) | XK_BIT(11) | XK_BIT(20) | \
 	 XK_BIT(22) | XK_BIT(25) | XK_BIT(26) | XK_BIT(27) | XK_BIT(29))
-/* XCR0 components the XSETBV intercept accepts: x87, SSE, AVX, AVX-512 */
+/*
+ * XCR0 components the XSETBV intercept accepts: x87, SSE, AVX, AVX-512,
+ * and PKRU where the host switches PKRU (vcpu.c).
+ */
 #define XCR0_OK 0xe7ULL
+#define XCR0_PKRU XK_BIT(9)
 
 u64 xk_supported_xcr0(void)
 {
-	return xk_host_xcr0() & XCR0_OK;
+	u64 ok = XCR0_OK | (xk_host_has_pku() ? XCR0_PKRU : 0);
+
+	return xk_host_xcr0() & ok;
+}
+
+/*
+ * Speculation controls, in AMD's leaf 0x80000008 EBX: IA32_SPEC_CTRL and
+ * PRED_CMD are virtualized (msr.c, svm.c) where the host has them, so
+ * IBPB is offered where the CPU has it, the SPEC_CTRL bits the host lets
+ * a guest set, and VIRT_SSBD where the host switches VIRT_SPEC_CTRL or
+ * LS_CFG for its guests.
+ */
+static void spec_ctrl_e8_ebx(struct kvm_cpuid_entry2 *e, u32 n)
+{
+	u64 bits = xk_mitigations.spec_ctrl_bits;
+	u32 i, ebx = 0;
+
+	ebx |= CPUID_80000008_EBX_IBPB;
+	if (xk_mitigations.flags & HOST_MIT_SPEC_CTRL) {
+		if (bits & XK_SPEC_CTRL_IBRS)
+			ebx |= CPUID_80000008_EBX_IBRS;
+		if (bits & XK_SPEC_CTRL_STIBP)
+			ebx |= CPUID_80000008_EBX_STIBP;
+		if (bits & XK_SPEC_CTRL_SSBD)
+			ebx |= CPUID_80000008_EBX_SSBD;
+	}
+	if (xk_mitigations.flags & HOST_MIT_VIRT_SSBD)
+		ebx |= CPUID_80000008_EBX_VIRT_SSBD;
+	for (i = 0; i < n; i++) {
+		u32 a, b, c, d;
+
+		if (e[i].function != 0x80000008)
+			continue;
+		xk_cpuid(0x80000008, 0, &a, &b, &c, &d);
+		/* IBPB and the rest as the CPU has them; VIRT_SSBD emulated */
+		e[i].ebx = (b & ebx) | (ebx & CPUID_80000008_EBX_VIRT_SSBD);
+	}
 }
 
 struct cpuid_out {
@@ -130,7 +170,8 @@ int xk_supported_cpuid(struct kvm_cpuid_entry2 *entries, u32 max, u32 *n)
 			return -E2BIG;
 		e->eax = 0; /* sub-leaf 0 only */
 		e->ebx &= L7_EBX_OK;
-		e->ecx = 0;
+		e->ecx &= CPUID_7_ECX_RDPID |
+			  (xk_host_has_pku() ? CPUID_7_ECX_PKU : 0);
 		e->edx = 0;
 	}
 	if (basic >= 0xd) {
@@ -149,7 +190,7 @@ int xk_supported_cpuid(struct kvm_cpuid_entry2 *entries, u32 max, u32 *n)
 			return -E2BIG;
 		e->eax &= XK_BIT(0); /* XSAVEOPT: no XSAVES/XSAVEC yet */
 		e->ebx = e->ecx = e->edx = 0;
-		for (i = 2; i < 8; i++) {
+		for (i = 2; i < 63; i++) {
 			if (!(xcr0 & XK_BIT(i)))
 				continue;
 			if (!add(&o, 0xd, i, true))
@@ -185,6 +226,7 @@ int xk_supported_cpuid(struct kvm_cpuid_entry2 *entries, u32 max, u32 *n)
 			break;
 		}
 	}
+	spec_ctrl_e8_ebx(entries, o.n);
 	*n = o.n;
 	return 0;
 }

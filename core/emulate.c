@@ -113,6 +113,7 @@ static void view_init(struct xk_vcpu *v, struct xk_guest_view *g)
 	g->pg.cr3 = g->s.cr3;
 	g->pg.cr4 = g->s.cr4;
 	g->pg.efer = g->s.efer;
+	g->pg.pkru = v->pkru; /* the guest's, read back at every exit */
 	g->pg.maxphyaddr = xk_host_maxphyaddr();
 	g->mem.read = gmem_read;
 	g->mem.write = gmem_write;
@@ -963,6 +964,23 @@ static const struct kvm_cpuid_entry2 *cpuid_out_of_range(struct xk_vcpu *v,
 	return cpuid_find(v, basic->eax, idx);
 }
 
+/*
+ * Bits that show the guest's own CR4, as the CPU (and Linux) computes
+ * them: leaf 1 ECX.OSXSAVE is CR4.OSXSAVE, leaf 7 ECX.OSPKE is CR4.PKE
+ * (where PKRU is the guest's at all).
+ */
+static u32 cpuid_os_bits(struct xk_vcpu *v, u32 fn, u32 ecx)
+{
+	struct kvm_sregs s;
+	u32 bit = fn == 1 ? XK_BIT(27) : XK_BIT(4);
+	u64 cr4bit = fn == 1 ? XK_CR4_OSXSAVE : XK_CR4_PKE;
+
+	if (fn == 7 && !xk_host_has_pku())
+		return ecx;
+	xk_ops->get_sregs(v, &s);
+	return (s.cr4 & cr4bit) ? ecx | bit : ecx & ~bit;
+}
+
 int xk_handle_cpuid(struct xk_vcpu *v)
 {
 	u32 fn = (u32)v->gpr[XK_RAX], idx = (u32)v->gpr[XK_RCX];
@@ -983,6 +1001,8 @@ int xk_handle_cpuid(struct xk_vcpu *v)
 		b = e->ebx;
 		c = e->ecx;
 		d = e->edx;
+		if (fn == 1 || (fn == 7 && idx == 0))
+			c = cpuid_os_bits(v, fn, c);
 	} else if (fn == 0xb || fn == 0x1f) {
 		/*
 		 * Topology leaves past the last level: the level number comes
@@ -1060,38 +1080,4 @@ int xk_handle_hlt(struct xk_vcpu *v)
 	/* else the VMM decides what a halt means */
 	v->run->exit_reason = KVM_EXIT_HLT;
 	return 0;
-}
-
-/* ---- MOV to and from DR0-3 --------------------------------------------- */
-
-/*
- * The guest's DR0-3 live in the vCPU, never in the CPU (they would be the
- * host's): reads and writes are emulated, so a guest sees its own values,
- * though its hardware breakpoints do not fire.  The CPU has already checked
- * CPL and DR7.GD before the intercept.
- */
-int xk_handle_mov_dr(struct xk_vcpu *v, unsigned int dr, bool write)
-{
-	struct xk_guest_view g;
-	struct xk_insn insn;
-	u8 bytes[16];
-	u32 n = 0;
-	int r;
-
-	v->stats.insn_emulation++;
-	view_init(v, &g);
-	r = fetch_insn(v, &g, &insn, bytes, &n);
-	if (r)
-		return r < 0 ? xk_emulation_failed(v) : 1;
-	if (insn.map != XK_MAP_0F || insn.opcode != (write ? 0x23 : 0x21) ||
-	    dr > 3 || (insn.reg & 7) != dr)
-		return emulation_failed_bytes(v, bytes, insn.len);
-	if (write)
-		v->dr[dr] = g.mode == XK_MODE_LONG64 ? v->gpr[insn.rm] :
-						       (u32)v->gpr[insn.rm];
-	else
-		v->gpr[insn.rm] = g.mode == XK_MODE_LONG64 ? v->dr[dr] :
-							     (u32)v->dr[dr];
-	xk_skip_to(v, v->rip + insn.len);
-	return 1;
 }

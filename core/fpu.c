@@ -15,6 +15,11 @@
  * compacted header, reserved header bytes, reserved MXCSR bits) is refused
  * with EINVAL before anything changes, so the guest can never make XRSTOR
  * fault in the host.
+ *
+ * PKRU is not switched through the image (vcpu.c): the guest's lives in
+ * vcpu->pkru, and GET/SET_XSAVE carry it in the PKRU component of the
+ * image as Linux 6.1 does (XSTATE_BV bit 9 set on GET; on SET the
+ * component's value when the bit is set, PKRU unchanged when it is not).
  */
 #include "xkvm.h"
 
@@ -33,6 +38,7 @@
 #define XS_HDR_END 576
 #define XFEATURE_X87 XK_BIT(0)
 #define XFEATURE_SSE XK_BIT(1)
+#define XFEATURE_PKRU XK_BIT(9)
 
 static u32 mxcsr_mask = 0xffbf; /* the architectural default */
 
@@ -115,12 +121,35 @@ int xk_set_fpu(struct xk_vcpu *v, const struct kvm_fpu *f)
 	return 0;
 }
 
+/* Offset of the PKRU component in a standard-format image, or 0. */
+static u32 pkru_offset(void)
+{
+	u32 a, b, c, d;
+
+	if (!(xk_supported_xcr0() & XFEATURE_PKRU))
+		return 0;
+	xk_cpuid(0xd, 9, &a, &b, &c, &d);
+	if (a < 4 || b + 4 > XK_MIN(xk_fpu_size(), 4096u))
+		return 0;
+	return b;
+}
+
 int xk_get_xsave(struct xk_vcpu *v, struct kvm_xsave *x)
 {
 	u32 n = XK_MIN(xk_fpu_size(), (u32)sizeof(x->region));
+	u32 off = pkru_offset();
+	u64 bv;
 
 	xk_memset(x, 0, sizeof(*x));
 	xk_memcpy(x->region, img(v), n);
+	if (off) {
+		u8 *p = (u8 *)x->region;
+
+		xk_memcpy(p + off, &v->pkru, 4);
+		xk_memcpy(&bv, p + XS_BV, 8);
+		bv |= XFEATURE_PKRU;
+		xk_memcpy(p + XS_BV, &bv, 8);
+	}
 	return 0;
 }
 
@@ -143,6 +172,8 @@ int xk_set_xsave(struct xk_vcpu *v, const struct kvm_xsave *x)
 	if (mx & ~mxcsr_mask)
 		return -EINVAL;
 	xk_memcpy(img(v), p, n);
+	if (pkru_offset() && (bv & XFEATURE_PKRU))
+		xk_memcpy(&v->pkru, p + pkru_offset(), 4);
 	return 0;
 }
 

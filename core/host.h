@@ -372,4 +372,126 @@ void host_work_queue(struct host_work *w);
 void host_work_flush(struct host_work *w);   /* may sleep */
 void host_work_destroy(struct host_work *w); /* may sleep */
 
+/* ---------------------------------------------------------------------
+ * The CPU around the guest (svm/svm.c, core/vcpu.c).
+ *
+ * A few registers of the CPU hold the guest's values only while it runs:
+ * the guest's DR0-3 when it uses breakpoints, its PKRU, XCR0, IA32_XSS,
+ * IA32_SPEC_CTRL and TSC_AUX.  The backend and the run loop switch them
+ * with interrupts off (and, on SVM, the global interrupt flag clear), from
+ * just before the guest runs until just after it exits, and never leave a
+ * guest value behind for the host: after KVM_RUN the VMM thread sees
+ * exactly its own.  Every access goes through these calls, not through
+ * inline instructions, so that host/user can play the CPU in unit tests
+ * and record what was loaded when; the kernel hosts execute the
+ * instruction.  All of them: interrupts off unless said.
+ */
+u64 host_cpu_rdmsr(u32 msr);
+void host_cpu_wrmsr(u32 msr, u64 val);
+u64 host_cpu_get_dr(unsigned int n); /* n: 0-3, 6 or 7 */
+void host_cpu_set_dr(unsigned int n, u64 val);
+/* PKRU: only where the host set CR4.PKE, which host_pkru_enabled() says */
+bool host_pkru_enabled(void); /* any context */
+u32 host_cpu_rdpkru(void);
+void host_cpu_wrpkru(u32 pkru);
+void host_cpu_xsetbv(u32 xcr, u64 val);
+
+/*
+ * The host's own hardware breakpoints on this CPU (perf and ptrace
+ * watchpoints of the current thread, or of the CPU).  A #VMEXIT leaves
+ * every breakpoint disabled in DR7, and a guest that used its debug
+ * registers leaves its DR0-3 and DR6 in the CPU: when
+ * host_debugregs_active(), host_debugregs_restore() puts DR0-3, DR6 and
+ * DR7 back as the host keeps them.  When it is not active the host does
+ * not care what they hold (it reloads them when it arms a breakpoint).
+ */
+bool host_debugregs_active(void);
+void host_debugregs_restore(void);
+
+/*
+ * MSRs the guest's values may stay in until the CPU returns to user space
+ * (TSC_AUX: RDPID in the guest cannot be intercepted, so the MSR must hold
+ * the guest's value; the host kernel itself never reads it).  At load,
+ * host_uret_msr_register(msr) gives a slot (or -errno); host_uret_msr_set
+ * (slot, val), preemption off, writes val on this CPU unless the CPU holds
+ * it already, and makes the host write its own value back before this CPU
+ * next returns to user space, whatever thread that is (on Linux a
+ * user-return notifier).  host_uret_msr_drop(), on the CPU concerned with
+ * preemption off, puts the host's values back at once and forgets the
+ * CPU's state: the backend calls it when the CPU leaves virtualization
+ * (CPU offline, module unload).
+ */
+#define HOST_URET_MAX 4
+int host_uret_msr_register(u32 msr);
+void host_uret_msr_set(int slot, u64 val);
+void host_uret_msr_drop(void);
+
+/*
+ * A machine check that arrived while a guest ran (SVM reports it as an
+ * intercepted #MC): the host's own handler takes it as if it had happened
+ * in the user mode of the current thread, as Linux's kvm_amd does.
+ * Interrupts off, the global interrupt flag set again.
+ */
+void host_machine_check(void);
+
+/*
+ * Speculative-execution mitigations.  The host kernel decides what it
+ * needs against attacks from its guests (Spectre v2 RSB, Retbleed, SRSO,
+ * TSA/MDS, VMSCAPE, SSB); host_mitigations() tells the backend, once at
+ * load, what that kernel's own hypervisor does, and the backend does the
+ * same.  Flags:
+ *  - RSB_FILL: overwrite the return stack buffer after #VMEXIT, before any
+ *    RET (the backend's own entry code does it, from the manuals).
+ *  - UNTRAIN_RET: call host_untrain_ret() after #VMEXIT, before any RET
+ *    (Retbleed untraining, SRSO safe RET).
+ *  - IBPB_VMEXIT: call host_ibpb() after every #VMEXIT (retbleed=ibpb,
+ *    srso=ibpb_vmexit).
+ *  - IBPB_SWITCH: an IBPB (write pred_cmd to IA32_PRED_CMD) when a CPU
+ *    runs a vCPU whose VMCB is not the one it ran last, so one guest
+ *    cannot steer another's indirect branches.
+ *  - VERW: VERW of verw_sel right before VMRUN (clears the CPU buffers:
+ *    TSA, MDS).
+ *  - SPEC_CTRL: the CPU has IA32_SPEC_CTRL: the guest's value is loaded
+ *    around VMRUN and host_spec_ctrl() is the host's, per CPU.
+ *  - VIRT_SSBD: the host disables speculative store bypass through
+ *    VIRT_SPEC_CTRL or LS_CFG: host_virt_ssbd() switches it around VMRUN.
+ *  - IBPB_TO_USER: after a guest ran on a CPU, an IBPB before that CPU
+ *    next returns to user space (VMSCAPE): host_guest_ran() asks for it.
+ *  - HAS_IBPB: the CPU can do an IBPB at all (a guest's PRED_CMD write).
+ * spec_ctrl_bits are the IA32_SPEC_CTRL bits this host lets a guest set
+ * (IBRS, STIBP, SSBD as the CPU has them).
+ */
+#define HOST_MIT_RSB_FILL XK_BIT(0)
+#define HOST_MIT_UNTRAIN_RET XK_BIT(1)
+#define HOST_MIT_IBPB_VMEXIT XK_BIT(2)
+#define HOST_MIT_IBPB_SWITCH XK_BIT(3)
+#define HOST_MIT_VERW XK_BIT(4)
+#define HOST_MIT_SPEC_CTRL XK_BIT(5)
+#define HOST_MIT_VIRT_SSBD XK_BIT(6)
+#define HOST_MIT_IBPB_TO_USER XK_BIT(7)
+#define HOST_MIT_HAS_IBPB XK_BIT(8)
+struct host_mitigations {
+	u64 flags;          /* HOST_MIT_* */
+	u64 pred_cmd;       /* the value that makes IA32_PRED_CMD an IBPB */
+	u64 spec_ctrl_bits; /* IA32_SPEC_CTRL bits a guest may set */
+	u16 verw_sel;       /* a data segment selector for VERW */
+};
+void host_mitigations(struct host_mitigations *m); /* at load */
+u64 host_spec_ctrl(void); /* this CPU's IA32_SPEC_CTRL, as the host keeps it */
+/* the guest's VIRT_SPEC_CTRL (SSBD bit) in force (guest) or the host's */
+void host_virt_ssbd(u64 guest_virt_spec_ctrl, bool guest);
+void host_guest_ran(void);
+
+/*
+ * Called by the backend's entry code right after #VMEXIT, with interrupts
+ * and the global interrupt flag off, on the host's stack, before any RET
+ * instruction: host_untrain_ret() does the host's return untraining
+ * (Retbleed/SRSO), host_ibpb() an indirect branch prediction barrier that
+ * also clears the return predictions where the CPU needs it.  Register
+ * contract: both may clobber RAX, RCX, RDX, RSI, RDI, R8-R11 and the
+ * flags; they preserve RBX, RBP, RSP, R12-R15.
+ */
+void host_untrain_ret(void);
+void host_ibpb(void);
+
 #endif /* XKVM_HOST_H */

@@ -130,6 +130,7 @@ static const struct xk_cap caps[] = {
 	{ KVM_CAP_IOEVENTFD_ANY_LENGTH, 1 },
 	{ KVM_CAP_ADJUST_CLOCK, KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC },
 	{ KVM_CAP_BINARY_STATS_FD, 1 }, /* the host glue makes the fd */
+	{ KVM_CAP_DEBUGREGS, 1 },
 };
 
 int xk_cap_value(long cap)
@@ -514,6 +515,9 @@ static bool cr4_valid(struct xk_vcpu *v, u64 cr4)
 		ok &= ~XK_CR4_SMEP;
 	if (!xk_guest_cpuid_has(v, 7, 1, XK_BIT(20)))
 		ok &= ~XK_CR4_SMAP;
+	/* PKRU is the guest's only where the host switches it */
+	if (xk_host_has_pku() && xk_guest_cpuid_has(v, 7, 2, CPUID_7_ECX_PKU))
+		ok |= XK_CR4_PKE;
 	return !(cr4 & ~ok);
 }
 
@@ -544,7 +548,18 @@ static long vcpu_set_sregs(void *obj, void *karg, u64 uarg)
 			return -EINVAL;
 	} else if ((s->efer & XK_EFER_LMA) || s->cs.l) {
 		return -EINVAL;
+	} else if (s->cr3 >> 32) {
+		return -EINVAL; /* a 32-bit CR3 outside long mode */
 	}
+	/*
+	 * EFER as a guest's WRMSR would have to be (Linux's kvm_valid_efer,
+	 * which newer Linux applies to KVM_SET_SREGS too; 6.1's kvm_amd
+	 * takes such an EFER and VMRUN then fails): no reserved bit, nothing
+	 * the guest's CPUID does not offer.  With CR0, CR3 and CR4 checked
+	 * too, VMRUN never sees a value of these registers it would refuse.
+	 */
+	if (!xk_efer_valid(v, s->efer))
+		return -EINVAL;
 	if (!cr4_valid(v, s->cr4) || !cr0_valid(s->cr0))
 		return -EINVAL;
 	if (!xk_apic_base_valid(s->apic_base))
@@ -556,6 +571,36 @@ static long vcpu_set_sregs(void *obj, void *karg, u64 uarg)
 	if (v->apic)
 		xk_lapic_set_cr8(v->apic, v->cr8);
 	v->apic_base = s->apic_base;
+	return 0;
+}
+
+/*
+ * KVM_GET/SET_DEBUGREGS, as Linux: DR0-3, DR6 and DR7 as the guest has
+ * them; SET refuses flags and bits 63:32 of DR6 and DR7 (VMRUN would), and
+ * takes the rest as given.
+ */
+static long vcpu_get_debugregs(void *obj, void *karg, u64 uarg)
+{
+	struct xk_vcpu *v = obj;
+	struct kvm_debugregs *d = karg;
+
+	(void)uarg;
+	xk_memset(d, 0, sizeof(*d));
+	xk_memcpy(d->db, v->dr, sizeof(d->db));
+	xk_ops->get_dr67(v, &d->dr6, &d->dr7);
+	return 0;
+}
+
+static long vcpu_set_debugregs(void *obj, void *karg, u64 uarg)
+{
+	struct xk_vcpu *v = obj;
+	const struct kvm_debugregs *d = karg;
+
+	(void)uarg;
+	if (d->flags || (d->dr6 >> 32) || (d->dr7 >> 32))
+		return -EINVAL;
+	xk_memcpy(v->dr, d->db, sizeof(v->dr));
+	xk_ops->set_dr67(v, d->dr6, d->dr7);
 	return 0;
 }
 
@@ -848,6 +893,8 @@ static const struct xk_ioctl vcpu_ioctls[] = {
 	{ KVM_GET_CPUID2, vcpu_get_cpuid2, XK_IOC_VCPU },
 	{ KVM_GET_MSRS, vcpu_get_msrs, XK_IOC_VCPU },
 	{ KVM_SET_MSRS, vcpu_set_msrs, XK_IOC_VCPU },
+	{ KVM_GET_DEBUGREGS, vcpu_get_debugregs, XK_IOC_VCPU },
+	{ KVM_SET_DEBUGREGS, vcpu_set_debugregs, XK_IOC_VCPU },
 };
 
 long xk_vcpu_ioctl(struct xk_vcpu *v, unsigned int cmd, u64 arg)

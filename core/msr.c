@@ -14,6 +14,14 @@
  * canonical, and an MSR nobody knows is a #GP for the guest and an error for
  * the VMM.  "host" means the access comes from KVM_SET_MSRS, which is not
  * bound by the guest's CPUID.
+ *
+ * CPU state of the guest that the backend switches around the guest lives
+ * in the vCPU and is checked here: IA32_SPEC_CTRL (the bits the host lets
+ * a guest set, of the features its CPUID offers), PRED_CMD (an IBPB the
+ * next entry performs on the CPU the guest runs on), VIRT_SPEC_CTRL (SSBD
+ * where the guest has VIRT_SSBD), IA32_XSS (no supervisor state is offered
+ * to guests yet, so only 0; a guest may use XSAVES natively, which is why
+ * its XSS, not the host's, is in the CPU while it runs).
  */
 #include "xkvm.h"
 #include "irqchip.h"
@@ -45,6 +53,27 @@ static u64 efer_supported(void)
 	return bits;
 }
 
+/* EFER bits the guest's CPUID offers (reserved bits apart) */
+static bool efer_guest_ok(struct xk_vcpu *v, u64 val)
+{
+	if ((val & (XK_EFER_LME | XK_EFER_LMA)) &&
+	    !xk_guest_cpuid_has(v, 0x80000001, 3, CPUID_80000001_EDX_LM))
+		return false;
+	if ((val & XK_EFER_NXE) &&
+	    !xk_guest_cpuid_has(v, 0x80000001, 3, CPUID_80000001_EDX_NX))
+		return false;
+	if ((val & XK_EFER_FFXSR) &&
+	    !xk_guest_cpuid_has(v, 0x80000001, 3, CPUID_80000001_EDX_FFXSR))
+		return false;
+	return true;
+}
+
+/* Linux's kvm_valid_efer: no reserved bit, only what the guest has. */
+bool xk_efer_valid(struct xk_vcpu *v, u64 val)
+{
+	return !(val & ~efer_supported()) && efer_guest_ok(v, val);
+}
+
 static int efer_set(struct xk_vcpu *v, u64 val, bool host)
 {
 	u64 cur;
@@ -56,17 +85,7 @@ static int efer_set(struct xk_vcpu *v, u64 val, bool host)
 	if (r)
 		return r;
 	if (!host) {
-		if ((val & (XK_EFER_LME | XK_EFER_LMA)) &&
-		    !xk_guest_cpuid_has(v, 0x80000001, 3,
-					CPUID_80000001_EDX_LM))
-			return -EINVAL;
-		if ((val & XK_EFER_NXE) &&
-		    !xk_guest_cpuid_has(v, 0x80000001, 3,
-					CPUID_80000001_EDX_NX))
-			return -EINVAL;
-		if ((val & XK_EFER_FFXSR) &&
-		    !xk_guest_cpuid_has(v, 0x80000001, 3,
-					CPUID_80000001_EDX_FFXSR))
+		if (!efer_guest_ok(v, val))
 			return -EINVAL;
 		/* LME may not change while paging is on */
 		if (xk_ops->paging_enabled(v) && ((cur ^ val) & XK_EFER_LME))
@@ -75,6 +94,124 @@ static int efer_set(struct xk_vcpu *v, u64 val, bool host)
 	/* LMA is the CPU's to set (KVM_SET_SREGS may, as a whole state) */
 	val = (val & ~XK_EFER_LMA) | (cur & XK_EFER_LMA);
 	return xk_ops->set_msr(v, XK_MSR_EFER, val, host);
+}
+
+/* ---- speculation controls and XSS ---- */
+
+static bool guest_e8(struct xk_vcpu *v, u32 bits)
+{
+	return xk_guest_cpuid_has(v, 0x80000008, 1, bits);
+}
+
+/* IA32_SPEC_CTRL bits a write may set: the host's, of the guest's too */
+static u64 spec_ctrl_bits(struct xk_vcpu *v, bool host)
+{
+	u64 ok = xk_mitigations.spec_ctrl_bits;
+
+	if (!(xk_mitigations.flags & HOST_MIT_SPEC_CTRL))
+		return 0;
+	if (host)
+		return ok;
+	if (!guest_e8(v, CPUID_80000008_EBX_IBRS))
+		ok &= ~XK_SPEC_CTRL_IBRS;
+	if (!guest_e8(v, CPUID_80000008_EBX_STIBP))
+		ok &= ~XK_SPEC_CTRL_STIBP;
+	if (!guest_e8(v, CPUID_80000008_EBX_SSBD))
+		ok &= ~XK_SPEC_CTRL_SSBD;
+	return ok;
+}
+
+static bool guest_has_xsaves(struct xk_vcpu *v)
+{
+	u32 i;
+
+	for (i = 0; i < v->ncpuid; i++)
+		if (v->cpuid[i].function == 0xd && v->cpuid[i].index == 1)
+			return !!(v->cpuid[i].eax & XK_BIT(3));
+	return false;
+}
+
+/*
+ * Whether this is one of these MSRs (else -ENOENT), and whether the guest's
+ * CPUID offers it (the VMM's accesses need not): 0 or -EINVAL (#GP).
+ */
+static int spec_msr_check(struct xk_vcpu *v, u32 msr, bool host)
+{
+	bool ok;
+
+	switch (msr) {
+	case XK_MSR_IA32_SPEC_CTRL:
+		ok = guest_e8(v, CPUID_80000008_EBX_IBRS |
+					 CPUID_80000008_EBX_STIBP |
+					 CPUID_80000008_EBX_SSBD);
+		break;
+	case XK_MSR_IA32_PRED_CMD:
+		ok = guest_e8(v, CPUID_80000008_EBX_IBPB);
+		break;
+	case XK_MSR_VIRT_SPEC_CTRL:
+		ok = guest_e8(v, CPUID_80000008_EBX_VIRT_SSBD);
+		break;
+	case XK_MSR_IA32_XSS:
+		ok = guest_has_xsaves(v);
+		break;
+	default:
+		return -ENOENT;
+	}
+	return host || ok ? 0 : -EINVAL;
+}
+
+/* 0 and *val, -EINVAL (#GP), or -ENOENT: not one of these */
+static int spec_get(struct xk_vcpu *v, u32 msr, u64 *val, bool host)
+{
+	int r = spec_msr_check(v, msr, host);
+
+	if (r)
+		return r;
+	switch (msr) {
+	case XK_MSR_IA32_SPEC_CTRL:
+		*val = v->spec_ctrl;
+		return 0;
+	case XK_MSR_VIRT_SPEC_CTRL:
+		*val = v->virt_spec_ctrl;
+		return 0;
+	case XK_MSR_IA32_XSS:
+		*val = v->xss;
+		return 0;
+	default:
+		return -EINVAL; /* PRED_CMD is write-only */
+	}
+}
+
+static int spec_set(struct xk_vcpu *v, u32 msr, u64 val, bool host)
+{
+	int r = spec_msr_check(v, msr, host);
+
+	if (r)
+		return r;
+	switch (msr) {
+	case XK_MSR_IA32_SPEC_CTRL:
+		if (val & ~spec_ctrl_bits(v, host))
+			return -EINVAL;
+		v->spec_ctrl = val;
+		return 0;
+	case XK_MSR_IA32_PRED_CMD:
+		if ((val & ~1ULL) ||
+		    (val && !(xk_mitigations.flags & HOST_MIT_HAS_IBPB)))
+			return -EINVAL;
+		if (val)
+			v->ibpb_pending = true;
+		return 0;
+	case XK_MSR_VIRT_SPEC_CTRL:
+		if (val & ~XK_SPEC_CTRL_SSBD)
+			return -EINVAL;
+		v->virt_spec_ctrl = val;
+		return 0;
+	default: /* XSS: no supervisor component is offered to guests */
+		if (val)
+			return -EINVAL;
+		v->xss = val;
+		return 0;
+	}
 }
 
 /* ---- MTRRs ---- */
@@ -199,6 +336,9 @@ int xk_msr_get(struct xk_vcpu *v, u32 msr, u64 *val, bool host)
 	r = xk_irqchip_get_msr(v, msr, val);
 	if (r != -ENOENT)
 		return r;
+	r = spec_get(v, msr, val, host);
+	if (r != -ENOENT)
+		return r;
 	if (mtrr) {
 		*val = *mtrr;
 		return 0;
@@ -235,6 +375,9 @@ int xk_msr_set(struct xk_vcpu *v, u32 msr, u64 val, bool host)
 	if (r != -ENOENT)
 		return r;
 	r = xk_irqchip_set_msr(v, msr, val, host);
+	if (r != -ENOENT)
+		return r;
+	r = spec_set(v, msr, val, host);
 	if (r != -ENOENT)
 		return r;
 	if (mtrr) {

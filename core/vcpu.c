@@ -35,6 +35,13 @@
 static u32 fpu_size;  /* bytes of the guest XSAVE area */
 static u64 host_xcr0; /* host XCR0; the guest's features are its subset */
 static bool have_xsave;
+static bool have_pku; /* the host uses PKRU: switched around the guest */
+static u64 host_xss;  /* the host's IA32_XSS, where XSAVES exists */
+static bool have_xss;
+static u64 xsave_mask; /* what our XSAVE/XRSTOR switch: host XCR0 - PKRU */
+
+#define XFEATURE_PKRU XK_BIT(9)
+#define MSR_IA32_XSS 0x00000da0
 
 void xk_fpu_setup(void)
 {
@@ -46,45 +53,83 @@ void xk_fpu_setup(void)
 		host_xcr0 = xk_xgetbv(0);
 		xk_cpuid(0xd, 0, &a, &b, &c, &d);
 		fpu_size = b;
+		xk_cpuid(0xd, 1, &a, &b, &c, &d);
+		have_xss = !!(a & XK_BIT(3)); /* XSAVES */
 	} else {
 		host_xcr0 = 3;
 		fpu_size = 512;
+		have_xss = false;
 	}
 	if (fpu_size < 576)
 		fpu_size = 576;
+	have_pku = host_pkru_enabled();
+	host_xss = have_xss ? host_cpu_rdmsr(MSR_IA32_XSS) : 0;
+	xsave_mask = host_xcr0 & ~XFEATURE_PKRU;
 	xk_fpu_setup_mxcsr();
 }
 
+bool xk_host_has_pku(void)
+{
+	return have_pku;
+}
+
+u64 xk_host_xss(void)
+{
+	return host_xss;
+}
+
 /*
- * The guest's XCR0 is in force only while the guest runs: the state is
- * restored and saved with the host's XCR0, so every component the guest can
- * touch (SSE does not depend on XCR0) is switched.
+ * The guest's FPU image goes in and out with the host's XCR0, so every
+ * component the guest can touch (SSE does not depend on XCR0) is switched,
+ * except PKRU: the host kernel keeps the thread's PKRU in the register
+ * whatever its FPU state does (it is not restored from an XSAVE image on
+ * the way to user space), so PKRU is switched on its own around the guest
+ * (xk_guest_xstate_enter) and the guest's value lives in vcpu->pkru.
  */
 static void fpu_load(struct xk_vcpu *v)
 {
 	host_fpu_begin();
 	if (have_xsave)
 		__asm__ volatile("xrstor64 %0" ::"m"(*(u8 *)v->fpu),
-				 "a"((u32)host_xcr0),
-				 "d"((u32)(host_xcr0 >> 32)));
+				 "a"((u32)xsave_mask),
+				 "d"((u32)(xsave_mask >> 32)));
 	else
 		__asm__ volatile("fxrstor64 %0" ::"m"(*(u8 *)v->fpu));
 	v->stats.fpu_reload++;
 }
 
-/* Interrupts off, just around the guest. */
-static void xcr0_enter(struct xk_vcpu *v)
+/*
+ * Interrupts and GIF off, just around the guest.  XCR0 and IA32_XSS are
+ * written only when the guest's differ from the host's; PKRU only where the
+ * host uses it, and only when the guest's differs from the thread's, which
+ * is read each time (the thread may have changed it since the last entry).
+ * On the way out the guest's PKRU is read back (WRPKRU in the guest does
+ * not exit) and the thread's restored.
+ */
+void xk_guest_xstate_enter(struct xk_vcpu *v)
 {
 	if (have_xsave && v->xcr0 != host_xcr0)
-		__asm__ volatile("xsetbv" ::"c"(0), "a"((u32)v->xcr0),
-				 "d"((u32)(v->xcr0 >> 32)));
+		host_cpu_xsetbv(0, v->xcr0);
+	if (have_xss && v->xss != host_xss)
+		host_cpu_wrmsr(MSR_IA32_XSS, v->xss);
+	if (have_pku) {
+		v->host_pkru = host_cpu_rdpkru();
+		if (v->pkru != v->host_pkru)
+			host_cpu_wrpkru(v->pkru);
+	}
 }
 
-static void xcr0_exit(struct xk_vcpu *v)
+void xk_guest_xstate_exit(struct xk_vcpu *v)
 {
+	if (have_pku) {
+		v->pkru = host_cpu_rdpkru();
+		if (v->pkru != v->host_pkru)
+			host_cpu_wrpkru(v->host_pkru);
+	}
+	if (have_xss && v->xss != host_xss)
+		host_cpu_wrmsr(MSR_IA32_XSS, host_xss);
 	if (have_xsave && v->xcr0 != host_xcr0)
-		__asm__ volatile("xsetbv" ::"c"(0), "a"((u32)host_xcr0),
-				 "d"((u32)(host_xcr0 >> 32)));
+		host_cpu_xsetbv(0, host_xcr0);
 }
 
 static void fpu_save(struct xk_vcpu *v)
@@ -92,8 +137,8 @@ static void fpu_save(struct xk_vcpu *v)
 	if (have_xsave)
 		__asm__ volatile("xsave64 %0"
 				 : "=m"(*(u8 *)v->fpu)
-				 : "a"((u32)host_xcr0),
-				   "d"((u32)(host_xcr0 >> 32))
+				 : "a"((u32)xsave_mask),
+				   "d"((u32)(xsave_mask >> 32))
 				 : "memory");
 	else
 		__asm__ volatile("fxsave64 %0" : "=m"(*(u8 *)v->fpu)::"memory");
@@ -124,6 +169,11 @@ static void vcpu_reset_common(struct xk_vcpu *v)
 	v->irq_pending = false;
 	v->nmi_pending = 0;
 	v->nmi_masked = false;
+	v->pkru = 0;
+	v->xss = 0;
+	v->spec_ctrl = 0;
+	v->virt_spec_ctrl = 0;
+	v->ibpb_pending = false;
 	xk_fpu_reset(v);
 }
 
@@ -332,10 +382,8 @@ int xk_vcpu_run(struct xk_vcpu *v)
 			continue;
 		}
 		rechecked = false;
-		xcr0_enter(v);
 		host_trace_entry(v->pid, v->id, v->rip);
 		xk_ops->vcpu_enter(v);
-		xcr0_exit(v);
 		__atomic_store_n(&v->mode, XK_OUTSIDE_GUEST, __ATOMIC_RELEASE);
 		__atomic_fetch_add(&v->exit_seq, 1, __ATOMIC_SEQ_CST);
 		host_irq_enable();

@@ -95,8 +95,15 @@ enum {
 #define XK_RFLAGS_RF XK_BIT(16)
 #define XK_RFLAGS_VM XK_BIT(17)
 
-#define XK_DR6_INIT 0xffff0ff0ULL
+#define XK_DR6_INIT 0xffff0ff0ULL /* also the bits that always read 1 */
+#define XK_DR6_B0_3 0xfULL        /* breakpoint conditions met */
+#define XK_DR6_BD XK_BIT(13)      /* a MOV DR with DR7.GD set */
+#define XK_DR6_BS XK_BIT(14)      /* single step (RFLAGS.TF) */
+#define XK_DR6_BT XK_BIT(15)      /* task switch with the TSS's T bit */
+#define XK_DR6_CAUSES (XK_DR6_B0_3 | XK_DR6_BD | XK_DR6_BS | XK_DR6_BT)
 #define XK_DR7_INIT 0x400ULL
+#define XK_DR7_ENABLES 0xffULL /* L0-G3: a breakpoint is armed */
+#define XK_DR7_GD XK_BIT(13)
 
 /* exception vectors */
 #define XK_EXC_DE 0
@@ -147,6 +154,10 @@ enum {
 #define XK_MSR_GS_BASE 0xc0000101
 #define XK_MSR_KERNEL_GS_BASE 0xc0000102
 #define XK_MSR_TSC_AUX 0xc0000103
+#define XK_MSR_IA32_SPEC_CTRL 0x00000048
+#define XK_MSR_IA32_PRED_CMD 0x00000049
+#define XK_MSR_IA32_XSS 0x00000da0
+#define XK_MSR_VIRT_SPEC_CTRL 0xc001011f
 #define XK_MSR_VM_CR 0xc0010114
 #define XK_MSR_VM_HSAVE_PA 0xc0010117
 
@@ -170,6 +181,22 @@ enum {
 #define CPUID_8000000A_EDX_NRIPS XK_BIT(3)
 #define CPUID_8000000A_EDX_FLUSHBYASID XK_BIT(6)
 #define CPUID_8000000A_EDX_DECODEASSISTS XK_BIT(7)
+#define CPUID_8000000A_EDX_V_SPEC_CTRL XK_BIT(20)
+#define CPUID_80000008_EBX_INVLPGB XK_BIT(3)
+#define CPUID_80000001_EDX_RDTSCP XK_BIT(27)
+#define CPUID_7_ECX_RDPID XK_BIT(22)
+#define CPUID_7_ECX_PKU XK_BIT(3)
+/* AMD's speculation controls, leaf 0x80000008 EBX */
+#define CPUID_80000008_EBX_IBPB XK_BIT(12)
+#define CPUID_80000008_EBX_IBRS XK_BIT(14)
+#define CPUID_80000008_EBX_STIBP XK_BIT(15)
+#define CPUID_80000008_EBX_SSBD XK_BIT(24)
+#define CPUID_80000008_EBX_VIRT_SSBD XK_BIT(25)
+
+/* IA32_SPEC_CTRL bits */
+#define XK_SPEC_CTRL_IBRS XK_BIT(0)
+#define XK_SPEC_CTRL_STIBP XK_BIT(1)
+#define XK_SPEC_CTRL_SSBD XK_BIT(2)
 
 /* instructions every x86 host can execute the same way */
 static inline void xk_cpuid(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)

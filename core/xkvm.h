@@ -202,6 +202,12 @@ struct xk_vendor_ops {
 	void (*get_injected)(struct xk_vcpu *v, struct xk_injected *e);
 	void (*set_injected)(struct xk_vcpu *v, const struct xk_injected *e);
 	void (*set_interrupt_shadow)(struct xk_vcpu *v, bool shadow);
+	/*
+	 * KVM_GET/SET_DEBUGREGS: the guest's DR6 and DR7 (DR0-3 are
+	 * vcpu->dr).  vcpu->lock held, outside the guest.
+	 */
+	void (*get_dr67)(struct xk_vcpu *v, u64 *dr6, u64 *dr7);
+	void (*set_dr67)(struct xk_vcpu *v, u64 dr6, u64 dr7);
 };
 
 extern const struct xk_vendor_ops *xk_ops;
@@ -277,7 +283,7 @@ struct xk_vcpu {
 	u64 rflags;
 	u64 apic_base;
 	u64 cr8;
-	u64 dr[4];    /* (l) DR0-3: kept here, never loaded into the CPU */
+	u64 dr[4];    /* (l) DR0-3; in the CPU only while the guest runs */
 	bool skipped; /* RIP moved by emulation: no int shadow */
 	bool has_run; /* KVM_RUN entered the guest once */
 
@@ -318,6 +324,18 @@ struct xk_vcpu {
 	/* Guest FPU/SSE/AVX state, XSAVE format, 64-byte aligned. (l) */
 	void *fpu;
 	u64 xcr0;
+	/*
+	 * CPU state of the guest kept out of the XSAVE image and switched
+	 * around the guest (vcpu.c, svm.c): PKRU, IA32_XSS, IA32_SPEC_CTRL,
+	 * VIRT_SPEC_CTRL, and an IBPB the guest asked for (PRED_CMD) that
+	 * the next entry performs.  (l)
+	 */
+	u32 pkru;
+	u32 host_pkru; /* the VMM thread's, while the guest's is loaded */
+	u64 xss;
+	u64 spec_ctrl;
+	u64 virt_spec_ctrl;
+	bool ibpb_pending;
 
 	int mode;               /* atomic: enum xk_vcpu_mode */
 	unsigned long exit_seq; /* atomic: +1 at every exit, see vcpu.c */
@@ -449,7 +467,6 @@ int xk_handle_rdmsr(struct xk_vcpu *v);
 int xk_handle_wrmsr(struct xk_vcpu *v);
 int xk_handle_hlt(struct xk_vcpu *v);
 bool xk_ready_for_interrupt(struct xk_vcpu *v);
-int xk_handle_mov_dr(struct xk_vcpu *v, unsigned int dr, bool write);
 int xk_internal_error(struct xk_vcpu *v, u32 suberror, u64 code, u64 info1,
 		      u64 info2);
 int xk_emulation_failed(struct xk_vcpu *v);
@@ -470,11 +487,23 @@ int xk_set_xsave(struct xk_vcpu *v, const struct kvm_xsave *x);
 int xk_get_xcrs(struct xk_vcpu *v, struct kvm_xcrs *x);
 int xk_set_xcrs(struct xk_vcpu *v, const struct kvm_xcrs *x);
 u64 xk_host_xcr0(void);
+/*
+ * The guest's XCR0, IA32_XSS and PKRU into the CPU and the host's back
+ * (vcpu.c): called by the backend with interrupts and GIF off, right
+ * around the guest.
+ */
+void xk_guest_xstate_enter(struct xk_vcpu *v);
+void xk_guest_xstate_exit(struct xk_vcpu *v);
+bool xk_host_has_pku(void); /* the host set CR4.PKE: PKRU is switched */
+u64 xk_host_xss(void);      /* the host's IA32_XSS (0 without XSAVES) */
+/* The host's mitigations (host_mitigations()), read at load (core.c). */
+extern struct host_mitigations xk_mitigations;
 void xk_skip_to(struct xk_vcpu *v, u64 next_rip);
 void xk_queue_exception(struct xk_vcpu *v, u8 vector, bool has_error,
 			u32 error);
 int xk_msr_get(struct xk_vcpu *v, u32 msr, u64 *val, bool host);
 int xk_msr_set(struct xk_vcpu *v, u32 msr, u64 val, bool host);
+bool xk_efer_valid(struct xk_vcpu *v, u64 val); /* as a guest may set it */
 /* A VMM's write of the guest TSC: synchronized with the last (tsc.c). */
 int xk_tsc_set_host(struct xk_vcpu *v, u64 val);
 bool xk_guest_cpuid_has(struct xk_vcpu *v, u32 leaf, int reg, u32 bit);

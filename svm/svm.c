@@ -10,13 +10,68 @@
  * EFER.SVME is already set belongs to another hypervisor: we refuse.
  *
  * Guests.  One VMCB per vCPU, with nested paging always on.  The intercepts
- * are the minimum that keeps the host safe and the guest correct:
- * interrupts, NMIs and SMIs (the host's), CPUID, HLT, all port I/O, all
- * MSRs (the permission maps are all ones), INVD (it would drop host cache
- * lines), RDPMC, RDTSCP (TSC_AUX is the host's), triple fault, XSETBV, every
- * SVM instruction (no nested SVM), MONITOR/MWAIT, and #AC, which a guest
- * could otherwise deliver forever without an exit.  Everything else,
- * including exceptions and paging, stays in the guest.
+ * are what keeps the host safe and the guest correct; everything else,
+ * including the guest's own exceptions, CRs and paging, stays in the guest:
+ *  - physical interrupts, NMIs and SMIs: the host's (INTR, NMI, SMI);
+ *  - CPUID, HLT, all port I/O and all MSRs (the permission maps are all
+ *    ones), so no guest reaches a host port or MSR; RDPMC (#GP: no PMU);
+ *  - INVD (a no-op: dropping caches would lose the host's lines) and
+ *    WBINVD/WBNOINVD (a no-op, as Linux without non-coherent DMA: guest
+ *    memory is coherent, and a guest flushing the shared caches in a loop
+ *    would slow everybody);
+ *  - every SVM instruction (VMRUN, VMLOAD, VMSAVE, STGI, CLGI, SKINIT,
+ *    INVLPGA) and RSM: #UD, no nested SVM; VMMCALL: no hypercalls yet
+ *    (-KVM_ENOSYS in RAX); RDPRU (#UD: the host's APERF/MPERF); INVLPGB
+ *    and TLBSYNC where the CPU has them (#UD; they are #UD in guests anyway
+ *    unless the VMCB enables them);
+ *  - MONITOR/MONITORX and MWAIT/MWAITX (a NOP when the guest's CPUID
+ *    offers MONITOR, else #UD), XSETBV (checked, the guest's XCR0 is
+ *    switched with its FPU state), RDTSCP (emulated from the guest's
+ *    TSC_AUX), triple fault (SHUTDOWN);
+ *  - #AC and #DB, which a guest can otherwise have the CPU deliver
+ *    forever without an instruction boundary (CVE-2015-5307, -8104): each
+ *    is a VM exit and goes back into the guest through its IDT; #MC, which
+ *    is the host's: its handler takes it (host_machine_check);
+ *  - MOV to and from DR0-7 until the guest uses them (below).
+ * Not intercepted, and why that is safe: PAUSE (the guest spins on its own
+ * time, interrupts still exit), ICEBP (its #DB is intercepted), RDTSC (the
+ * TSC offset), CR and segment
+ * accesses, INVPCID (the guest's ASID only), CLZERO (a store through the
+ * nested tables), MCOMMIT (needs EFER.MCOMMIT, which no guest may set),
+ * XSAVES/XRSTORS (they cannot be intercepted: the guest's IA32_XSS is the
+ * CPU's while it runs), RDPID (it cannot be intercepted: the guest's
+ * TSC_AUX is in the MSR while it runs).
+ *
+ * Debug registers.  #DB is always intercepted; its causes are the DR6 bits
+ * the CPU set (the VMCB holds DR6's initial value while the guest does not
+ * own its debug registers) and go into the guest's DR6 as a delivered #DB
+ * leaves it before the #DB is reinjected.  DR0-3 live in vcpu->dr, DR6 in
+ * svm_vcpu, DR7 in the VMCB.  Accesses are intercepted until the guest
+ * makes one: it then owns its debug registers for one run, without
+ * intercepts (the MOV runs again natively, with the CPU's own checks), and
+ * the exit that ends the run takes DR0-3 and DR6 back and intercepts again
+ * (Linux does the same), so a guest that leaves them alone costs nothing.
+ * Whenever the guest owns them or its DR7 arms a breakpoint, its DR0-3 are
+ * in the CPU while it runs, so its breakpoints fire at its own addresses.
+ * The host's own breakpoints (perf, ptrace) are disabled by #VMEXIT: when
+ * the host has any, DR7 is cleared before the guest's DR0-3 go in and
+ * host_debugregs_restore() puts them all back after every exit.
+ *
+ * Other CPU state of the guest, loaded with interrupts and GIF off right
+ * around VMRUN and the host's put back before GIF is set again: XCR0,
+ * IA32_XSS and PKRU (core/vcpu.c, only when they differ), VIRT_SPEC_CTRL
+ * (host_virt_ssbd), SPEC_CTRL (in the VMCB with V_SPEC_CTRL, else written
+ * by svm_entry.S with no return or indirect branch before VMRUN), an IBPB
+ * the guest asked for through PRED_CMD.  TSC_AUX goes in when it differs
+ * from what the CPU holds and the host's comes back before the CPU returns
+ * to user space (host_uret_msr_set), which costs nothing between exits.
+ *
+ * Speculation.  The host kernel's own choices (host_mitigations(), printed
+ * at load) decide what svm_entry.S does around VMRUN (svm_choose_run_flags:
+ * VERW before, RSB filling, SPEC_CTRL, return untraining and IBPB after),
+ * and whether a CPU that runs another VMCB than the one it ran last issues
+ * an IBPB (svm_vcpu_load), so that no guest steers another's, or the
+ * host's, predictions.
  *
  * ASIDs.  Each CPU hands out ASIDs from 1 up; when they run out the CPU
  * starts a new generation and flushes all of them.  A vCPU takes a fresh
@@ -38,7 +93,11 @@ static unsigned int svm_ncpus;
 static u32 svm_max_asid;
 static bool svm_has_nrips;
 static bool svm_has_flush_asid;
-static void *iopm; /* all ones: every port intercepted */
+static bool svm_has_v_spec_ctrl;  /* the VMCB holds the guest's SPEC_CTRL */
+static bool svm_has_invlpgb;      /* INVLPGB/TLBSYNC exist: intercepted */
+static int svm_tsc_aux_slot = -1; /* host_uret slot, where TSC_AUX exists */
+static u64 svm_run_flags;         /* SVM_RUN_F_*, from the mitigations */
+static void *iopm;                /* all ones: every port intercepted */
 static u64 iopm_pa;
 static void *msrpm; /* all ones: every MSR intercepted */
 static u64 msrpm_pa;
@@ -54,16 +113,6 @@ static inline struct svm_vcpu *to_svm(struct xk_vcpu *v)
 static inline struct svm_vm *to_svm_vm(struct xk_vm *vm)
 {
 	return vm->vendor;
-}
-
-static inline void clgi(void)
-{
-	__asm__ volatile("clgi" ::: "memory");
-}
-
-static inline void stgi(void)
-{
-	__asm__ volatile("stgi" ::: "memory");
 }
 
 /* ---- module and CPUs ---------------------------------------------- */
@@ -88,17 +137,18 @@ static int svm_probe(void)
 	svm_max_asid = b ? b - 1 : 0;
 	svm_has_nrips = !!(d & CPUID_8000000A_EDX_NRIPS);
 	svm_has_flush_asid = !!(d & CPUID_8000000A_EDX_FLUSHBYASID);
+	svm_has_v_spec_ctrl = !!(d & CPUID_8000000A_EDX_V_SPEC_CTRL);
 	if (svm_max_asid < 1) {
 		host_log(HOST_LOG_ERR, "not loaded: SVM reports no ASIDs");
 		return -ENODEV;
 	}
-	if (xk_rdmsr(XK_MSR_VM_CR) & XK_MSR_VM_CR_SVMDIS) {
+	if (host_cpu_rdmsr(XK_MSR_VM_CR) & XK_MSR_VM_CR_SVMDIS) {
 		host_log(
 			HOST_LOG_ERR,
 			"not loaded: SVM is disabled by firmware (VM_CR.SVMDIS)");
 		return -ENODEV;
 	}
-	if (xk_rdmsr(XK_MSR_EFER) & XK_EFER_SVME) {
+	if (host_cpu_rdmsr(XK_MSR_EFER) & XK_EFER_SVME) {
 		host_log(
 			HOST_LOG_ERR,
 			"not loaded: SVM is already in use by another hypervisor (EFER.SVME is set)");
@@ -137,9 +187,86 @@ static void svm_unsetup(void)
 	iopm = msrpm = NULL;
 }
 
+/* What svm_vmrun does around VMRUN on a host with mitigations m. */
+static u64 svm_choose_run_flags(const struct host_mitigations *m,
+				bool v_spec_ctrl)
+{
+	u64 f = 0;
+
+	if ((m->flags & HOST_MIT_SPEC_CTRL) && !v_spec_ctrl)
+		f |= SVM_RUN_F_SPEC_CTRL;
+	if (m->flags & HOST_MIT_VERW)
+		f |= SVM_RUN_F_VERW;
+	if (m->flags & HOST_MIT_RSB_FILL)
+		f |= SVM_RUN_F_RSB_FILL;
+	if (m->flags & HOST_MIT_UNTRAIN_RET)
+		f |= SVM_RUN_F_UNTRAIN;
+	if (m->flags & HOST_MIT_IBPB_VMEXIT)
+		f |= SVM_RUN_F_IBPB;
+	return f;
+}
+
+static const char *yes_no(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+/* The one load line: what is done against guests, as kvm_amd would. */
+static void svm_log_mitigations(const struct host_mitigations *m, u64 f)
+{
+	u64 mf = m->flags;
+
+	host_log(
+		HOST_LOG_INFO,
+		"mitigations: rsb_fill=%s untrain_ret=%s ibpb_vmexit=%s ibpb_vmcb_switch=%s verw=%s spec_ctrl=%s virt_ssbd=%s ibpb_exit_to_user=%s",
+		yes_no(f & SVM_RUN_F_RSB_FILL), yes_no(f & SVM_RUN_F_UNTRAIN),
+		yes_no(f & SVM_RUN_F_IBPB), yes_no(mf & HOST_MIT_IBPB_SWITCH),
+		yes_no(f & SVM_RUN_F_VERW),
+		(f & SVM_RUN_F_SPEC_CTRL) ? "msr" :
+		(mf & HOST_MIT_SPEC_CTRL) ? "vmcb" :
+					    "no",
+		yes_no(mf & HOST_MIT_VIRT_SSBD),
+		yes_no(mf & HOST_MIT_IBPB_TO_USER));
+}
+
+/* Host features the intercepts and the switched state depend on. */
+static int svm_setup_features(void)
+{
+	u32 a, b, c, d, ext;
+	bool tsc_aux = false;
+
+	xk_cpuid(0x80000000, 0, &ext, &b, &c, &d);
+	if (ext >= 0x80000001) {
+		xk_cpuid(0x80000001, 0, &a, &b, &c, &d);
+		tsc_aux = !!(d & CPUID_80000001_EDX_RDTSCP);
+	}
+	if (ext >= 0x80000008) {
+		xk_cpuid(0x80000008, 0, &a, &b, &c, &d);
+		svm_has_invlpgb = !!(b & CPUID_80000008_EBX_INVLPGB);
+	}
+	xk_cpuid(0, 0, &a, &b, &c, &d);
+	if (a >= 7) {
+		xk_cpuid(7, 0, &a, &b, &c, &d);
+		tsc_aux = tsc_aux || (c & CPUID_7_ECX_RDPID);
+	}
+	svm_tsc_aux_slot = -1;
+	if (tsc_aux) {
+		svm_tsc_aux_slot = host_uret_msr_register(XK_MSR_TSC_AUX);
+		if (svm_tsc_aux_slot < 0)
+			return svm_tsc_aux_slot;
+	}
+	svm_run_flags =
+		svm_choose_run_flags(&xk_mitigations, svm_has_v_spec_ctrl);
+	svm_log_mitigations(&xk_mitigations, svm_run_flags);
+	return 0;
+}
+
 static int svm_setup(void)
 {
 	unsigned int i;
+
+	if (svm_setup_features())
+		return -ENOSPC;
 
 	svm_ncpus = host_ncpus();
 	svm_cpus = host_zalloc(svm_ncpus * sizeof(*svm_cpus));
@@ -172,7 +299,7 @@ fail:
 static int svm_cpu_enable(unsigned int cpu)
 {
 	struct svm_cpu *sc = svm_cpus[cpu];
-	u64 efer = xk_rdmsr(XK_MSR_EFER);
+	u64 efer = host_cpu_rdmsr(XK_MSR_EFER);
 
 	if (sc->enabled)
 		return 0;
@@ -183,9 +310,10 @@ static int svm_cpu_enable(unsigned int cpu)
 			cpu);
 		return -EBUSY;
 	}
-	xk_wrmsr(XK_MSR_EFER, efer | XK_EFER_SVME);
-	xk_wrmsr(XK_MSR_VM_HSAVE_PA, sc->hsave_pa);
+	host_cpu_wrmsr(XK_MSR_EFER, efer | XK_EFER_SVME);
+	host_cpu_wrmsr(XK_MSR_VM_HSAVE_PA, sc->hsave_pa);
 	sc->next_asid = svm_max_asid + 1;
+	__atomic_store_n(&sc->last_vmcb_pa, 0, __ATOMIC_RELAXED);
 	sc->enabled = true;
 	return 0;
 }
@@ -196,8 +324,10 @@ static void svm_cpu_disable(unsigned int cpu)
 
 	if (!sc->enabled)
 		return;
-	xk_wrmsr(XK_MSR_VM_HSAVE_PA, 0);
-	xk_wrmsr(XK_MSR_EFER, xk_rdmsr(XK_MSR_EFER) & ~XK_EFER_SVME);
+	host_uret_msr_drop(); /* the host's TSC_AUX back, no notifier left */
+	host_cpu_wrmsr(XK_MSR_VM_HSAVE_PA, 0);
+	host_cpu_wrmsr(XK_MSR_EFER,
+		       host_cpu_rdmsr(XK_MSR_EFER) & ~XK_EFER_SVME);
 	sc->enabled = false;
 }
 
@@ -387,21 +517,24 @@ static void svm_vcpu_reset(struct xk_vcpu *v)
 	struct vmcb_save *g = &vmcb->save;
 
 	xk_memset(vmcb, 0, sizeof(*vmcb));
-	c->intercept_exc = XK_BIT(XK_EXC_AC);
+	c->intercept_exc = XK_BIT(XK_EXC_DB) | XK_BIT(XK_EXC_AC) |
+			   XK_BIT(XK_EXC_MC);
 	c->intercept_misc1 = SVM_I1_INTR | SVM_I1_NMI | SVM_I1_SMI |
 			     SVM_I1_CPUID | SVM_I1_RDPMC | SVM_I1_INVD |
 			     SVM_I1_HLT | SVM_I1_INVLPGA | SVM_I1_IOIO |
 			     SVM_I1_MSR | SVM_I1_SHUTDOWN | SVM_I1_RSM;
 	c->intercept_misc2 = SVM_I2_VMRUN | SVM_I2_VMMCALL | SVM_I2_VMLOAD |
 			     SVM_I2_VMSAVE | SVM_I2_STGI | SVM_I2_CLGI |
-			     SVM_I2_SKINIT | SVM_I2_RDTSCP | SVM_I2_MONITOR |
-			     SVM_I2_MWAIT | SVM_I2_MWAIT_COND | SVM_I2_XSETBV |
-			     SVM_I2_RDPRU;
-	/*
-	 * DR6 and DR7 live in the VMCB; DR0-3 would be the host's, so the
-	 * guest's never reach the CPU: their accesses exit.
-	 */
-	c->intercept_dr = 0x000f000f;
+			     SVM_I2_SKINIT | SVM_I2_RDTSCP | SVM_I2_WBINVD |
+			     SVM_I2_MONITOR | SVM_I2_MWAIT | SVM_I2_MWAIT_COND |
+			     SVM_I2_XSETBV | SVM_I2_RDPRU;
+	if (svm_has_invlpgb)
+		c->intercept_misc3 = SVM_I3_INVLPGB | SVM_I3_INVLPGB_ILLEGAL |
+				     SVM_I3_TLBSYNC;
+	/* the guest's debug registers: intercepted until it uses them */
+	c->intercept_dr = SVM_DR_INTERCEPT_ALL;
+	s->dr6 = XK_DR6_INIT;
+	s->dr_passthrough = false;
 	c->iopm_base = iopm_pa;
 	c->msrpm_base = msrpm_pa;
 	c->tsc_offset = -xk_rdtsc(); /* the guest's TSC starts near 0 */
@@ -454,6 +587,19 @@ static int svm_vcpu_init(struct xk_vcpu *v)
 static void svm_vcpu_destroy(struct xk_vcpu *v)
 {
 	struct svm_vcpu *s = to_svm(v);
+	unsigned int i;
+
+	/*
+	 * The VMCB's page may come back as another vCPU's: no CPU may take
+	 * that one for the VMCB it ran last and skip the IBPB.
+	 */
+	for (i = 0; i < svm_ncpus; i++) {
+		u64 pa = s->vmcb_pa;
+
+		__atomic_compare_exchange_n(&svm_cpus[i]->last_vmcb_pa, &pa, 0,
+					    false, __ATOMIC_SEQ_CST,
+					    __ATOMIC_SEQ_CST);
+	}
 
 	host_pages_free(s->vmcb, 0);
 	host_free(s, sizeof(*s));
@@ -467,6 +613,15 @@ static void svm_vcpu_load(struct xk_vcpu *v, unsigned int cpu)
 	struct svm_cpu *sc = svm_cpus[cpu];
 	struct vmcb_control *c = &s->vmcb->control;
 
+	/* another VMCB than this CPU ran last: no prediction crosses over */
+	if (__atomic_load_n(&sc->last_vmcb_pa, __ATOMIC_RELAXED) !=
+	    s->vmcb_pa) {
+		__atomic_store_n(&sc->last_vmcb_pa, s->vmcb_pa,
+				 __ATOMIC_RELAXED);
+		if (xk_mitigations.flags & HOST_MIT_IBPB_SWITCH)
+			host_cpu_wrmsr(XK_MSR_IA32_PRED_CMD,
+				       xk_mitigations.pred_cmd);
+	}
 	c->tlb_control = SVM_TLB_NONE;
 	if (s->asid_cpu != (int)cpu || s->asid_gen != sc->asid_gen) {
 		if (sc->next_asid > svm_max_asid) {
@@ -622,11 +777,61 @@ static void inject_event(struct xk_vcpu *v, struct svm_vcpu *s)
 	}
 }
 
+/*
+ * Interrupts and GIF off, right before VMRUN: the guest's debug registers
+ * into the CPU when it may use them (it owns them for this run, or its DR7
+ * arms a breakpoint, which must match the guest's addresses, not whatever
+ * DR0-3 hold).  DR7 is the VMCB's; the host's DR7 is cleared first when
+ * the host has breakpoints, so none of them fires on a guest address
+ * before VMRUN.
+ */
+static void dr_enter(struct xk_vcpu *v, struct svm_vcpu *s, bool host_dr)
+{
+	struct vmcb_save *g = &s->vmcb->save;
+	bool load = s->dr_passthrough || (g->dr7 & XK_DR7_ENABLES);
+	unsigned int i;
+
+	if (host_dr)
+		host_cpu_set_dr(7, 0);
+	if (load)
+		for (i = 0; i < 4; i++)
+			host_cpu_set_dr(i, v->dr[i]);
+	/*
+	 * Without the pass-through the guest cannot read DR6 itself, and
+	 * the VMCB holds DR6's initial value, so a #DB's causes show up as
+	 * the bits that changed (handle_db).
+	 */
+	g->dr6 = s->dr_passthrough ? s->dr6 : XK_DR6_INIT;
+}
+
+/*
+ * Right after #VMEXIT: a guest that owned its debug registers may have
+ * changed DR0-3 and DR6: keep them and intercept its accesses again (the
+ * next one gives them back; see the theory).  The host's breakpoints
+ * come back when it has any: #VMEXIT disabled them all in DR7.
+ */
+static void dr_exit(struct xk_vcpu *v, struct svm_vcpu *s, bool host_dr)
+{
+	unsigned int i;
+
+	if (s->dr_passthrough) {
+		for (i = 0; i < 4; i++)
+			v->dr[i] = host_cpu_get_dr(i);
+		s->dr6 = s->vmcb->save.dr6;
+		s->dr_passthrough = false;
+		s->vmcb->control.intercept_dr = SVM_DR_INTERCEPT_ALL;
+	}
+	if (host_dr)
+		host_debugregs_restore();
+}
+
 static void svm_vcpu_enter(struct xk_vcpu *v)
 {
 	struct svm_vcpu *s = to_svm(v);
 	struct vmcb *vmcb = s->vmcb;
 	unsigned int cpu = (unsigned int)v->cpu;
+	struct svm_run run;
+	bool host_dr, virt_ssbd = xk_mitigations.flags & HOST_MIT_VIRT_SSBD;
 
 	vmcb->save.rax = v->gpr[XK_RAX];
 	vmcb->save.rsp = v->gpr[XK_RSP];
@@ -648,10 +853,44 @@ static void svm_vcpu_enter(struct xk_vcpu *v)
 							    SVM_TLB_FLUSH_ALL;
 	}
 	v->has_run = true;
+	xk_memset(&run, 0, sizeof(run));
+	run.vmcb_pa = s->vmcb_pa;
+	run.host_vmcb_pa = svm_cpus[cpu]->host_vmcb_pa;
+	run.gprs = v->gpr;
+	run.flags = svm_run_flags;
+	run.guest_spec_ctrl = v->spec_ctrl;
+	run.verw_sel = xk_mitigations.verw_sel;
+	if (svm_has_v_spec_ctrl)
+		vmcb->save.spec_ctrl = v->spec_ctrl;
 
-	clgi();
-	svm_vmrun(s->vmcb_pa, v->gpr, svm_cpus[cpu]->host_vmcb_pa);
-	stgi();
+	svm_clgi();
+	xk_guest_xstate_enter(v);
+	if (run.flags & SVM_RUN_F_SPEC_CTRL)
+		run.host_spec_ctrl = host_spec_ctrl();
+	if (virt_ssbd)
+		host_virt_ssbd(v->virt_spec_ctrl, true);
+	if (svm_tsc_aux_slot >= 0)
+		host_uret_msr_set(svm_tsc_aux_slot, s->tsc_aux);
+	if (v->ibpb_pending) { /* the guest's PRED_CMD, on its CPU */
+		host_cpu_wrmsr(XK_MSR_IA32_PRED_CMD, xk_mitigations.pred_cmd);
+		v->ibpb_pending = false;
+	}
+	host_dr = host_debugregs_active();
+	dr_enter(v, s, host_dr);
+
+	svm_vmrun(&run);
+
+	dr_exit(v, s, host_dr);
+	if (virt_ssbd)
+		host_virt_ssbd(v->virt_spec_ctrl, false);
+	xk_guest_xstate_exit(v);
+	svm_stgi();
+	if (svm_has_v_spec_ctrl)
+		v->spec_ctrl = vmcb->save.spec_ctrl;
+	/* a machine check the guest's run took is the host's to handle */
+	if (vmcb->control.exit_code == SVM_EXIT_EXCP_BASE + XK_EXC_MC)
+		host_machine_check();
+	host_guest_ran();
 	v->stats.host_state_reload++; /* svm_vmrun's VMLOAD of the host's */
 
 	vmcb->control.tlb_control = SVM_TLB_NONE;
@@ -797,7 +1036,9 @@ static int handle_rdtscp(struct xk_vcpu *v)
 	struct svm_vcpu *s = to_svm(v);
 	u64 tsc = xk_rdtsc() + s->vmcb->control.tsc_offset;
 	u64 next;
-	int r = svm_next_rip(v, &next);
+	int r;
+
+	r = svm_next_rip(v, &next);
 
 	if (r)
 		return r < 0 ? xk_emulation_failed(v) : 1;
@@ -805,6 +1046,35 @@ static int handle_rdtscp(struct xk_vcpu *v)
 	v->gpr[XK_RDX] = tsc >> 32;
 	v->gpr[XK_RCX] = (u32)s->tsc_aux;
 	xk_skip_to(v, next);
+	return 1;
+}
+
+/*
+ * An intercepted #DB.  The CPU has already updated DR6 (the VMCB's) and
+ * cleared DR7.GD as the exception requires; the causes are the DR6 bits
+ * that are set now (the VMCB held DR6's initial value, or the guest's own
+ * DR6 when it owned its debug registers, whose cause bits are sticky
+ * anyway).  They go into the guest's DR6 as a delivered #DB leaves it
+ * (B0-B3 replaced, BD/BS/BT added) and the #DB is delivered through the
+ * guest's IDT at the next entry.  Our own single step after an NMI
+ * handler's IRET is not the guest's: its BS is dropped.
+ */
+static int handle_db(struct xk_vcpu *v, struct svm_vcpu *s)
+{
+	u64 causes = s->vmcb->save.dr6 & XK_DR6_CAUSES;
+
+	v->stats.exception_exits++;
+	if (s->nmi_singlestep) {
+		/* our single step after the NMI's IRET: NMIs unmask */
+		s->nmi_singlestep = false;
+		s->awaiting_iret = false;
+		v->nmi_masked = false;
+		causes &= ~XK_DR6_BS;
+		if (!causes)
+			return 1;
+	}
+	s->dr6 = ((s->dr6 & ~XK_DR6_B0_3) | XK_DR6_INIT | causes) & ~XK_BIT(12);
+	xk_queue_exception(v, XK_EXC_DB, false, 0);
 	return 1;
 }
 
@@ -833,8 +1103,17 @@ static int svm_handle_exit(struct xk_vcpu *v)
 		v->run->fail_entry.cpu = (u32)v->cpu;
 		return 0;
 	}
-	if (code >= SVM_EXIT_READ_DR0 && code <= SVM_EXIT_WRITE_DR15)
-		return xk_handle_mov_dr(v, code & 0xf, code >= 0x30);
+	if (code >= SVM_EXIT_READ_DR0 && code <= SVM_EXIT_WRITE_DR15) {
+		/*
+		 * The guest uses its debug registers: it owns them for the
+		 * next run, without intercepts, and the MOV runs again there,
+		 * natively, with every check the CPU makes (CPL, DR7.GD,
+		 * CR4.DE, reserved bits).
+		 */
+		s->dr_passthrough = true;
+		c->intercept_dr = 0;
+		return 1;
+	}
 	switch (code) {
 	case SVM_EXIT_INTR:
 		v->stats.irq_exits++;
@@ -862,22 +1141,13 @@ static int svm_handle_exit(struct xk_vcpu *v)
 			 */
 			s->nmi_singlestep = true;
 			v->rflags |= XK_RFLAGS_TF | XK_RFLAGS_RF;
-			c->intercept_exc |= XK_BIT(XK_EXC_DB);
 		}
 		return 1;
 	case SVM_EXIT_EXCP_BASE + XK_EXC_DB:
+		return handle_db(v, s);
+	case SVM_EXIT_EXCP_BASE + XK_EXC_MC:
+		/* svm_vcpu_enter gave it to the host's handler already */
 		v->stats.exception_exits++;
-		if (s->nmi_singlestep) {
-			/* our single step after the NMI's IRET: NMIs unmask */
-			s->nmi_singlestep = false;
-			c->intercept_exc &= ~XK_BIT(XK_EXC_DB);
-			s->vmcb->save.dr6 &=
-				~XK_BIT(14); /* not the guest's BS */
-			s->awaiting_iret = false;
-			v->nmi_masked = false;
-			return 1;
-		}
-		xk_queue_exception(v, XK_EXC_DB, false, 0);
 		return 1;
 	case SVM_EXIT_NMI:
 	case SVM_EXIT_SMI:
@@ -905,6 +1175,15 @@ static int svm_handle_exit(struct xk_vcpu *v)
 	case SVM_EXIT_INVD:
 		/* caches stay coherent; dropping them would hurt the host */
 		return skip_insn(v);
+	case SVM_EXIT_WBINVD:
+		/*
+		 * WBINVD and WBNOINVD: guest memory is coherent (no device
+		 * DMA bypasses the caches here), and a guest flushing the
+		 * shared caches in a loop would slow every other tenant: a
+		 * no-op that skips the instruction, as Linux does without
+		 * non-coherent DMA.
+		 */
+		return skip_insn(v);
 	case SVM_EXIT_VMMCALL:
 		/* no hypercalls yet: Linux's answer for an unknown one */
 		v->stats.hypercalls++;
@@ -924,6 +1203,9 @@ static int svm_handle_exit(struct xk_vcpu *v)
 	case SVM_EXIT_RDPMC:
 		xk_queue_exception(v, XK_EXC_GP, true, 0);
 		return 1;
+	case SVM_EXIT_INVLPGB:
+	case SVM_EXIT_INVLPGB_ILLEGAL:
+	case SVM_EXIT_TLBSYNC:
 	case SVM_EXIT_VMRUN:
 	case SVM_EXIT_VMLOAD:
 	case SVM_EXIT_VMSAVE:
@@ -1150,6 +1432,25 @@ static void svm_dump(struct xk_vcpu *v)
 		(unsigned long long)vmcb->save.efer);
 }
 
+/* ---- KVM_GET/SET_DEBUGREGS ------------------------------------------- */
+
+static void svm_get_dr67(struct xk_vcpu *v, u64 *dr6, u64 *dr7)
+{
+	struct svm_vcpu *s = to_svm(v);
+
+	*dr6 = s->dr6;
+	*dr7 = s->vmcb->save.dr7;
+}
+
+/* The ioctl checked what VMRUN requires (bits 63:32 clear). */
+static void svm_set_dr67(struct xk_vcpu *v, u64 dr6, u64 dr7)
+{
+	struct svm_vcpu *s = to_svm(v);
+
+	s->dr6 = dr6;
+	s->vmcb->save.dr7 = dr7;
+}
+
 static u64 svm_get_tsc_offset(struct xk_vcpu *v)
 {
 	return to_svm(v)->vmcb->control.tsc_offset;
@@ -1196,4 +1497,6 @@ const struct xk_vendor_ops xk_svm_ops = {
 	.get_injected = svm_get_injected,
 	.set_injected = svm_set_injected,
 	.set_interrupt_shadow = svm_set_interrupt_shadow,
+	.get_dr67 = svm_get_dr67,
+	.set_dr67 = svm_set_dr67,
 };

@@ -7,6 +7,7 @@
 
 #include "../core/xkvm.h"
 #include "vmcb.h"
+#include "svm_run.h"
 
 struct npt_table;
 
@@ -33,6 +34,14 @@ struct svm_vcpu {
 	bool awaiting_iret;  /* (l) NMIs unmask once RIP moves on */
 	bool nmi_singlestep; /* (l) TF set by us to see the IRET end */
 	bool virq;           /* (l) irq_vector offered through V_IRQ */
+	/*
+	 * Debug registers (svm.c's theory): the guest's DR6 while the VMCB
+	 * holds the value that catches a #DB's causes, and whether the next
+	 * entry gives the guest its debug registers without intercepts.
+	 * DR0-3 live in vcpu->dr, DR7 in the VMCB.  (l)
+	 */
+	u64 dr6;
+	bool dr_passthrough;
 };
 
 /* Per host CPU, set up at load (svm.c). */
@@ -44,10 +53,42 @@ struct svm_cpu {
 	u32 next_asid;
 	u64 asid_gen;
 	bool enabled;
+	/* the VMCB this CPU ran last (IBPB when it changes); atomic */
+	u64 last_vmcb_pa;
 };
 
-/* svm_entry.S: VMLOAD guest, VMRUN, VMSAVE guest, with GPRs switched */
-void svm_vmrun(u64 vmcb_pa, u64 *gprs, u64 host_vmcb_pa);
+/* One entry's orders for svm_vmrun; offsets in svm_run.h. */
+struct svm_run {
+	u64 vmcb_pa;
+	u64 host_vmcb_pa;
+	u64 *gprs;
+	u64 flags; /* SVM_RUN_F_* */
+	u64 guest_spec_ctrl;
+	u64 host_spec_ctrl;
+	u16 verw_sel;
+	u8 pad[6];
+};
+_Static_assert(xk_offsetof(struct svm_run, vmcb_pa) == SVM_RUN_VMCB, "run");
+_Static_assert(xk_offsetof(struct svm_run, host_vmcb_pa) == SVM_RUN_HOST_VMCB,
+	       "run");
+_Static_assert(xk_offsetof(struct svm_run, gprs) == SVM_RUN_GPRS, "run");
+_Static_assert(xk_offsetof(struct svm_run, flags) == SVM_RUN_FLAGS, "run");
+_Static_assert(xk_offsetof(struct svm_run, guest_spec_ctrl) ==
+		       SVM_RUN_GUEST_SPEC,
+	       "run");
+_Static_assert(xk_offsetof(struct svm_run, host_spec_ctrl) == SVM_RUN_HOST_SPEC,
+	       "run");
+_Static_assert(xk_offsetof(struct svm_run, verw_sel) == SVM_RUN_VERW_SEL,
+	       "run");
+_Static_assert(sizeof(struct svm_run) == SVM_RUN_SIZE, "run");
+
+/*
+ * svm_entry.S: VMLOAD guest, VMRUN, VMSAVE guest, with GPRs switched and
+ * the speculation barriers run->flags asks for; CLGI and STGI.
+ */
+void svm_vmrun(struct svm_run *run);
+void svm_clgi(void);
+void svm_stgi(void);
 
 /* npt.c */
 int npt_init(struct svm_vm *sv);

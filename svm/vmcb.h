@@ -93,6 +93,8 @@ struct vmcb_save {
 	u64 br_to;
 	u64 last_excp_from;
 	u64 last_excp_to; /* 0x290 */
+	u8 rsvd6[0x2e0 - 0x298];
+	u64 spec_ctrl; /* 0x2e0: the guest's, with V_SPEC_CTRL */
 } __attribute__((packed));
 
 struct vmcb {
@@ -113,6 +115,7 @@ _Static_assert(xk_offsetof(struct vmcb_save, rsp) == 0x1d8, "vmcb");
 _Static_assert(xk_offsetof(struct vmcb_save, rax) == 0x1f8, "vmcb");
 _Static_assert(xk_offsetof(struct vmcb_save, cr2) == 0x240, "vmcb");
 _Static_assert(xk_offsetof(struct vmcb_save, g_pat) == 0x268, "vmcb");
+_Static_assert(xk_offsetof(struct vmcb_save, spec_ctrl) == 0x2e0, "vmcb");
 
 /* intercept_misc1 */
 #define SVM_I1_INTR XK_BIT(0)
@@ -139,11 +142,19 @@ _Static_assert(xk_offsetof(struct vmcb_save, g_pat) == 0x268, "vmcb");
 #define SVM_I2_CLGI XK_BIT(5)
 #define SVM_I2_SKINIT XK_BIT(6)
 #define SVM_I2_RDTSCP XK_BIT(7)
+#define SVM_I2_ICEBP XK_BIT(8)
+#define SVM_I2_WBINVD XK_BIT(9) /* WBINVD and WBNOINVD */
 #define SVM_I2_MONITOR XK_BIT(10)
 #define SVM_I2_MWAIT XK_BIT(11)
 #define SVM_I2_MWAIT_COND XK_BIT(12)
 #define SVM_I2_XSETBV XK_BIT(13)
 #define SVM_I2_RDPRU XK_BIT(14)
+/* intercept_misc3 */
+#define SVM_I3_INVLPGB XK_BIT(0)
+#define SVM_I3_INVLPGB_ILLEGAL XK_BIT(1)
+#define SVM_I3_TLBSYNC XK_BIT(4)
+/* intercept_dr: reads of DR0-7 in bits 0-7, writes in bits 16-23 */
+#define SVM_DR_INTERCEPT_ALL 0x00ff00ffU
 
 /* v_intr */
 #define SVM_V_TPR_MASK 0xffULL
@@ -200,11 +211,16 @@ _Static_assert(xk_offsetof(struct vmcb_save, g_pat) == 0x268, "vmcb");
 #define SVM_EXIT_CLGI 0x085
 #define SVM_EXIT_SKINIT 0x086
 #define SVM_EXIT_RDTSCP 0x087
+#define SVM_EXIT_ICEBP 0x088
+#define SVM_EXIT_WBINVD 0x089
 #define SVM_EXIT_MONITOR 0x08a
 #define SVM_EXIT_MWAIT 0x08b
 #define SVM_EXIT_MWAIT_COND 0x08c
 #define SVM_EXIT_XSETBV 0x08d
 #define SVM_EXIT_RDPRU 0x08e
+#define SVM_EXIT_INVLPGB 0x0a0
+#define SVM_EXIT_INVLPGB_ILLEGAL 0x0a1
+#define SVM_EXIT_TLBSYNC 0x0a4
 #define SVM_EXIT_NPF 0x400
 #define SVM_EXIT_INVALID ((u64)-1)
 

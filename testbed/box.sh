@@ -8,8 +8,9 @@
 # Boots Debian's kernel (build/testbed/kernel/vmlinuz) with the initramfs
 # (build/testbed/initramfs.cpio.gz; run deps.sh and mkinitramfs.sh first;
 # for MODE=qemu build/testbed/initramfs-qemu.cpio.gz, from mkqemu.sh) in
-# QEMU TCG: -cpu EPYC (AMD SVM + NPT), or qemu64,-svm (no SVM; plain qemu64
-# has SVM under TCG) for MODE=refuse.
+# QEMU TCG: -cpu EPYC,+pku (AMD SVM + NPT; protection keys for the PKRU
+# tests), or qemu64,-svm (no SVM; plain qemu64 has SVM under TCG) for
+# MODE=refuse.
 # The serial console goes to LOG (default build/testbed/MODE.log) and is
 # streamed to stdout as it arrives.  A watchdog kills QEMU when the console
 # has been silent for XKVM_SILENCE_TIMEOUT seconds (the box can freeze under
@@ -27,7 +28,7 @@
 # The last line of LOG.status holds the same verdict in words.
 #
 # Environment (all optional):
-#   XKVM_CPU              CPU model (EPYC; qemu64,-svm for refuse)
+#   XKVM_CPU              CPU model (EPYC,+pku; qemu64,-svm for refuse)
 #   XKVM_SMP, XKVM_MEM    vCPUs (2) and MiB of memory (2048)
 #   XKVM_TCG_THREAD       multi or single (multi)
 #   XKVM_SILENCE_TIMEOUT  seconds of console silence that mean a hang (180)
@@ -82,7 +83,7 @@ fi
 qemu_cmd() {
 	local cpu append
 	# QEMU's qemu64 model has SVM under TCG: take it away explicitly.
-	if [ "$MODE" = refuse ]; then cpu=${XKVM_CPU:-qemu64,-svm}; else cpu=${XKVM_CPU:-EPYC}; fi
+	if [ "$MODE" = refuse ]; then cpu=${XKVM_CPU:-qemu64,-svm}; else cpu=${XKVM_CPU:-EPYC,+pku}; fi
 	append="console=ttyS0 panic=-1 loglevel=${XKVM_LOGLEVEL:-7}"
 	# a lockup report shows every CPU's stack, not only the one that saw it
 	append+=" softlockup_all_cpu_backtrace=1"

@@ -1443,3 +1443,222 @@ void host_work_destroy(struct host_work *w)
 	host_work_flush(w);
 	host_free(w, sizeof(*w));
 }
+
+/* ------------------------------------------------------------------ */
+/* The CPU around the guest: a fake CPU that records (host_user.h)     */
+
+struct host_user_cpu host_user_cpu;
+static pthread_mutex_t cpu_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void host_user_cpu_reset(void)
+{
+	pthread_mutex_lock(&cpu_lock);
+	memset(&host_user_cpu, 0, sizeof(host_user_cpu));
+	host_user_cpu.dr[6] = 0xffff0ff0;
+	host_user_cpu.dr[7] = 0x400;
+	pthread_mutex_unlock(&cpu_lock);
+}
+
+static void cpu_log(char kind, u32 reg, u64 val)
+{
+	struct host_user_cpu *c = &host_user_cpu;
+
+	if (c->nlog < HOST_USER_CPU_LOG) {
+		c->log[c->nlog].kind = kind;
+		c->log[c->nlog].reg = reg;
+		c->log[c->nlog].val = val;
+		c->log[c->nlog].irqs_off = host_user_irqs_disabled();
+	}
+	c->nlog++;
+}
+
+static u64 *cpu_msr_slot(u32 msr, bool create)
+{
+	struct host_user_cpu *c = &host_user_cpu;
+	unsigned int i;
+
+	for (i = 0; i < c->nmsr; i++)
+		if (c->msr[i].msr == msr)
+			return &c->msr[i].val;
+	if (!create || c->nmsr == HOST_USER_CPU_MSRS)
+		return NULL;
+	c->msr[c->nmsr].msr = msr;
+	c->msr[c->nmsr].val = 0;
+	return &c->msr[c->nmsr++].val;
+}
+
+u64 host_user_cpu_msr(u32 msr)
+{
+	u64 *p = cpu_msr_slot(msr, false);
+
+	return p ? *p : 0;
+}
+
+void host_user_cpu_set_msr(u32 msr, u64 val)
+{
+	u64 *p = cpu_msr_slot(msr, true);
+
+	BUG_IF(!p);
+	if (p)
+		*p = val;
+}
+
+u64 host_cpu_rdmsr(u32 msr)
+{
+	return host_user_cpu_msr(msr); /* unknown MSRs read 0 */
+}
+
+void host_cpu_wrmsr(u32 msr, u64 val)
+{
+	cpu_log('w', msr, val);
+	host_user_cpu_set_msr(msr, val);
+}
+
+u64 host_cpu_get_dr(unsigned int n)
+{
+	BUG_IF(n > 7 || n == 4 || n == 5);
+	return host_user_cpu.dr[n & 7];
+}
+
+void host_cpu_set_dr(unsigned int n, u64 val)
+{
+	BUG_IF(n > 7 || n == 4 || n == 5);
+	cpu_log('d', n, val);
+	host_user_cpu.dr[n & 7] = val;
+}
+
+bool host_pkru_enabled(void)
+{
+	return host_user_cpu.pkru_enabled;
+}
+
+u32 host_cpu_rdpkru(void)
+{
+	BUG_IF(!host_user_cpu.pkru_enabled);
+	return host_user_cpu.pkru;
+}
+
+void host_cpu_wrpkru(u32 pkru)
+{
+	BUG_IF(!host_user_cpu.pkru_enabled);
+	cpu_log('p', 0, pkru);
+	host_user_cpu.pkru = pkru;
+}
+
+void host_cpu_xsetbv(u32 xcr, u64 val)
+{
+	cpu_log('x', xcr, val);
+	host_user_cpu.xcr0 = val;
+}
+
+bool host_debugregs_active(void)
+{
+	return host_user_cpu.debugregs_active;
+}
+
+void host_debugregs_restore(void)
+{
+	struct host_user_cpu *c = &host_user_cpu;
+	unsigned int i;
+
+	BUG_IF(!host_user_irqs_disabled());
+	c->dr_restores++;
+	for (i = 0; i < 4; i++)
+		c->dr[i] = c->host_dr[i];
+	c->dr[6] = 0xffff0ff0;
+	c->dr[7] = c->host_dr[7];
+}
+
+int host_uret_msr_register(u32 msr)
+{
+	struct host_user_cpu *c = &host_user_cpu;
+	int i;
+
+	for (i = 0; i < c->nuret; i++)
+		if (c->uret_msr[i] == msr)
+			return i;
+	if (c->nuret == HOST_URET_MAX)
+		return -ENOSPC;
+	c->uret_msr[c->nuret] = msr;
+	return c->nuret++;
+}
+
+void host_uret_msr_set(int slot, u64 val)
+{
+	struct host_user_cpu *c = &host_user_cpu;
+
+	BUG_IF(slot < 0 || slot >= c->nuret);
+	BUG_IF(atomic_depth <= 0); /* preemption off */
+	if (!c->uret_known[slot]) {
+		c->uret_host[slot] = host_user_cpu_msr(c->uret_msr[slot]);
+		c->uret_known[slot] = true;
+	}
+	if (host_user_cpu_msr(c->uret_msr[slot]) == val)
+		return;
+	host_cpu_wrmsr(c->uret_msr[slot], val);
+	c->uret_armed = true;
+}
+
+static void uret_restore(void)
+{
+	struct host_user_cpu *c = &host_user_cpu;
+	int i;
+
+	for (i = 0; i < c->nuret; i++)
+		if (c->uret_known[i] &&
+		    host_user_cpu_msr(c->uret_msr[i]) != c->uret_host[i])
+			host_cpu_wrmsr(c->uret_msr[i], c->uret_host[i]);
+	c->uret_armed = false;
+}
+
+void host_uret_msr_drop(void)
+{
+	struct host_user_cpu *c = &host_user_cpu;
+	int i;
+
+	uret_restore();
+	for (i = 0; i < HOST_URET_MAX; i++)
+		c->uret_known[i] = false;
+}
+
+void host_user_return_to_user(void)
+{
+	if (host_user_cpu.uret_armed)
+		uret_restore();
+}
+
+void host_machine_check(void)
+{
+	host_user_cpu.machine_checks++;
+	host_user_cpu.mc_irqs_off = host_user_irqs_disabled();
+}
+
+void host_mitigations(struct host_mitigations *m)
+{
+	*m = host_user_cpu.mit;
+}
+
+u64 host_spec_ctrl(void)
+{
+	return host_user_cpu.host_spec_ctrl;
+}
+
+void host_virt_ssbd(u64 guest_virt_spec_ctrl, bool guest)
+{
+	cpu_log(guest ? 'S' : 's', 0, guest_virt_spec_ctrl);
+}
+
+void host_guest_ran(void)
+{
+	host_user_cpu.guest_ran++;
+}
+
+void host_untrain_ret(void)
+{
+	host_user_cpu.untrains++;
+}
+
+void host_ibpb(void)
+{
+	host_user_cpu.ibpbs++;
+}

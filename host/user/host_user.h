@@ -183,4 +183,58 @@ struct host_user_trace {
 };
 extern struct host_user_trace host_user_trace;
 
+/*
+ * The CPU around the guest (host.h's host_cpu_*, host_debugregs_*,
+ * host_uret_*, host_machine_check, host_mitigations...): one fake CPU for
+ * the whole process, which the backend's unit tests play.  MSRs read 0
+ * until written; every write of an MSR, a debug register, PKRU or XCR0 is
+ * logged in order with whether interrupts were off.  What the host answers
+ * (its breakpoints active, its mitigations, its SPEC_CTRL) is set by the
+ * test in the fields below.  host_user_cpu_reset() puts it all back
+ * (DR6 0xffff0ff0, DR7 0x400, the rest 0); the unit-test runner calls it
+ * before every test.
+ */
+#define HOST_USER_CPU_MSRS 32
+#define HOST_USER_CPU_LOG 256
+struct host_user_cpu_op {
+	char kind; /* 'w' MSR, 'd' debug register, 'p' PKRU, 'x' XCR,
+		    * 'S'/'s' host_virt_ssbd(guest / host) */
+	u32 reg;   /* MSR number, DR number, XCR number */
+	u64 val;
+	bool irqs_off;
+};
+struct host_user_cpu {
+	struct {
+		u32 msr;
+		u64 val;
+	} msr[HOST_USER_CPU_MSRS];
+	unsigned int nmsr;
+	u64 dr[8]; /* DR0-3, DR6, DR7 (4 and 5 unused) */
+	u32 pkru;
+	u64 xcr0; /* as last written by host_cpu_xsetbv */
+	/* the host's side, set by the test */
+	bool pkru_enabled;     /* host_pkru_enabled() (then xk_fpu_setup()) */
+	bool debugregs_active; /* host_debugregs_active() */
+	u64 host_dr[8]; /* DR0-3 and DR7 host_debugregs_restore() loads */
+	struct host_mitigations mit;
+	u64 host_spec_ctrl;
+	/* what happened */
+	unsigned long dr_restores, machine_checks, untrains, ibpbs, guest_ran;
+	bool mc_irqs_off;
+	/* user-return MSRs */
+	u32 uret_msr[HOST_URET_MAX];
+	int nuret;
+	bool uret_known[HOST_URET_MAX];
+	u64 uret_host[HOST_URET_MAX];
+	bool uret_armed; /* a value waits for host_user_return_to_user() */
+	struct host_user_cpu_op log[HOST_USER_CPU_LOG];
+	unsigned int nlog; /* may exceed HOST_USER_CPU_LOG: the rest lost */
+};
+extern struct host_user_cpu host_user_cpu;
+void host_user_cpu_reset(void);
+u64 host_user_cpu_msr(u32 msr);
+void host_user_cpu_set_msr(u32 msr, u64 val);
+/* The thread returns to user space: user-return MSRs get the host's. */
+void host_user_return_to_user(void);
+
 #endif /* XKVM_HOST_USER_H */

@@ -289,8 +289,17 @@ void fx_prot32(struct fx *f, u64 rip)
 
 void fx_long64(struct fx *f, u64 cr3, u64 rip)
 {
+	/* long mode needs LM in the guest's CPUID (KVM_SET_SREGS checks) */
+	static const struct kvm_cpuid_entry2 lm[] = {
+		{ .function = 0x80000000, .eax = 0x80000001 },
+		{ .function = 0x80000001,
+		  .edx = CPUID_80000001_EDX_LM | CPUID_80000001_EDX_NX |
+			 CPUID_80000001_EDX_SYSCALL },
+	};
 	struct kvm_sregs s;
 
+	if (!f->v->ncpuid && fx_set_cpuid(f, lm, XK_ARRAY_SIZE(lm)))
+		XT_FAIL("KVM_SET_CPUID2 for long mode");
 	fx_get_sregs(f, &s);
 	seg(&s.cs, 0x08, 0, 0xffffffff, 0xb, false, true, true);
 	seg(&s.ds, 0x10, 0, 0xffffffff, 0x3, true, false, true);

@@ -116,6 +116,7 @@ static void reset_knobs(void)
 	host_user_set_user_window(0, 0);
 	host_user_set_signal_pending(false);
 	host_user_signal_after(0);
+	host_user_cpu_reset();
 }
 
 /* Runs the registered cleanups, last first; false if one failed. */

@@ -198,8 +198,23 @@ XT_TEST(ioctl, set_regs_drops_pending_exception)
 
 /* ---- KVM_GET_SREGS / KVM_SET_SREGS ---- */
 
+/* A guest CPUID with LM, NX, SYSCALL and FFXSR: EFER may have them. */
+static void lm_cpuid(struct fx *f)
+{
+	static const struct kvm_cpuid_entry2 e[] = {
+		{ .function = 0x80000000, .eax = 0x80000001 },
+		{ .function = 0x80000001,
+		  .edx = CPUID_80000001_EDX_LM | CPUID_80000001_EDX_NX |
+			 CPUID_80000001_EDX_SYSCALL |
+			 CPUID_80000001_EDX_FFXSR },
+	};
+
+	XT_EQ(fx_set_cpuid(f, e, XK_ARRAY_SIZE(e)), 0);
+}
+
 static void long_mode_sregs(struct fx *f, struct kvm_sregs *s)
 {
+	lm_cpuid(f);
 	fx_get_sregs(f, s);
 	s->cr0 = XK_CR0_PE | XK_CR0_PG | XK_CR0_ET;
 	s->cr4 = XK_CR4_PAE;
@@ -304,11 +319,25 @@ XT_TEST(ioctl, sregs_validation)
 		  false, -EINVAL },
 		{ "APIC base beyond MAXPHYADDR", ET, 0, 0, 0, APIC | XK_BIT(52),
 		  false, -EINVAL },
+		/* EFER as the guest's CPUID allows (kvm_valid_efer) */
+		{ "EFER.SCE|NXE", ET, 0, 0, XK_EFER_SCE | XK_EFER_NXE, APIC,
+		  false, 0 },
+		{ "EFER reserved bit 1", ET, 0, 0, XK_BIT(1), APIC, false,
+		  -EINVAL },
+		{ "EFER reserved bit 9", ET, 0, 0, XK_BIT(9), APIC, false,
+		  -EINVAL },
+		{ "EFER bit 63", ET, 0, 0, XK_BIT(63), APIC, false, -EINVAL },
+		{ "EFER.SVME (no nested SVM)", ET, 0, 0, XK_EFER_SVME, APIC,
+		  false, -EINVAL },
+		{ "EFER.LMSLE", ET, 0, 0, XK_EFER_LMSLE, APIC, false, -EINVAL },
+		{ "CR3 bit 32 outside long mode", PE | PG | ET, 1ULL << 32, PAE,
+		  0, APIC, false, -EINVAL },
 	};
 	struct fx *f = fx_new();
 	struct kvm_sregs base, s, now;
 	unsigned int i;
 
+	lm_cpuid(f);
 	fx_get_sregs(f, &base);
 	for (i = 0; i < XK_ARRAY_SIZE(cases); i++) {
 		const struct sregs_case *c = &cases[i];
@@ -331,6 +360,73 @@ XT_TEST(ioctl, sregs_validation)
 		else
 			XT_EQ(now.efer, c->efer);
 	}
+}
+
+/* EFER bits the guest's CPUID does not offer: EINVAL, as for WRMSR. */
+XT_TEST(ioctl, sregs_efer_needs_guest_cpuid)
+{
+	static const struct kvm_cpuid_entry2 no_lm[] = {
+		{ .function = 0x80000000, .eax = 0x80000001 },
+		{ .function = 0x80000001, .edx = CPUID_80000001_EDX_SYSCALL },
+	};
+	struct fx *f = fx_new();
+	struct kvm_sregs s;
+
+	XT_EQ(fx_set_cpuid(f, no_lm, XK_ARRAY_SIZE(no_lm)), 0);
+	fx_get_sregs(f, &s);
+	s.efer = XK_EFER_SCE;
+	XT_EQ(fx_vcpu_ioctl(f, KVM_SET_SREGS, &s), 0);
+	s.efer = XK_EFER_NXE;
+	XT_EQ(fx_vcpu_ioctl(f, KVM_SET_SREGS, &s), -EINVAL);
+	s.efer = XK_EFER_FFXSR;
+	XT_EQ(fx_vcpu_ioctl(f, KVM_SET_SREGS, &s), -EINVAL);
+	s.efer = XK_EFER_LME;
+	XT_EQ(fx_vcpu_ioctl(f, KVM_SET_SREGS, &s), -EINVAL);
+	s.cr0 = XK_CR0_PE | XK_CR0_PG | XK_CR0_ET;
+	s.cr4 = XK_CR4_PAE;
+	s.efer = XK_EFER_LME | XK_EFER_LMA;
+	s.cs.l = 1;
+	XT_EQ(fx_vcpu_ioctl(f, KVM_SET_SREGS, &s), -EINVAL);
+	/* no table at all: nothing but SCE's absence of a check */
+	XT_EQ(fx_set_cpuid(f, NULL, 0), 0);
+	XT_EQ(fx_vcpu_ioctl(f, KVM_SET_SREGS, &s), -EINVAL);
+	fx_get_sregs(f, &s);
+	XT_EQ(s.efer, XK_EFER_SCE);
+}
+
+/* KVM_GET/SET_DEBUGREGS as Linux: flags and bits 63:32 refused. */
+XT_TEST(ioctl, debugregs)
+{
+	struct fx *f = fx_new();
+	struct kvm_debugregs d, out;
+
+	XT_EQ(xk_cap_value(KVM_CAP_DEBUGREGS), 1);
+	memset(&d, 0xcc, sizeof(d));
+	XT_EQ(fx_vcpu_ioctl(f, KVM_GET_DEBUGREGS, &d), 0);
+	XT_EQ(d.db[0] | d.db[1] | d.db[2] | d.db[3], 0);
+	XT_EQ(d.dr6, XK_DR6_INIT);
+	XT_EQ(d.dr7, XK_DR7_INIT);
+	XT_EQ(d.flags, 0);
+	memset(&d, 0, sizeof(d));
+	d.db[0] = 0x1000;
+	d.db[3] = 0xffffffff80000000ULL;
+	d.dr6 = 0xffff4ff1;
+	d.dr7 = 0x401;
+	XT_EQ(fx_vcpu_ioctl(f, KVM_SET_DEBUGREGS, &d), 0);
+	XT_EQ(fx_vcpu_ioctl(f, KVM_GET_DEBUGREGS, &out), 0);
+	XT_MEMEQ(&out, &d, sizeof(d));
+	XT_EQ(f->v->dr[3], 0xffffffff80000000ULL);
+	d.flags = 1;
+	XT_EQ(fx_vcpu_ioctl(f, KVM_SET_DEBUGREGS, &d), -EINVAL);
+	d.flags = 0;
+	d.dr6 = 1ULL << 32;
+	XT_EQ(fx_vcpu_ioctl(f, KVM_SET_DEBUGREGS, &d), -EINVAL);
+	d.dr6 = XK_DR6_INIT;
+	d.dr7 = 1ULL << 40;
+	XT_EQ(fx_vcpu_ioctl(f, KVM_SET_DEBUGREGS, &d), -EINVAL);
+	XT_EQ(fx_vcpu_ioctl(f, KVM_GET_DEBUGREGS, &out), 0);
+	XT_EQ(out.dr6, 0xffff4ff1);
+	XT_EQ(out.dr7, 0x401);
 }
 
 struct cr0_case {

@@ -118,6 +118,12 @@ void guest_idt_init(void)
 	guest_exc_reset();
 }
 
+/* Vector v's gate switches to stack ist (1-7) of the TSS, 0: none. */
+void guest_idt_set_ist(int v, int ist)
+{
+	guest_idt[v].ist = (uint8_t)ist;
+}
+
 void guest_hlt_forever(void)
 {
 	for (;;)

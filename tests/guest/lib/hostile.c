@@ -107,23 +107,6 @@ static uint32_t rdpkru(void)
 	return eax;
 }
 
-static uint32_t rdtscp_aux(void)
-{
-	uint32_t lo, hi, aux;
-
-	__asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
-	return aux;
-}
-
-static uint64_t rdpid(void)
-{
-	uint64_t v;
-
-	__asm__ volatile(".byte 0xf3, 0x0f, 0xc7, 0xf8" /* RDPID %rax */
-			 : "=a"(v));
-	return v;
-}
-
 /* An MSR of one CPU through the msr driver: 1 and *val, or 0 if absent. */
 static int read_msr(int cpu, uint32_t msr, uint64_t *val)
 {
@@ -172,7 +155,19 @@ static uint64_t watchpoint_count(int fd)
 	return c;
 }
 
+static void vmm_state_save(struct kt_vmm_state *s, int watch);
+
 void kt_vmm_state_save(struct kt_vmm_state *s)
+{
+	vmm_state_save(s, 1);
+}
+
+void kt_vmm_state_save_nowatch(struct kt_vmm_state *s)
+{
+	vmm_state_save(s, 0);
+}
+
+static void vmm_state_save(struct kt_vmm_state *s, int watch)
 {
 	uint32_t r[4];
 
@@ -190,12 +185,12 @@ void kt_vmm_state_save(struct kt_vmm_state *s)
 	if (s->has_pkru)
 		s->pkru = rdpkru();
 	if (s->has_rdtscp)
-		s->tsc_aux = rdtscp_aux();
+		s->tsc_aux = kt_rdtscp_aux();
 	else if (s->has_rdpid)
-		s->tsc_aux = (uint32_t)rdpid();
+		s->tsc_aux = (uint32_t)kt_rdpid();
 	s->has_xss = read_msr(s->cpu, MSR_IA32_XSS, &s->xss);
 	s->has_spec_ctrl = read_msr(s->cpu, MSR_IA32_SPEC_CTRL, &s->spec_ctrl);
-	s->wp_fd = open_watchpoint();
+	s->wp_fd = watch ? open_watchpoint() : -1;
 	if (s->wp_fd >= 0) {
 		wp_target++;
 		s->wp_count = watchpoint_count(s->wp_fd);
@@ -225,9 +220,9 @@ void kt_vmm_state_check(struct kt_vmm_state *s, const char *when)
 	if (s->has_pkru)
 		STATE_EQ("PKRU", s->pkru, rdpkru());
 	if (s->has_rdtscp)
-		STATE_EQ("TSC_AUX (RDTSCP)", s->tsc_aux, rdtscp_aux());
+		STATE_EQ("TSC_AUX (RDTSCP)", s->tsc_aux, kt_rdtscp_aux());
 	if (s->has_rdpid)
-		STATE_EQ("TSC_AUX (RDPID)", s->tsc_aux, (uint32_t)rdpid());
+		STATE_EQ("TSC_AUX (RDPID)", s->tsc_aux, (uint32_t)kt_rdpid());
 	if (s->has_xss) {
 		KT_ASSERT(read_msr(s->cpu, MSR_IA32_XSS, &v));
 		STATE_EQ("IA32_XSS", s->xss, v);
@@ -251,6 +246,104 @@ void kt_vmm_state_release(struct kt_vmm_state *s)
 	if (s->wp_fd >= 0)
 		close(s->wp_fd);
 	s->wp_fd = -1;
+}
+
+/* ---- statistics ----------------------------------------------------------- */
+
+uint64_t kt_vcpu_stat(struct kt_vcpu *vcpu, const char *name)
+{
+	struct kvm_stats_header h;
+	struct kvm_stats_desc *d;
+	size_t dsz;
+	char *descs;
+	uint64_t val = 0;
+	int fd, found = 0;
+	uint32_t i;
+
+	fd = ioctl(vcpu->fd, KVM_GET_STATS_FD, NULL);
+	KT_ASSERT(fd >= 0, "KVM_GET_STATS_FD: %s", strerror(errno));
+	KT_ASSERT(pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h));
+	dsz = sizeof(*d) + h.name_size;
+	descs = calloc(h.num_desc, dsz);
+	KT_ASSERT(descs != NULL);
+	KT_ASSERT(pread(fd, descs, dsz * h.num_desc, h.desc_offset) ==
+		  (ssize_t)(dsz * h.num_desc));
+	for (i = 0; i < h.num_desc && !found; i++) {
+		d = (void *)(descs + i * dsz);
+		if (strcmp(d->name, name))
+			continue;
+		KT_ASSERT(pread(fd, &val, 8, h.data_offset + d->offset) == 8);
+		found = 1;
+	}
+	free(descs);
+	close(fd);
+	KT_ASSERT(found, "no vCPU statistic %s", name);
+	return val;
+}
+
+/* ---- CPUID and MSRs ---------------------------------------------------- */
+
+struct kvm_cpuid2 *kt_set_supported_cpuid(struct kt_vcpu *vcpu)
+{
+	struct kvm_cpuid2 *c;
+	int n = 256;
+
+	c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+	KT_ASSERT(c != NULL);
+	c->nent = (uint32_t)n;
+	KT_IOCTL(vcpu->vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c);
+	KT_IOCTL(vcpu->fd, KVM_SET_CPUID2, c);
+	return c;
+}
+
+int kt_cpuid_has(const struct kvm_cpuid2 *c, uint32_t leaf, uint32_t index,
+		 int reg, int bit)
+{
+	uint32_t i, r;
+
+	for (i = 0; i < c->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		if (e->function != leaf ||
+		    ((e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) &&
+		     e->index != index))
+			continue;
+		r = reg == 0 ? e->eax :
+		    reg == 1 ? e->ebx :
+		    reg == 2 ? e->ecx :
+			       e->edx;
+		return !!(r & (1u << bit));
+	}
+	return 0;
+}
+
+/* One MSR through KVM_SET_MSRS (set) or KVM_GET_MSRS: 1 if taken. */
+static int one_msr(struct kt_vcpu *vcpu, int set, uint32_t msr, uint64_t *val)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	m.e.index = msr;
+	m.e.data = *val;
+	if (ioctl(vcpu->fd, set ? KVM_SET_MSRS : KVM_GET_MSRS, &m) != 1)
+		return 0;
+	*val = m.e.data;
+	return 1;
+}
+
+int kt_set_msr(struct kt_vcpu *vcpu, uint32_t msr, uint64_t val)
+{
+	return one_msr(vcpu, 1, msr, &val);
+}
+
+int kt_get_msr(struct kt_vcpu *vcpu, uint32_t msr, uint64_t *val)
+{
+	*val = 0;
+	return one_msr(vcpu, 0, msr, val);
 }
 
 /* ---- KVM_RUN bounded by a signal ---------------------------------------- */

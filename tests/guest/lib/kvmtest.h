@@ -340,6 +340,7 @@ extern volatile struct guest_exc_info guest_exc;
 extern guest_handler_t guest_handlers[256];
 
 void guest_idt_init(void); /* build and load the 64-bit IDT (256 vectors) */
+void guest_idt_set_ist(int vector, int ist); /* after guest_idt_init */
 void guest_hlt_forever(void) __attribute__((noreturn));
 void guest_print_hex(uint64_t v);
 

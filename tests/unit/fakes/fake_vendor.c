@@ -432,6 +432,7 @@ struct fake_vcpu {
 	struct xk_injected inj; /* the event in flight */
 	bool shadow;            /* interrupt shadow */
 	u64 tsc_offset;         /* guest TSC = host TSC + this */
+	u64 dr6, dr7;           /* KVM_GET/SET_DEBUGREGS */
 };
 
 static struct fake_vcpu *to_fv(struct xk_vcpu *v)
@@ -555,6 +556,20 @@ static void fake_vcpu_reset(struct xk_vcpu *v)
 	fv->msr[FM_PAT] = XK_PAT_DEFAULT;
 	/* no XSETBV in ring 3: see the theory */
 	v->xcr0 = xk_host_xcr0();
+	fv->dr6 = XK_DR6_INIT;
+	fv->dr7 = XK_DR7_INIT;
+}
+
+static void fake_get_dr67(struct xk_vcpu *v, u64 *dr6, u64 *dr7)
+{
+	*dr6 = to_fv(v)->dr6;
+	*dr7 = to_fv(v)->dr7;
+}
+
+static void fake_set_dr67(struct xk_vcpu *v, u64 dr6, u64 dr7)
+{
+	to_fv(v)->dr6 = dr6;
+	to_fv(v)->dr7 = dr7;
 }
 
 static void fake_vcpu_load(struct xk_vcpu *v, unsigned int cpu)
@@ -663,7 +678,17 @@ static void wait_kick(struct xk_vcpu *v, bool flushed)
 	__atomic_store_n(&fv->waiting, false, __ATOMIC_SEQ_CST);
 }
 
+static void fake_vcpu_step(struct xk_vcpu *v);
+
+/* As svm.c: the guest's XCR0, XSS and PKRU in the CPU around the guest. */
 static void fake_vcpu_enter(struct xk_vcpu *v)
+{
+	xk_guest_xstate_enter(v);
+	fake_vcpu_step(v);
+	xk_guest_xstate_exit(v);
+}
+
+static void fake_vcpu_step(struct xk_vcpu *v)
 {
 	struct fake_vcpu *fv = to_fv(v);
 	unsigned long flush = 1UL << XK_REQ_TLB_FLUSH;
@@ -989,6 +1014,8 @@ const struct xk_vendor_ops fake_ops = {
 	.get_injected = fake_get_injected,
 	.set_injected = fake_set_injected,
 	.set_interrupt_shadow = fake_set_interrupt_shadow,
+	.get_dr67 = fake_get_dr67,
+	.set_dr67 = fake_set_dr67,
 };
 
 /* The module creates the list of all VMs at load: here before any test. */
